@@ -1,0 +1,265 @@
+"""The application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from quart import Blueprint, Quart, Request, current_app, g, request, websocket
+from quart_schema import Info, QuartSchema, RequestSchemaValidationError, tag_blueprint
+from werkzeug.exceptions import HTTPException
+
+from medianest import __version__
+from medianest.api import health
+from medianest.auth.policy import ATTRIBUTE as POLICY_ATTRIBUTE
+from medianest.auth.policy import Policy, policy_of
+from medianest.core import Core
+from medianest.errors import (
+    ApiError,
+    BadRequest,
+    InternalError,
+    NotFound,
+    PluginDisabled,
+    ServiceUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    error_response,
+)
+from medianest.log import configure_logging, request_id_var
+from medianest.plugins.host import PluginHost, PluginState
+from medianest.settings import Settings, load_settings
+
+log = logging.getLogger("medianest")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+}
+
+
+class ApiRequest(Request):
+    """Malformed or non-JSON bodies become envelope errors instead of bare 400s."""
+
+    def on_json_loading_failed(self, error: Exception | None) -> Any:
+        if error is None:
+            raise UnsupportedMediaType()
+        raise BadRequest("The request body is not valid JSON", details={"reason": str(error)[:200]})
+
+
+def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None = None) -> Quart:
+    """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these objects."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = Quart("medianest")
+    app.request_class = ApiRequest
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, BODY_TIMEOUT=30)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    QuartSchema(
+        app,
+        info=Info(title="MediaNest", version=__version__),
+        swagger_ui_path=None,  # the bundled doc UIs load scripts from CDNs
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    _make_public(app, "openapi")
+
+    host = PluginHost(
+        allow=settings.plugins,
+        block=settings.block_plugins,
+        autoload=not settings.disable_plugin_autoload,
+        timeout=settings.plugin_hook_timeout,
+    )
+    core = Core(app, settings, host)
+    app.extensions["medianest"] = core
+    _install_error_handlers(app)
+    _install_pipeline(app, core)
+    app.register_blueprint(health.blueprint)
+
+    host.discover(plugins)
+    app.before_serving(core.start)
+    app.before_serving(lambda: check_route_policies(app))
+    app.after_serving(core.stop)
+    return app
+
+
+def _make_public(app: Quart, endpoint: str) -> None:
+    """Give a route a library registered (quart-schema's /openapi.json) the public policy."""
+    view = app.view_functions[endpoint]
+
+    @functools.wraps(view)
+    async def public_view(*args: Any, **kwargs: Any) -> Any:
+        return await view(*args, **kwargs)
+
+    setattr(public_view, POLICY_ATTRIBUTE, Policy("public"))
+    app.view_functions[endpoint] = public_view
+
+
+# ---- request pipeline: request id → policy (actor) → plugin gate → (route) → headers ----
+
+
+def _install_pipeline(app: Quart, core: Core) -> None:
+    @app.before_request
+    async def _before_request() -> None:
+        _bind_request_id(request.headers.get("X-Request-ID"))
+        await _enforce_policy(core)
+        _gate_plugin(core, request.blueprints)
+
+    @app.before_websocket
+    async def _before_websocket() -> None:
+        _bind_request_id(websocket.headers.get("X-Request-ID"))
+        _gate_plugin(core, websocket.blueprints)
+
+    @app.after_request
+    async def _after_request(response):
+        response.headers["X-Request-ID"] = g.get("request_id") or _bind_request_id(None)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _bind_request_id(incoming: str | None) -> str:
+    request_id = incoming if incoming and REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = request_id
+    request_id_var.set(request_id)
+    return request_id
+
+
+def _gate_plugin(core: Core, blueprints: list[str]) -> None:
+    owner = core.blueprint_owner.get(blueprints[-1]) if blueprints else None
+    if owner is None:
+        return
+    record = core.host.get(owner)
+    if record is None or record.state in (PluginState.DISABLED, PluginState.INCOMPATIBLE):
+        raise PluginDisabled(details={"plugin": owner})
+    if record.state is PluginState.FAILED:
+        raise ServiceUnavailable(owner, "This plugin failed; an admin can see why", plugin=owner)
+
+
+async def _enforce_policy(core: Core) -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    policy = policy_of(view)
+    if policy is None:
+        if request.endpoint is None:
+            return  # no route matched: the 404/405 handler answers
+        raise InternalError()
+    authorize = getattr(core, "authorize", None)
+    if authorize is not None:
+        await authorize(policy)
+    elif policy.kind != "public":
+        raise Unauthenticated()
+
+
+# ---- errors → envelope ----------------------------------------------------------------
+
+
+def _install_error_handlers(app: Quart) -> None:
+    @app.errorhandler(ApiError)
+    async def _api_error(error: ApiError):
+        return error_response(error)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _validation(error: RequestSchemaValidationError):
+        return error_response(ValidationFailed(details={"fields": _field_errors(error.validation_error)}))
+
+    @app.errorhandler(HTTPException)
+    async def _http(error: HTTPException):
+        status = error.code or 500
+        api_error = ApiError(error.description or error.name)
+        api_error.status, api_error.code = status, HTTP_CODES.get(status, re.sub(r"\W+", "_", error.name).upper())
+        if status == 405 and getattr(error, "valid_methods", None):
+            api_error.headers = {"Allow": ", ".join(error.valid_methods)}
+        return error_response(api_error)
+
+    @app.errorhandler(Exception)
+    async def _uncaught(error: Exception):
+        log.exception("unhandled error")
+        return error_response(InternalError())
+
+
+def _field_errors(error: Any) -> dict[str, str]:
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return {"body": str(error)}
+    fields: dict[str, str] = {}
+    for item in errors(include_url=False, include_context=False, include_input=False):
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        fields.setdefault(path, item["msg"])
+    return fields
+
+
+# ---- plugin routes --------------------------------------------------------------------
+
+
+def mount_plugin_routes(core: Core, collected: dict[str, list[Blueprint]]) -> None:
+    """Mount each plugin's blueprints inside its own URL space, refusing collisions."""
+    app = core.app
+    for plugin_id, blueprints in collected.items():
+        try:
+            for index, blueprint in enumerate(blueprints):
+                _mount_one(core, plugin_id, blueprint, plugin_id if index == 0 else f"{plugin_id}_{index}")
+        except _MountError as exc:
+            core.host.fail(plugin_id, f"register_routes: {exc}")
+    app.url_map.update()
+
+
+class _MountError(Exception):
+    pass
+
+
+def _mount_one(core: Core, plugin_id: str, blueprint: Blueprint, name: str) -> None:
+    prefix = blueprint.url_prefix or f"/api/{plugin_id}"
+    allowed = (f"/api/{plugin_id}", f"/ws/{plugin_id}", f"/{plugin_id}")
+    if not any(prefix == base or prefix.startswith(base + "/") for base in allowed):
+        raise _MountError(f"url prefix {prefix!r} is outside {', '.join(allowed)}")
+    scratch = Quart("medianest-route-check")
+    scratch.register_blueprint(blueprint, url_prefix=prefix, name=name)
+    existing = {(rule.rule, method) for rule in core.app.url_map.iter_rules() for method in rule.methods or ()}
+    for rule in scratch.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        if policy_of(scratch.view_functions[rule.endpoint]) is None:
+            raise _MountError(f"route {rule.rule} declares no policy (@public, @signed_in, …)")
+        clash = [m for m in rule.methods or () if (rule.rule, m) in existing and m not in ("HEAD", "OPTIONS")]
+        if clash:
+            owner = next((r.endpoint for r in core.app.url_map.iter_rules() if r.rule == rule.rule), "?")
+            raise _MountError(f"route {' '.join(clash)} {rule.rule} collides with {owner}")
+    tag_blueprint(blueprint, [plugin_id])
+    core.app.register_blueprint(blueprint, url_prefix=prefix, name=name)
+    core.blueprint_owner[name] = plugin_id
+
+
+def check_route_policies(app: Quart) -> None:
+    """Refuse to serve when a core route declares no policy (plugins are checked when mounted)."""
+    missing = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and policy_of(app.view_functions[rule.endpoint]) is None
+    ]
+    if missing:
+        raise RuntimeError(f"routes without a policy: {', '.join(sorted(missing))}")

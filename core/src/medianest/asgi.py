@@ -1,0 +1,5 @@
+"""`hypercorn medianest.asgi:app`: the app built from the environment's settings."""
+
+from medianest.app import create_app
+
+app = create_app()

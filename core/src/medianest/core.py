@@ -1,0 +1,122 @@
+"""The `core` object every hook receives: the app's services in one place.
+
+Plugins reach the platform through it (settings, logging, and, as the platform grows,
+events, jobs, the service client, secrets) and never import the app's internals.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from medianest import db
+from medianest.plugins.contributions import ModelSpec
+from medianest.plugins.host import PluginHost, PluginRecord
+from medianest.plugins.models import PluginStateRow
+from medianest.settings import Settings
+
+if TYPE_CHECKING:
+    from quart import Quart
+    from tortoise.context import TortoiseContext
+
+log = logging.getLogger("medianest")
+
+# Collected once at start-up, after models and before `startup`.
+REGISTRATION_HOOKS = (
+    "register_permissions",
+    "register_routes",
+    "register_status_probes",
+    "register_widgets",
+    "register_jobs",
+    "register_auth_providers",
+    "register_request_providers",
+)
+
+
+class Core:
+    def __init__(self, app: Quart, settings: Settings, host: PluginHost) -> None:
+        self.app = app
+        self.settings = settings
+        self.host = host
+        self.orm: TortoiseContext | None = None
+        self.started_at: float | None = None
+        self.blueprint_owner: dict[str, str] = {}  # blueprint name -> plugin id
+        self._startup_tasks: list = []  # extra async callables the app's parts add
+        self._shutdown_tasks: list = []
+        host.listeners.append(self._persist_state)
+
+    # ---- for plugins ------------------------------------------------------------------
+
+    def logger(self, plugin_id: str) -> logging.Logger:
+        return logging.getLogger(f"medianest.plugins.{plugin_id}")
+
+    def on_startup(self, func) -> None:
+        self._startup_tasks.append(func)
+
+    def on_shutdown(self, func) -> None:
+        self._shutdown_tasks.append(func)
+
+    # ---- lifecycle --------------------------------------------------------------------
+
+    def database_config(self, plugin_models: dict[str, list[ModelSpec]]) -> dict[str, Any]:
+        models = {pid: specs[0] for pid, specs in plugin_models.items() if specs}
+        return db.tortoise_config(self.settings.resolved_database_url, models)
+
+    async def start(self) -> None:
+        plugin_models = await self.host.collect("register_models", core=self)
+        self.orm = await db.start(self.database_config(plugin_models))
+        await self._load_plugin_state()
+        for hook in REGISTRATION_HOOKS:
+            collected = await self.host.collect(hook, core=self)
+            if hook == "register_routes":
+                from medianest.app import mount_plugin_routes
+
+                mount_plugin_routes(self, collected)
+        for record in self.host.records.values():
+            record.loaded = record.state.value != "failed" and record.obj is not None
+        for func in self._startup_tasks:
+            await func()
+        for record in list(self.host.records.values()):
+            if record.active:
+                await self.host.call(record.id, "startup", core=self)
+        self.started_at = time.monotonic()
+
+    async def stop(self) -> None:
+        for record in list(self.host.records.values()):
+            if record.loaded:
+                await self.host.call(record.id, "shutdown", core=self)
+        for func in reversed(self._shutdown_tasks):
+            try:
+                await func()
+            except Exception:
+                log.exception("shutdown step failed")
+        if self.orm is not None:
+            await self.orm.close_connections()
+            self.orm = None
+
+    async def _load_plugin_state(self) -> None:
+        rows = {row.id: row for row in await PluginStateRow.all()}
+        for record in self.host.records.values():
+            row = rows.get(record.id)
+            if row is not None:
+                self.host.apply_wish(record.id, row.enabled)
+            elif record.spec is not None:
+                await PluginStateRow.create(id=record.id, enabled=record.enabled, state=record.state.value)
+
+    async def _persist_state(self, record: PluginRecord) -> None:
+        if self.orm is None or record.spec is None:
+            return
+        await PluginStateRow.update_or_create(
+            id=record.id,
+            defaults={"enabled": record.enabled, "state": record.state.value, "error": record.error},
+        )
+
+    async def readiness(self) -> dict[str, dict[str, Any]]:
+        checks: dict[str, dict[str, Any]] = {}
+        try:
+            await db.ping()
+            checks["database"] = {"ok": True}
+        except Exception as exc:
+            checks["database"] = {"ok": False, "error": type(exc).__name__}
+        return checks

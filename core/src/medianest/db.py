@@ -1,0 +1,64 @@
+"""Tortoise ORM: one app per box (the core's `medianest`, then one per plugin), native migrations.
+
+Tortoise 1.x keeps its state in a contextvar that request tasks do not inherit from the
+lifespan task, so the app starts it with `_enable_global_fallback=True` and closes it
+through the returned context (see docs/decisions/0003-database.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
+
+from medianest.plugins.contributions import ModelSpec
+
+log = logging.getLogger("medianest.db")
+
+CORE_APP = "medianest"
+CORE_MODEL_MODULES = ["medianest.plugins.models"]
+CORE_MIGRATIONS = "medianest.migrations"
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgres://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite://") and url not in ("sqlite://:memory:",):
+        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def tortoise_config(url: str, plugin_models: Mapping[str, ModelSpec] | None = None) -> dict[str, Any]:
+    apps: dict[str, Any] = {
+        CORE_APP: {"models": CORE_MODEL_MODULES, "migrations": CORE_MIGRATIONS, "default_connection": "default"}
+    }
+    for plugin_id, spec in (plugin_models or {}).items():
+        apps[plugin_id] = {
+            "models": list(spec.modules),
+            "migrations": spec.migrations,
+            "default_connection": "default",
+        }
+    return {"connections": {"default": normalise_url(url)}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+
+
+async def upgrade(config: dict[str, Any]) -> None:
+    """Apply every pending migration of every app (idempotent)."""
+    async with TortoiseContext():
+        await migrate(config=config)
+
+
+async def start(config: dict[str, Any]) -> TortoiseContext:
+    """Migrate, then open the ORM for the whole process."""
+    await upgrade(config)
+    return await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def ping() -> None:
+    from tortoise.connection import get_connection
+
+    await get_connection("default").execute_query("SELECT 1")

@@ -1,0 +1,116 @@
+"""What plugins hand to the core. Plugins describe; the core does.
+
+Every hook that collects returns a list of these frozen dataclasses (or, for
+`register_routes`, Quart blueprints). The core checks the type of each item: a
+plugin that returns anything else is marked failed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+PLUGIN_ID = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+RESERVED_IDS = frozenset(
+    {"core", "admin", "auth", "api", "static", "ws", "dashboard", "media", "healthz", "readyz",
+     "metrics", "openapi", "medianest", "login", "logout", "settings"}
+)
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """Metadata a plugin module exposes as its `plugin` attribute.
+
+    Version, description and the required core version come from the distribution's
+    metadata (its `medianest>=…` requirement), so they are never repeated here.
+    """
+
+    id: str
+    title: str
+    description: str = ""
+    settings: type[BaseModel] | None = None  # SecretStr fields are secrets: encrypted, masked
+    enabled_by_default: bool = True
+    docs_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a plugin declares; the core alone decides who holds it."""
+
+    name: str  # "<plugin id>.<action>", e.g. "youtube.download"
+    description: str
+    default_roles: tuple[str, ...] = ("user",)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    status: str  # online / offline / degraded / unknown
+    response_time_ms: float | None = None
+    error: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusProbe:
+    """A check the core's coordinator runs on its interval; pages read its cached result."""
+
+    service: str
+    check: Callable[[Any], Awaitable[ProbeResult]]
+    interval: float = 30.0
+    timeout: float = 10.0
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard tile: a template fragment rendered with data the plugin keeps cached."""
+
+    id: str
+    title: str
+    data: Callable[[Any, Any], Awaitable[dict[str, Any]]]  # (core, actor) -> dict; cache only
+    template: str | None = None  # "<plugin id>/widget.html"
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A background job; the core registers it as `<plugin id>.<name>`."""
+
+    name: str
+    func: Callable[..., Awaitable[Any]]
+    schedule: float | None = None  # run every N seconds, never overlapping
+    retries: int = 3
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Tortoise model modules and the migrations package that ships inside the plugin."""
+
+    modules: Sequence[str]
+    migrations: str
+
+
+@dataclass(frozen=True)
+class AuthProvider:
+    """A way to sign in (the Plex PIN flow, …); the provider's routes live on its blueprint."""
+
+    id: str
+    title: str
+    start_path: str | None = None  # where the sign-in page sends the browser to begin
+
+
+@dataclass(frozen=True)
+class RequestProvider:
+    """A media request backend (Overseerr, …) behind the core's `/api/media` facade."""
+
+    id: str
+    title: str
+    search: Callable[..., Awaitable[Any]]
+    request: Callable[..., Awaitable[Any]]
+    list_requests: Callable[..., Awaitable[Any]] | None = None

@@ -1,0 +1,93 @@
+"""Settings from `MEDIANEST_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "MEDIANEST_"
+
+
+class SettingsError(Exception):
+    """Raised with a message that names each bad setting by its environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="sqlite://… or postgres://…; default: a SQLite file in data_dir"
+    )
+    redis_url: str | None = None
+    download_dir: Path | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    plex_tv_url: str = "https://plex.tv"
+    public_url: str | None = Field(default=None, description="https://medianest.example, for Origin checks")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "text"] = "text"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    plugins: list[str] | None = Field(default=None, description="allow-list of plugin ids")
+    block_plugins: list[str] = Field(default_factory=list)
+    disable_plugin_autoload: bool = False
+    plugin_hook_timeout: float = Field(default=10.0, gt=0)
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("plugins", "block_plugins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite://, postgres:// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'medianest.sqlite3').resolve()}"
+
+    @property
+    def resolved_download_dir(self) -> Path:
+        return self.download_dir or self.data_dir / "downloads"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's error into one that names the variables."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
