@@ -125,6 +125,7 @@ def _install_pipeline(app: Quart, core: Core) -> None:
         _bind_request_id(request.headers.get("X-Request-ID"))
         await _enforce_policy(core)
         _gate_plugin(core, request.blueprints)
+        _require_json_body()
 
     @app.before_websocket
     async def _before_websocket() -> None:
@@ -159,6 +160,18 @@ def _gate_plugin(core: Core, blueprints: list[str]) -> None:
         raise PluginDisabled(details={"plugin": owner})
     if record.state is PluginState.FAILED:
         raise ServiceUnavailable(owner, "This plugin failed; an admin can see why", plugin=owner)
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _require_json_body() -> None:
+    """The API takes JSON only: a form or text/plain body (the CSRF-able kinds) is refused."""
+    if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+        return
+    declares_body = (request.content_length or 0) > 0 or "Content-Type" in request.headers
+    if declares_body and not request.is_json:
+        raise UnsupportedMediaType()
 
 
 async def _enforce_policy(core: Core) -> None:

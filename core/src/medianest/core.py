@@ -66,6 +66,13 @@ class Core:
     async def start(self) -> None:
         plugin_models = await self.host.collect("register_models", core=self)
         self.orm = await db.start(self.database_config(plugin_models))
+        try:
+            await self._start_parts()
+        except BaseException:
+            await self.stop()  # leave no ORM context behind for the next app in this process
+            raise
+
+    async def _start_parts(self) -> None:
         await self._load_plugin_state()
         for hook in REGISTRATION_HOOKS:
             collected = await self.host.collect(hook, core=self)

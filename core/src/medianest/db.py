@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
@@ -54,6 +55,9 @@ async def upgrade(config: dict[str, Any]) -> None:
 
 async def start(config: dict[str, Any]) -> TortoiseContext:
     """Migrate, then open the ORM for the whole process."""
+    # Tortoise caches built queries per (connection name, table), not per dialect: a process
+    # that opens SQLite and then PostgreSQL (tests, the CLI) must start from a clean cache.
+    EXECUTOR_CACHE.clear()
     await upgrade(config)
     return await Tortoise.init(config=config, _enable_global_fallback=True)
 

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
         default=None, description="sqlite://… or postgres://…; default: a SQLite file in data_dir"
     )
     redis_url: str | None = None
+    redis_prefix: str = Field(default="medianest:", description="namespace for every Redis key")
     download_dir: Path | None = None
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None

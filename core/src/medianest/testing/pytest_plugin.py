@@ -1,15 +1,38 @@
 """Fixtures MediaNest ships to its own tests and to plugin authors (entry point `pytest11`).
 
+    async def test_my_route(app_factory):
+        app = await app_factory(plugins=[medianest_myplugin])
+        client = app.test_client()
+        response = await client.get("/api/myplugin/hello")
+
+Every app fixture runs once per backend: `embedded` (SQLite + in-memory backends) and
+`production` (PostgreSQL + Redis). The production run skips when those services are
+unreachable, and fails instead under MEDIANEST_REQUIRE_SERVICES=1 (CI). Narrow the
+backends with MEDIANEST_TEST_BACKENDS=embedded (comma-separated).
+
 Kept import-light: the app is imported inside the fixtures that need it.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from medianest.testing import services
+
+BACKENDS = ("embedded", "production")
+
+
+def _selected_backends() -> list[str]:
+    wanted = os.environ.get("MEDIANEST_TEST_BACKENDS")
+    if not wanted:
+        return list(BACKENDS)
+    return [name.strip() for name in wanted.split(",") if name.strip() in BACKENDS]
 
 
 @pytest.fixture
@@ -22,3 +45,73 @@ def redis_url() -> str:
 def unique_prefix() -> str:
     """A key prefix no other test uses, for tests that share one Redis."""
     return f"mntest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(params=_selected_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """`embedded` or `production`: which backends the app under test uses."""
+    return request.param
+
+
+@pytest.fixture
+async def backend_settings(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    """Settings overrides for the backend: a fresh database (and Redis namespace) per test."""
+    overrides: dict[str, Any] = {"data_dir": tmp_path / "data", "log_level": "WARNING"}
+    if backend == "embedded":
+        yield overrides
+        return
+    admin_url = services.postgres_admin_url()
+    redis_url = services.redis_url()
+    name = f"medianest_test_{uuid.uuid4().hex[:12]}"
+    await services.create_database(admin_url, name)
+    prefix = f"mntest:{uuid.uuid4().hex[:12]}:"
+    try:
+        yield {
+            **overrides,
+            "database_url": services.database_url(admin_url, name),
+            "redis_url": redis_url,
+            "redis_prefix": prefix,
+        }
+    finally:
+        await services.drop_database(admin_url, name)
+        await services.delete_redis_keys(redis_url, prefix)
+
+
+AppFactory = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def app_factory(backend_settings: dict[str, Any]) -> AsyncIterator[AppFactory]:
+    """Build and start apps (lifespan included); each is stopped when the test ends.
+
+    `await app_factory(plugins=[...], **settings)`: `plugins` are exactly the plugin
+    objects to load (no entry-point discovery); keyword arguments override settings.
+    """
+    from medianest.app import create_app
+    from medianest.settings import Settings
+
+    running: list[Any] = []
+
+    async def make(plugins: Sequence[Any] = (), **overrides: Any) -> Any:
+        settings = Settings(**{**backend_settings, **overrides})
+        app = create_app(settings, plugins=list(plugins))
+        lifespan = app.test_app()
+        await lifespan.__aenter__()
+        running.append(lifespan)
+        return app
+
+    yield make
+    for lifespan in reversed(running):
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def app(app_factory: AppFactory) -> Any:
+    """A started app with no plugins."""
+    return await app_factory()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A test client for `app`."""
+    return app.test_client()

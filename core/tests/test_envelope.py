@@ -1,0 +1,110 @@
+"""Every response, success or failure, speaks the SPEC envelope and carries the security headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests_support import everything_app
+
+pytestmark = pytest.mark.asyncio
+
+
+def assert_error(body: dict, code: str) -> None:
+    assert body["success"] is False
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["details"], dict)
+
+
+async def test_healthz_envelope_and_request_id(client):
+    response = await client.get("/healthz")
+    body = await response.get_json()
+    assert response.status_code == 200
+    assert body["success"] is True and body["data"] == {"status": "ok"}
+    assert body["meta"]["version"] and body["meta"]["timestamp"]
+    assert len(response.headers["X-Request-ID"]) >= 16
+
+
+async def test_request_id_is_taken_from_the_request_when_sane(client):
+    response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    response = await client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
+    assert response.headers["X-Request-ID"] != "bad id <script>"
+
+
+async def test_readyz_checks_the_database(client):
+    response = await client.get("/readyz")
+    body = await response.get_json()
+    assert response.status_code == 200
+    assert body["data"]["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/nowhere"])
+async def test_security_headers_on_success_and_error(client, path):
+    response = await client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+    assert "Server" not in response.headers or "hypercorn" not in response.headers["Server"].lower()
+
+
+async def test_unknown_route_is_a_404_envelope(client):
+    response = await client.get("/api/does-not-exist")
+    assert response.status_code == 404
+    assert_error(await response.get_json(), "NOT_FOUND")
+
+
+async def test_wrong_method_is_a_405_envelope(client):
+    response = await client.delete("/healthz")
+    assert response.status_code == 405
+    assert_error(await response.get_json(), "METHOD_NOT_ALLOWED")
+    assert "GET" in response.headers["Allow"]
+
+
+async def test_malformed_json_is_a_400_envelope(app_factory):
+    client = (await everything_app(app_factory)).test_client()
+    response = await client.post(
+        "/api/everything/echo", data=b'{"message": "hi",', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert_error(await response.get_json(), "BAD_REQUEST")
+
+
+async def test_non_json_body_is_a_415_envelope(app_factory):
+    client = (await everything_app(app_factory)).test_client()
+    response = await client.post("/api/everything/echo", data=b"message=hi", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert_error(await response.get_json(), "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def test_validation_error_names_the_fields(app_factory):
+    client = (await everything_app(app_factory)).test_client()
+    response = await client.post("/api/everything/echo", json={"count": "many"})
+    body = await response.get_json()
+    assert response.status_code == 422
+    assert_error(body, "VALIDATION_ERROR")
+    assert set(body["error"]["details"]["fields"]) == {"message", "count"}
+
+
+async def test_valid_body_passes(app_factory):
+    client = (await everything_app(app_factory)).test_client()
+    response = await client.post("/api/everything/echo", json={"message": "hi", "count": 2})
+    assert response.status_code == 200
+    assert (await response.get_json())["data"] == {"message": "hi", "count": 2}
+
+
+async def test_oversized_body_is_a_413_envelope(app_factory):
+    client = (await everything_app(app_factory, max_body_bytes=2048)).test_client()
+    response = await client.post("/api/everything/echo", json={"message": "x" * 10_000})
+    assert response.status_code == 413
+    assert_error(await response.get_json(), "PAYLOAD_TOO_LARGE")
+
+
+async def test_uncaught_exception_is_a_500_envelope_without_internals(app_factory):
+    client = (await everything_app(app_factory)).test_client()
+    response = await client.get("/api/everything/boom")
+    text = (await response.get_data()).decode()
+    assert response.status_code == 500
+    assert_error(await response.get_json(), "INTERNAL_ERROR")
+    assert "secret internal detail" not in text and "Traceback" not in text
