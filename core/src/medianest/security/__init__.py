@@ -1,0 +1,1 @@
+"""Security primitives: secrets at rest (`crypto`) and password hashing (`passwords`)."""
