@@ -86,22 +86,29 @@ async def app_factory(backend_settings: dict[str, Any]) -> AsyncIterator[AppFact
 
     `await app_factory(plugins=[...], **settings)`: `plugins` are exactly the plugin
     objects to load (no entry-point discovery); keyword arguments override settings.
+    One app runs at a time per process (the ORM is process-wide): `await
+    app_factory.stop(app)` before starting a second one.
     """
     from medianest.app import create_app
     from medianest.settings import Settings
 
-    running: list[Any] = []
+    running: dict[int, Any] = {}
+
+    async def stop(app: Any) -> None:
+        """Stop one app before the test ends (to start another on the same database)."""
+        await running.pop(id(app)).__aexit__(None, None, None)
 
     async def make(plugins: Sequence[Any] = (), **overrides: Any) -> Any:
         settings = Settings(**{**backend_settings, **overrides})
         app = create_app(settings, plugins=list(plugins))
         lifespan = app.test_app()
         await lifespan.__aenter__()
-        running.append(lifespan)
+        running[id(app)] = lifespan
         return app
 
+    make.stop = stop  # type: ignore[attr-defined]
     yield make
-    for lifespan in reversed(running):
+    for lifespan in reversed(list(running.values())):
         await lifespan.__aexit__(None, None, None)
 
 

@@ -1,0 +1,40 @@
+"""Rate limiting: one interface, an in-memory backend (embedded mode) and a Redis one (production).
+
+    limiter = create_limiter(settings.redis_url)
+    decision = await limiter.hit(f"api:user:{user.id}", limit=100, window=60)
+    if not decision.allowed:
+        ...  # 429 with Retry-After: decision.retry_after
+
+At most `limit` hits are allowed in any `window` seconds (a sliding log, so no burst at a window
+edge); refused hits are not counted. The Redis backend raises `LimiterUnavailable` when Redis
+cannot answer: the general API then fails open, sign-in and PIN creation fail closed. That choice
+belongs to the caller. See docs/decisions/0006-rate-limiting.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medianest.ratelimit.base import Decision, LimiterUnavailable, RateLimiter
+from medianest.ratelimit.memory import MemoryRateLimiter
+from medianest.ratelimit.redis_backend import RedisRateLimiter
+
+__all__ = [
+    "Decision",
+    "LimiterUnavailable",
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "create_limiter",
+]
+
+
+def create_limiter(redis_url: str | None, **kwargs: Any) -> RateLimiter:
+    """The Redis limiter when a URL is configured, else the in-memory one.
+
+    `kwargs` go to the chosen backend's constructor (`prefix`, `pool_size`, `timeout` for Redis;
+    `clock`, `sweep_interval` for memory).
+    """
+    if redis_url:
+        return RedisRateLimiter(redis_url, **kwargs)
+    return MemoryRateLimiter(**kwargs)
