@@ -57,13 +57,17 @@ async def redis_limiter(redis_url: str, unique_prefix: str) -> AsyncIterator[Red
 
 @pytest.fixture(params=["memory", "redis"])
 async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
-    """Each backend in turn; Redis is only required (and skipped without it) for its own run."""
+    """Each backend in turn; only the Redis run needs (and skips without) a Redis server."""
     if request.param == "memory":
         memory = MemoryRateLimiter()
         yield memory
         await memory.close()
-    else:
-        yield request.getfixturevalue("redis_limiter")
+        return
+    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("unique_prefix")
+    redis = RedisRateLimiter(url, prefix=prefix)
+    yield redis
+    await redis.close()
+    await delete_prefix(url, prefix)
 
 
 async def hit_many(limiter: RateLimiter, key: str, count: int, **limits: int) -> list[Decision]:
@@ -87,7 +91,9 @@ async def test_two_instances_share_one_limit(redis_url: str, unique_prefix: str)
     first = RedisRateLimiter(redis_url, prefix=unique_prefix)
     second = RedisRateLimiter(redis_url, prefix=unique_prefix)
     try:
-        hits = [(first if n % 2 else second).hit("api:user:7", limit=30, window=60) for n in range(100)]
+        hits = [
+            (first if n % 2 else second).hit("api:user:7", limit=30, window=60) for n in range(100)
+        ]
         decisions = await asyncio.gather(*hits)
     finally:
         await first.close()
@@ -222,7 +228,10 @@ async def test_every_redis_key_has_a_ttl(
         keys = sorted([key async for key in client.scan_iter(match=f"{unique_prefix}*")])
         ttls = {key: await client.pttl(key) for key in keys}
 
-    assert keys == [f"{unique_prefix}api:user:1".encode(), f"{unique_prefix}youtube:user:1".encode()]
+    assert keys == [
+        f"{unique_prefix}api:user:1".encode(),
+        f"{unique_prefix}youtube:user:1".encode(),
+    ]
     assert 0 < ttls[keys[0]] <= 60_000
     assert 3_590_000 < ttls[keys[1]] <= 3_600_000
 

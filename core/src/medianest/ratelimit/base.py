@@ -74,4 +74,6 @@ def allowed(limit: int, window: int, used: int) -> Decision:
 
 def refused(limit: int, window: int, wait_micros: int) -> Decision:
     """A refusing decision; the wait is rounded up to whole seconds, never below one."""
-    return Decision(False, limit, window, remaining=0, retry_after=max(1, -(-wait_micros // MICROS)))
+    return Decision(
+        False, limit, window, remaining=0, retry_after=max(1, -(-wait_micros // MICROS))
+    )

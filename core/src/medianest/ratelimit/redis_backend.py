@@ -17,7 +17,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from medianest.ratelimit.base import MICROS, Decision, LimiterUnavailable, allowed, check_arguments, refused
+from medianest.ratelimit.base import (
+    MICROS,
+    Decision,
+    LimiterUnavailable,
+    allowed,
+    check_arguments,
+    refused,
+)
 
 # KEYS[1] sorted set of hits; ARGV limit, window (µs), cost, unique token for this call.
 # Returns {1, used} when recorded, {0, wait µs} when refused (and nothing is written).
@@ -29,8 +36,10 @@ local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local used = redis.call('ZCARD', KEYS[1])
 if used + cost > limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], used + cost - limit - 1, used + cost - limit - 1, 'WITHSCORES')
-  return {0, tonumber(oldest[2]) + window - now}
+  -- the hit fits once the oldest `used + cost - limit` units have left the window
+  local last = used + cost - limit - 1
+  local blocker = redis.call('ZRANGE', KEYS[1], last, last, 'WITHSCORES')
+  return {0, tonumber(blocker[2]) + window - now}
 end
 for unit = 1, cost do
   redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. unit)
@@ -44,12 +53,14 @@ _PEEK = """
 local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local used = redis.call('ZCOUNT', KEYS[1], now - window + 1, '+inf')
+local since = now - window + 1
+local used = redis.call('ZCOUNT', KEYS[1], since, '+inf')
 if used < limit then
   return {1, used}
 end
-local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], now - window + 1, '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
-return {0, tonumber(oldest[2]) + window - now}
+local blocker = redis.call('ZRANGEBYSCORE', KEYS[1], since, '+inf',
+                           'WITHSCORES', 'LIMIT', used - limit, 1)
+return {0, tonumber(blocker[2]) + window - now}
 """
 
 
