@@ -19,6 +19,10 @@ from uuid import uuid4
 DEFAULT_CHANNEL = "medianest:events"
 
 
+class MalformedEvent(ValueError):
+    """A payload that is not an event `Event.to_json` wrote."""
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that happened. `data` must be JSON-serialisable and is shared by every handler:
@@ -39,13 +43,13 @@ class Event:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
-        """Parse what `to_json` wrote; anything else raises ValueError."""
+        """Parse what `to_json` wrote; anything else raises `MalformedEvent`."""
         try:
             fields = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not JSON: {exc}") from None
+            raise MalformedEvent(f"not JSON: {exc}") from None
         if not isinstance(fields, dict):
-            raise ValueError("an event is a JSON object")
+            raise MalformedEvent("an event is a JSON object")
         _require(fields, "name", str, optional=False)
         _require(fields, "data", dict, optional=False)
         for name in ("user_id", "topic"):
@@ -68,12 +72,12 @@ def _require(
     if key not in fields:
         if optional:
             return
-        raise ValueError(f"event field {key!r} is missing")
+        raise MalformedEvent(f"event field {key!r} is missing")
     value = fields[key]
     if value is None and nullable:
         return
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"event field {key!r} has the wrong type")
+        raise MalformedEvent(f"event field {key!r} has the wrong type")
 
 
 Handler = Callable[[Event], Awaitable[None]]
@@ -92,17 +96,19 @@ class EventBus(Protocol):
     async def publish(self, event: Event) -> None:
         """Deliver to local handlers and to every other instance; never raises for a backend outage."""
 
-    def subscribe(self, handler: Handler, *, names: Iterable[str] | None = None) -> Callable[[], None]:
+    def subscribe(
+        self, handler: Handler, *, names: Iterable[str] | None = None
+    ) -> Callable[[], None]:
         """Call `handler` for every event (or only those named); returns the unsubscribe function."""
 
 
 # Imported after the definitions above, which both implementations use.
-from medianest.events.memory import (  # noqa: E402
+from medianest.events.memory import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SHUTDOWN_GRACE,
     MemoryEventBus,
 )
-from medianest.events.redis_bus import RedisEventBus  # noqa: E402
+from medianest.events.redis_bus import RedisEventBus
 
 
 def create_event_bus(
@@ -119,7 +125,11 @@ def create_event_bus(
     `redis_options` (`connect_timeout`, `backoff_base`, `backoff_cap`) only apply to Redis, so
     callers can pass the same arguments in both run modes.
     """
-    common = {"instance_id": instance_id, "queue_size": queue_size, "shutdown_grace": shutdown_grace}
+    common = {
+        "instance_id": instance_id,
+        "queue_size": queue_size,
+        "shutdown_grace": shutdown_grace,
+    }
     if redis_url:
         return RedisEventBus(redis_url, channel=channel, **common, **redis_options)
     return MemoryEventBus(**common)
@@ -130,6 +140,7 @@ __all__ = [
     "Event",
     "EventBus",
     "Handler",
+    "MalformedEvent",
     "MemoryEventBus",
     "RedisEventBus",
     "create_event_bus",

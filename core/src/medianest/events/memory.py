@@ -63,7 +63,10 @@ class _Subscription:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             if not self.dropped:
-                log.warning("event handler %s is falling behind; dropping events until it catches up", self.label)
+                log.warning(
+                    "event handler %s is falling behind; dropping events until it catches up",
+                    self.label,
+                )
             self.dropped += 1
             return started
         if self.dropped:
@@ -77,7 +80,9 @@ class _Subscription:
             try:
                 await self.handler(event)
             except Exception:
-                log.exception("event handler %s failed on %s (%s)", self.label, event.name, event.id)
+                log.exception(
+                    "event handler %s failed on %s (%s)", self.label, event.name, event.id
+                )
             finally:
                 self.queue.task_done()
 
@@ -154,7 +159,9 @@ class MemoryEventBus:
     async def publish(self, event: Event) -> None:
         self._local.dispatch(replace(event, origin=self.instance_id))
 
-    def subscribe(self, handler: Handler, *, names: Iterable[str] | None = None) -> Callable[[], None]:
+    def subscribe(
+        self, handler: Handler, *, names: Iterable[str] | None = None
+    ) -> Callable[[], None]:
         return self._local.subscribe(handler, names)
 
     async def drain(self) -> None:
