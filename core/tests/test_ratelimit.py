@@ -236,6 +236,27 @@ async def test_every_redis_key_has_a_ttl(
     assert 3_590_000 < ttls[keys[1]] <= 3_600_000
 
 
+async def test_redis_retry_after_waits_for_the_right_hits(
+    redis_limiter: RedisRateLimiter, redis_url: str, unique_prefix: str
+) -> None:
+    """Hits planted 70, 50, 40 and 30 s ago (by the server's clock) against 3 per minute."""
+    async with Redis.from_url(redis_url) as client:
+        seconds, micros = await client.time()
+        now = seconds * MICROS + micros
+        planted = {f"planted:{age}": now - age * MICROS for age in (70, 50, 40, 30)}
+        await client.zadd(f"{unique_prefix}k", planted)
+        await client.pexpire(f"{unique_prefix}k", 60_000)
+
+    # The 70 s old hit is outside the window; one unit must wait for the 50 s old hit to
+    # leave (10 s), two units for the 40 s old one too (20 s).
+    assert (await redis_limiter.peek("k", limit=4, window=60)).remaining == 1
+    assert (await redis_limiter.peek("k", limit=3, window=60)).retry_after == 10
+    assert (await redis_limiter.peek("k", limit=2, window=60)).retry_after == 20
+    assert (await redis_limiter.hit("k", limit=3, window=60)).retry_after == 10
+    assert (await redis_limiter.hit("k", limit=3, window=60, cost=2)).retry_after == 20
+    assert (await redis_limiter.hit("k", limit=4, window=60)).remaining == 0
+
+
 async def test_redis_down_raises_limiter_unavailable() -> None:
     limiter = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.2)
     try:
@@ -335,7 +356,8 @@ class ReferenceLimiter:
 
 
 timelines = st.lists(
-    st.tuples(st.integers(0, 3000), st.integers(1, 4)),  # (advance ms, cost)
+    # (advance ms, cost); round steps land hits exactly on window edges
+    st.tuples(st.sampled_from([0, 500, 1000]) | st.integers(0, 3000), st.integers(1, 4)),
     min_size=1,
     max_size=60,
 )
