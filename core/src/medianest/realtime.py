@@ -97,7 +97,11 @@ class Client:
 
 
 class Hub:
-    """Every websocket client of this process, indexed by user and topic."""
+    """Every websocket client of this process, indexed by user and topic.
+
+    Not thread-safe: call it from the event loop (a yt-dlp progress hook running in a thread
+    publishes through `asyncio.run_coroutine_threadsafe(bus.publish(...), loop)`).
+    """
 
     def __init__(self, *, queue_size: int = 256) -> None:
         if queue_size < 1:
