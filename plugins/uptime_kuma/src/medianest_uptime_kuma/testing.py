@@ -661,13 +661,7 @@ class FakeUptimeKuma:
             _family(
                 "monitor_response_time",
                 "Monitor Response Time (ms)",
-                [
-                    (
-                        self._labels(m),
-                        -1 if m.heartbeats[-1].ping is None else m.heartbeats[-1].ping,
-                    )
-                    for m in monitors
-                ],
+                [(self._labels(m), _last_response_time(m)) for m in monitors],
             ),
             _family(
                 "monitor_status",
@@ -912,6 +906,12 @@ def js_number(value: float | None) -> float | int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _last_response_time(monitor: Monitor) -> float:
+    """Kuma reports -1 when the last beat has no ping (a failed check)."""
+    ping = monitor.heartbeats[-1].ping
+    return -1 if ping is None else ping
 
 
 def _or_up(status: MonitorStatus | None) -> MonitorStatus:
