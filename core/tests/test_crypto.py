@@ -59,7 +59,8 @@ def box(ring: KeyRing) -> SecretBox:
 def test_round_trip(box: SecretBox, plaintext: str) -> None:
     token = box.encrypt(plaintext, context=CONTEXT)
 
-    assert token.startswith("v1.") and token.isascii()
+    assert token.startswith("v1.")
+    assert token.isascii()
     assert plaintext not in token or plaintext == ""
     assert box.decrypt(token, context=CONTEXT) == plaintext
 
@@ -203,7 +204,8 @@ def test_decryption_errors_reveal_neither_plaintext_nor_key() -> None:
         message = str(caught.value) + repr(caught.value)
         assert not any(secret in message for secret in forbidden)
         error = caught.value  # no chained exception that a traceback would print
-        assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+        assert error.__cause__ is None
+        assert error.__context__ is None or error.__suppress_context__
 
 
 # --- rotation ----------------------------------------------------------------------------
@@ -261,7 +263,8 @@ def test_parse_accepts_ids_commas_newlines_and_comments() -> None:
 
     ring = KeyRing.parse(f"# rotated last spring\n 7:{first} ,\n\n3:{second}\n")
 
-    assert ring.active == 7 and sorted(ring.keys) == [3, 7]
+    assert ring.active == 7
+    assert sorted(ring.keys) == [3, 7]
     assert ring.keys[7] == base64.b64decode(first)
 
 
@@ -322,7 +325,8 @@ def test_weak_or_malformed_keys_are_refused(text: str, reason: str) -> None:
         KeyRing.parse(text)
 
     message = str(caught.value)
-    assert "MEDIANEST_SECRET_KEY" in message and "MEDIANEST_SECRET_KEY_FILE" in message
+    assert "MEDIANEST_SECRET_KEY," in message
+    assert "MEDIANEST_SECRET_KEY_FILE" in message
     assert "secrets.token_bytes(32)" in message
     assert not any(len(part) > 20 and part in message for part in text.replace(",", "\n").split())
 
@@ -364,7 +368,7 @@ def test_secret_key_file_setting(tmp_path: Path) -> None:
 
 
 def test_missing_secret_key_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(WeakKeyError, match="MEDIANEST_SECRET_KEY_FILE names .* missing"):
+    with pytest.raises(WeakKeyError, match=r"MEDIANEST_SECRET_KEY_FILE names .* missing"):
         KeyRing.from_settings(settings_for(tmp_path, secret_key_file=tmp_path / "absent.key"))
 
 

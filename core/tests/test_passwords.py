@@ -1,4 +1,4 @@
-"""Password hashing: exact verification, parameters, rehash, bounded concurrency, new-password rules."""
+"""Password hashing: exact verification, parameters, rehash, bounded work, new-password rules."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def service() -> PasswordService:
 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, threading.Event]]:
-    """Holds every argon2 verify in its thread until `release` is set; `entered` says one started."""
+    """Holds each argon2 verify in its thread until `release` is set; `entered`: one started."""
     entered, release = threading.Event(), threading.Event()
     real_verify = PasswordHasher.verify
 
@@ -93,7 +93,8 @@ async def test_unknown_user_is_false_after_the_same_work(
     results = [await service.verify(None, PASSWORD) for _ in range(3)]
 
     assert results == [False, False, False]
-    assert len(verified) == 3 and len(set(verified)) == 1  # a real argon2 check each time
+    assert len(verified) == 3  # a real argon2 check each time...
+    assert len(set(verified)) == 1  # ...against the one dummy hash
     assert verified[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert len(hashed) == 1  # the dummy hash is made once, on first use
 
@@ -123,7 +124,8 @@ async def test_a_malformed_stored_hash_is_false_and_logged_without_the_hash(
     assert [record.levelno for record in caplog.records] == [logging.WARNING]
     logged = caplog.text
     assert "malformed" in logged
-    assert not (stored_hash and stored_hash in logged) and PASSWORD not in logged
+    assert not (stored_hash and stored_hash in logged)
+    assert PASSWORD not in logged
 
 
 async def test_stored_parameters_meet_the_floor(service: PasswordService) -> None:
@@ -190,9 +192,12 @@ async def test_a_cancelled_check_keeps_its_slot_until_its_thread_ends(
     refused = asyncio.create_task(service.verify(stored, PASSWORD))
     await asyncio.sleep(0)
 
-    assert refused.done() and isinstance(refused.exception(), PasswordServiceBusy)
-    assert not queued.done()
-    release.set()
+    try:
+        assert refused.done()
+        assert isinstance(refused.exception(), PasswordServiceBusy)
+        assert not queued.done()
+    finally:
+        release.set()  # before the loop closes, or its executor would wait on the held thread
     assert await queued is True
 
 
@@ -219,7 +224,7 @@ async def test_hashing_leaves_the_event_loop_free(service: PasswordService) -> N
 
 @pytest.mark.parametrize("limits", [{"max_concurrent": 0}, {"max_waiting": -1}])
 def test_nonsense_limits_are_refused(limits: dict[str, int]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least"):
         PasswordService(**limits)
 
 
@@ -249,4 +254,5 @@ def test_validate_new_password(password: str, username: str | None, expected: li
 
     assert len(problems) == len(expected)
     for problem, fragment in zip(problems, expected, strict=True):
-        assert fragment in problem and problem.endswith(".")
+        assert fragment in problem
+        assert problem.endswith(".")
