@@ -370,20 +370,23 @@ class FakePlexTV(StandinServer):
         shared_by: PlexAccount | None,
         created: int,
     ) -> dict:
+        # Like plex.tv: a local and a remote address (both loopback here); python-plexapi only
+        # tries the remote ones for a server it does not own.
         connections = []
         if server.running:
             port = int(server.url.rsplit(":", 1)[1])
-            connections.append(
+            connections = [
                 {
                     "protocol": "http",
                     "address": "127.0.0.1",
                     "port": port,
                     "uri": server.url,
-                    "local": True,
+                    "local": local,
                     "relay": False,
                     "IPv6": False,
                 }
-            )
+                for local in (True, False)
+            ]
         return {
             "name": server.name,
             "product": "Plex Media Server",
