@@ -99,7 +99,9 @@ typed numbers and booleans in JSON and ``ratingKey``/``key`` as strings.
   10 track, 18 collection), ``sort=field[:asc|desc]`` (``titleSort``/``title``, ``addedAt``/
   ``updatedAt``, ``year``/``originallyAvailableAt``; a ``movie.`` prefix is accepted; unknown →
   400), ``title=`` (case-insensitive substring), ``limit=``, ``includeMeta=1`` (the ``<Meta>``
-  python-plexapi validates sorts against). Default order: ``titleSort``.
+  python-plexapi validates sorts against). Default order: ``titleSort``. ``sort`` and ``title``
+  apply to top-level items; seasons, episodes, albums and tracks (``type=3/4/9/10``) come in
+  library order.
 - ``GET /library/sections/{id}/collections`` (also ``/all?type=18``) → ``Directory
   type="collection"`` with ``ratingKey, key=/library/collections/{id}/children, title, subtype,
   childCount, smart``.
@@ -112,6 +114,7 @@ typed numbers and booleans in JSON and ``ratingKey``/``key`` as strings.
   disk. Items found have ``Media/Part/file`` set to the file path.
 - ``GET /library/metadata/{ratingKey}[,{ratingKey}…]`` (items and collections, with
   ``librarySectionID`` and ``Collection`` tags), ``/library/metadata/{id}/children``,
+  ``/library/metadata/{id}/allLeaves``,
   ``DELETE /library/metadata/{collection id}``.
 - ``POST /library/collections?type=&title=&smart=0&sectionId=&uri=server://{machineIdentifier}/
   com.plexapp.plugins.library/library/metadata/{ids}`` → a container whose first child is the new

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from quart import Quart, Response, g, request
@@ -83,7 +83,7 @@ def _paging() -> Paging:
 
 def _respond(
     root: Element, *, status: int = 200, headers: dict[str, str] | None = None, stream: bool = False
-):
+) -> Response:
     as_json = wants_json(request.headers.get("Accept"))
     content_type = "application/json" if as_json else "text/xml;charset=utf-8"
     headers = {"X-Plex-Protocol": "1.0", **(headers or {})}
@@ -116,14 +116,14 @@ def _page_response(
     total = len(items) if limit is None else min(len(items), limit)
     start = min(paging.start, total)
     end = total if paging.size is None else min(total, start + paging.size)
-    stream = paging.size is None and end - start > 500 and not lead
-    page: Iterable[Element] = (to_element(items[i]) for i in range(start, end))
+    stream = paging.size is None and end - start > STREAM_THRESHOLD
+    page = (to_element(items[i]) for i in range(start, end))
     attrs = {"size": end - start, **attrs}
     headers = {}
     if paging.requested:
         attrs.update(totalSize=total, offset=start)
         headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Total-Size": str(total)}
-    children = page if stream else [*lead, *page]
+    children = chain(lead, page) if stream else [*lead, *page]
     return _respond(Element("MediaContainer", attrs, children), headers=headers, stream=stream)
 
 
@@ -207,8 +207,8 @@ class PmsRoutes:
         return Response("Not Found", status=404, content_type="text/plain")
 
     @staticmethod
-    def _forbidden() -> Response:
-        # Shared users may browse but not change the library.
+    def _owner_only() -> Response:
+        # Shared users may browse but not change the library; PMS answers them 401.
         return Response(UNAUTHORIZED_HTML, status=401, content_type="text/html")
 
     def _visible_section(self, section_id: int) -> Section | None:
@@ -413,7 +413,7 @@ class PmsRoutes:
         if section is None:
             return self._not_found()
         if not g.access.owner:
-            return self._forbidden()
+            return self._owner_only()
         if request.method == "DELETE":
             section.refreshing = False
             return Response("", status=200)
@@ -450,7 +450,7 @@ class PmsRoutes:
 
     async def delete_metadata(self, rating_key: int):
         if not g.access.owner:
-            return self._forbidden()
+            return self._owner_only()
         if self.library.collections.pop(rating_key, None) is None:
             return self._not_found()
         return Response("", status=200)
@@ -493,7 +493,7 @@ class PmsRoutes:
 
     async def create_collection(self):
         if not g.access.owner:
-            return self._forbidden()
+            return self._owner_only()
         if request.args.get("smart", "0") != "0":
             raise BadRequest("smart collections are not supported by this stand-in")
         title = (request.args.get("title") or "").strip()
@@ -548,7 +548,7 @@ class PmsRoutes:
 
     async def add_collection_items(self, rating_key: int):
         if not g.access.owner:
-            return self._forbidden()
+            return self._owner_only()
         collection = self.library.collections.get(rating_key)
         if collection is None:
             return self._not_found()
@@ -560,7 +560,7 @@ class PmsRoutes:
 
     async def remove_collection_item(self, rating_key: int, item_key: int):
         if not g.access.owner:
-            return self._forbidden()
+            return self._owner_only()
         collection = self.library.collections.get(rating_key)
         if collection is None or item_key not in collection.item_keys:
             return self._not_found()
