@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -329,6 +330,16 @@ def test_weak_or_malformed_keys_are_refused(text: str, reason: str) -> None:
     assert "MEDIANEST_SECRET_KEY_FILE" in message
     assert "secrets.token_bytes(32)" in message
     assert not any(len(part) > 20 and part in message for part in text.replace(",", "\n").split())
+
+
+def test_the_example_key_in_the_docs_is_refused() -> None:
+    record = Path(__file__).resolve().parents[2] / "docs" / "decisions" / "0004-secrets-at-rest.md"
+    examples = re.findall(r"MEDIANEST_SECRET_KEY=([^`\s]+)", record.read_text(encoding="utf-8"))
+
+    assert examples
+    for example in examples:
+        with pytest.raises(WeakKeyError, match="example"):
+            KeyRing.parse(example)
 
 
 def test_a_freshly_generated_key_is_accepted() -> None:
