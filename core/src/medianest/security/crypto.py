@@ -261,6 +261,7 @@ class SecretBox:
             ) from None
 
     def key_id(self, token: str) -> int:
+        """The id of the key that encrypted the token (DecryptionError when malformed)."""
         return _key_id(_decode_token(token))
 
     def needs_rotation(self, token: str) -> bool:
