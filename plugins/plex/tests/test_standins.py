@@ -786,7 +786,7 @@ async def test_plextv_xml_and_json_agree_and_v1_is_xml() -> None:
         owner, friend = plextv.add_account("owner"), plextv.add_account("friend")
         plextv.add_server(pms, owner)
         movies = pms.add_section("Movies", items=2)
-        token = plextv.share_server(pms, friend, [movies])
+        token = plextv.share_server(pms, friend, (s for s in [movies]))  # any iterable
         pms_url = pms.url
         as_json = (
             await client.get("/api/v2/resources", headers={"X-Plex-Token": friend.token, **JSON})

@@ -30,6 +30,7 @@ Both stand-ins (`StandinServer`)
 --------------------------------
 - ``async with fake`` serves in the running loop; ``with fake`` serves on a daemon thread.
   ``fake.url`` is ``http://127.0.0.1:<port>`` while running. ``start()``/``stop()`` also exist.
+  The port is chosen by the OS unless the constructor's ``port=`` names one (demo mode).
 - ``fake.hang()``: every request waits unanswered until ``fake.recover()``; shutdown still
   completes (held requests are answered 503). ``fake.fail(status=500, times=None)``: answer
   ``status`` to every request (or the next ``times``). ``fake.recover()``: back to normal.
@@ -39,7 +40,8 @@ Both stand-ins (`StandinServer`)
 
 FakePlexTV (plex.tv)
 --------------------
-``FakePlexTV(pin_lifetime=900.0, clock=time.time)``; the clock is injectable for expiry tests.
+``FakePlexTV(*, pin_lifetime=900.0, clock=time.time, port=0)``; the clock is injectable for
+expiry tests.
 
 Routes (v2 ones answer JSON or XML by ``Accept``; errors are
 ``{"errors": [{"code", "message", "status"}]}`` or ``<errors><error …/></errors>``):
@@ -78,7 +80,7 @@ token to the owner's account token); ``share_server(pms, account, sections) -> a
 FakePlexServer (Plex Media Server)
 ----------------------------------
 ``FakePlexServer(*, name="MediaNest Plex", owner_token=None, owner_username="owner",
-machine_identifier=None, version=PMS_VERSION, scan_delay=0.0)``.
+machine_identifier=None, version=PMS_VERSION, scan_delay=0.0, port=0)``.
 
 Every route but ``/identity`` needs ``X-Plex-Token`` (header or query): the owner token sees all
 sections, a shared token only its sections (others answer 404 as if absent), anything else 401.

@@ -71,7 +71,8 @@ class StandinServer:
     #: Shown in logs and thread names.
     label = "stand-in"
 
-    def __init__(self) -> None:
+    def __init__(self, *, port: int = 0) -> None:
+        self.requested_port = port  # 0: the OS picks a free one
         self.requests: list[RecordedRequest] = []
         self._fault = _Fault()
         self._port: int | None = None
@@ -177,7 +178,7 @@ class StandinServer:
             self._released.set()
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
+        listener.bind(("127.0.0.1", self.requested_port))
         listener.listen(128)
         port = listener.getsockname()[1]
         config = Config()

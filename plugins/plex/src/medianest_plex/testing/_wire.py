@@ -14,7 +14,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 Scalar = str | int | float | bool | None
 
@@ -123,10 +123,6 @@ def batched_text(chunks: Iterable[str], batch: int = 256) -> Iterator[bytes]:
             pending.clear()
     if pending:
         yield "".join(pending).encode()
-
-
-def xml_text(text: str) -> str:
-    return escape(text)
 
 
 def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:

@@ -140,9 +140,13 @@ class FakePlexTV(StandinServer):
     label = "fake-plextv"
 
     def __init__(
-        self, *, pin_lifetime: float = DEFAULT_PIN_LIFETIME, clock: Callable[[], float] = time.time
+        self,
+        *,
+        pin_lifetime: float = DEFAULT_PIN_LIFETIME,
+        clock: Callable[[], float] = time.time,
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port=port)
         self.pin_lifetime = pin_lifetime
         self.clock = clock
         self.accounts: dict[int, PlexAccount] = {}
@@ -255,6 +259,7 @@ class FakePlexTV(StandinServer):
         """
         if server.machine_identifier not in self._servers:
             raise ValueError("register the server with add_server() first")
+        sections = list(sections)
         self.unshare_server(server, account)
         token = server.share(sections, with_token=secrets.token_urlsafe(15))
         section_ids = frozenset(server.section(ref).id for ref in sections)

@@ -58,8 +58,9 @@ class FakePlexServer(StandinServer):
         machine_identifier: str | None = None,
         version: str = PMS_VERSION,
         scan_delay: float = 0.0,
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port=port)
         self.name = name
         self.owner_token = owner_token or secrets.token_urlsafe(15)
         self.owner_username = owner_username
