@@ -50,174 +50,37 @@ SECTION_DEFAULTS = {
     "show": ("tv.plex.agents.series", "Plex TV Series"),
     "artist": ("tv.plex.agents.music", "Plex Music"),
 }
-PART_CONTAINER = {"movie": "mkv", "show": "mkv", "artist": "flac"}
 
-ADJECTIVES = sorted(
-    [
-        "Amber",
-        "Ancient",
-        "Autumn",
-        "Bitter",
-        "Blue",
-        "Brave",
-        "Bright",
-        "Broken",
-        "Burning",
-        "Calm",
-        "Clever",
-        "Crimson",
-        "Crystal",
-        "Dancing",
-        "Dark",
-        "Distant",
-        "Dusty",
-        "Electric",
-        "Emerald",
-        "Endless",
-        "Fading",
-        "Fierce",
-        "Forgotten",
-        "Frozen",
-        "Gentle",
-        "Golden",
-        "Hidden",
-        "Hollow",
-        "Iron",
-        "Jade",
-        "Last",
-        "Lonely",
-        "Lucky",
-        "Midnight",
-        "Misty",
-        "Northern",
-        "Painted",
-        "Quiet",
-        "Restless",
-        "Rusty",
-        "Scarlet",
-        "Secret",
-        "Silent",
-        "Silver",
-        "Sleeping",
-        "Stormy",
-        "Summer",
-        "Velvet",
-        "Wandering",
-        "Wild",
-    ]
+
+def _words(text: str) -> list[str]:
+    """Sorted, so that titles built from them sort in the order they are generated."""
+    return sorted(text.split())
+
+
+ADJECTIVES = _words(
+    "Amber Ancient Autumn Bitter Blue Brave Bright Broken Burning Calm Clever Crimson "
+    "Crystal Dancing Dark Distant Dusty Electric Emerald Endless Fading Fierce Forgotten "
+    "Frozen Gentle Golden Hidden Hollow Iron Jade Last Lonely Lucky Midnight Misty "
+    "Northern Painted Quiet Restless Rusty Scarlet Secret Silent Silver Sleeping Stormy "
+    "Summer Velvet Wandering Wild"
 )
-NOUNS = sorted(
-    [
-        "Anchor",
-        "Arrow",
-        "Badger",
-        "Beacon",
-        "Bell",
-        "Bridge",
-        "Candle",
-        "Castle",
-        "Comet",
-        "Compass",
-        "Crown",
-        "Dragon",
-        "Engine",
-        "Falcon",
-        "Feather",
-        "Fox",
-        "Garden",
-        "Ghost",
-        "Giant",
-        "Harbor",
-        "Hawk",
-        "Heart",
-        "Horizon",
-        "Island",
-        "Jewel",
-        "Key",
-        "Lantern",
-        "Letter",
-        "Lion",
-        "Machine",
-        "Mirror",
-        "Moon",
-        "Orchard",
-        "Owl",
-        "Pilot",
-        "Raven",
-        "River",
-        "Rose",
-        "Sailor",
-        "Shadow",
-        "Signal",
-        "Sparrow",
-        "Star",
-        "Stone",
-        "Storm",
-        "Tiger",
-        "Tower",
-        "Voyage",
-        "Wolf",
-        "Wrench",
-    ]
+NOUNS = _words(
+    "Anchor Arrow Badger Beacon Bell Bridge Candle Castle Comet Compass Crown Dragon "
+    "Engine Falcon Feather Fox Garden Ghost Giant Harbor Hawk Heart Horizon Island Jewel "
+    "Key Lantern Letter Lion Machine Mirror Moon Orchard Owl Pilot Raven River Rose Sailor "
+    "Shadow Signal Sparrow Star Stone Storm Tiger Tower Voyage Wolf Wrench"
 )
-PLACES = sorted(
-    [
-        "Alder",
-        "Ashford",
-        "Avalon",
-        "Bayside",
-        "Birchwood",
-        "Blackmoor",
-        "Brightwater",
-        "Cedarhurst",
-        "Coldharbor",
-        "Dunmore",
-        "Eastvale",
-        "Elmstead",
-        "Fairhaven",
-        "Fallowmere",
-        "Glenrock",
-        "Greystone",
-        "Hartwell",
-        "Highmoor",
-        "Ironbridge",
-        "Juniper",
-        "Kestrel",
-        "Kingsbury",
-        "Lakeshore",
-        "Larkspur",
-        "Lindenfeld",
-        "Marlow",
-        "Meadowbrook",
-        "Millbrook",
-        "Northwood",
-        "Oakridge",
-        "Pinecrest",
-        "Quarry",
-        "Ravenscar",
-        "Redwater",
-        "Riverside",
-        "Rosewood",
-        "Saltmarsh",
-        "Shadowfen",
-        "Silverton",
-        "Stonebridge",
-        "Thornbury",
-        "Umber",
-        "Valewood",
-        "Westmere",
-        "Whitby",
-        "Willowdale",
-        "Winterfell",
-        "Wyndham",
-        "Yarrow",
-        "Zenith",
-    ]
+PLACES = _words(
+    "Alder Ashford Avalon Bayside Birchwood Blackmoor Brightwater Cedarhurst Coldharbor "
+    "Dunmore Eastvale Elmstead Fairhaven Fallowmere Glenrock Greystone Hartwell Highmoor "
+    "Ironbridge Juniper Kestrel Kingsbury Lakeshore Larkspur Lindenfeld Marlow Meadowbrook "
+    "Millbrook Northwood Oakridge Pinecrest Quarry Ravenscar Redwater Riverside Rosewood "
+    "Saltmarsh Shadowfen Silverton Stonebridge Thornbury Umber Valewood Westmere Whitby "
+    "Willowdale Wintermere Wyndham Yarrow Zenith"
 )
 TITLE_CAPACITY = len(ADJECTIVES) * len(NOUNS) * len(PLACES)
-OLDEST_ADDED_AT = (
-    1_300_000_000  # 2011: generated items were added over the years before any test ran
-)
+# Generated items were added over the years before any test ran, from 2011 on.
+OLDEST_ADDED_AT = 1_300_000_000
 ADDED_SPAN = 400_000_000
 ARTICLES = ("the ", "a ", "an ")
 
