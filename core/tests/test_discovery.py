@@ -107,3 +107,25 @@ def test_cli_names_a_bad_setting(monkeypatch):
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_plugins_add_cli_commands(site, monkeypatch):
+    monkeypatch.setattr(main, "_plugins_loaded", False)  # `main` is the process-wide group
+    monkeypatch.setattr(main, "commands", dict(main.commands))
+    install(site, "medianest-greeter", "1.0.0", "greeter", """
+        import click
+        from medianest.plugins import PluginSpec, hookimpl
+        plugin = PluginSpec(id="greeter", title="Greeter")
+
+        @click.command()
+        def greet():
+            \"\"\"Say hello.\"\"\"
+            click.echo("hello from a plugin")
+
+        @hookimpl
+        def register_commands(cli):
+            cli.add_command(greet)
+    """)
+    result = CliRunner().invoke(main, ["greet"])
+    assert result.exit_code == 0 and "hello from a plugin" in result.stdout
+    assert "greet" in CliRunner().invoke(main, ["--help"]).stdout

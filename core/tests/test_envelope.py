@@ -108,3 +108,19 @@ async def test_uncaught_exception_is_a_500_envelope_without_internals(app_factor
     assert response.status_code == 500
     assert_error(await response.get_json(), "INTERNAL_ERROR")
     assert "secret internal detail" not in text and "Traceback" not in text
+
+
+async def test_openapi_document_is_valid_and_lists_every_route(app_factory):
+    from openapi_spec_validator import validate
+
+    app = await everything_app(app_factory)
+    document = await (await app.test_client().get("/openapi.json")).get_json()
+    validate(document)
+    documented = {path for path in document["paths"]}
+    for rule in app.url_map.iter_rules():
+        if rule.websocket or rule.endpoint in ("static", "openapi"):
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = __import__("re").sub(r"\{[^}:]+:([^}]+)\}", r"{\1}", path)
+        assert path in documented, f"{rule.rule} missing from /openapi.json"
+    assert "everything" in document["paths"]["/api/everything/hello"]["get"].get("tags", [])

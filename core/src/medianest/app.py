@@ -30,6 +30,7 @@ from medianest.errors import (
     ValidationFailed,
     error_response,
 )
+from medianest.openapi import EnvelopeOpenAPIProvider
 from medianest.log import configure_logging, request_id_var
 from medianest.plugins.host import PluginHost, PluginState
 from medianest.settings import Settings, load_settings
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
         swagger_ui_path=None,  # the bundled doc UIs load scripts from CDNs
         redoc_ui_path=None,
         scalar_ui_path=None,
+        openapi_provider_class=EnvelopeOpenAPIProvider,
     )
     _make_public(app, "openapi")
 

@@ -26,7 +26,43 @@ def _run(func: Callable[[Settings], Coroutine[Any, Any, Any]]) -> Any:
     return asyncio.run(func(_settings()))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginCommands(click.Group):
+    """The `medianest` group, plus the commands plugins add through `register_commands`.
+
+    Plugins are only imported when a command is not one of the core's (or for --help).
+    """
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        try:
+            settings = load_settings()
+        except SettingsError:
+            return  # the core's own commands report the bad setting
+        from medianest.plugins.host import PluginHost
+
+        host = PluginHost(
+            allow=settings.plugins, block=settings.block_plugins, autoload=not settings.disable_plugin_autoload
+        )
+        host.discover()
+        host.call_sync("register_commands", cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+
+@click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="medianest")
 def main() -> None:
     """MediaNest: one dashboard for everyone around a Plex server."""
