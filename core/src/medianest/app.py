@@ -98,12 +98,22 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     _install_error_handlers(app)
     _install_pipeline(app, core)
     app.register_blueprint(health.blueprint)
+    _mount_web(app, core)
 
     host.discover(plugins)
     app.before_serving(core.start)
     app.before_serving(lambda: check_route_policies(app))
     app.after_serving(core.stop)
     return app
+
+
+def _mount_web(app: Quart, core: Core) -> None:
+    """The dashboard UI ships as `medianest-web`; the API works without it."""
+    try:
+        import medianest_web
+    except ImportError:
+        return
+    app.register_blueprint(medianest_web.blueprint(core))
 
 
 def _make_public(app: Quart, endpoint: str) -> None:
@@ -177,11 +187,10 @@ def _require_json_body() -> None:
 
 
 async def _enforce_policy(core: Core) -> None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    policy = policy_of(view)
+    if request.endpoint is None or _is_static(request.endpoint):
+        return  # no route matched (the 404/405 handler answers), or a static file
+    policy = policy_of(current_app.view_functions.get(request.endpoint))
     if policy is None:
-        if request.endpoint is None:
-            return  # no route matched: the 404/405 handler answers
         raise InternalError()
     authorize = getattr(core, "authorize", None)
     if authorize is not None:
@@ -256,7 +265,7 @@ def _mount_one(core: Core, plugin_id: str, blueprint: Blueprint, name: str) -> N
     scratch.register_blueprint(blueprint, url_prefix=prefix, name=name)
     existing = {(rule.rule, method) for rule in core.app.url_map.iter_rules() for method in rule.methods or ()}
     for rule in scratch.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if _is_static(rule.endpoint):
             continue
         if policy_of(scratch.view_functions[rule.endpoint]) is None:
             raise _MountError(f"route {rule.rule} declares no policy (@public, @signed_in, …)")
@@ -269,12 +278,17 @@ def _mount_one(core: Core, plugin_id: str, blueprint: Blueprint, name: str) -> N
     core.blueprint_owner[name] = plugin_id
 
 
+def _is_static(endpoint: str) -> bool:
+    """Static files (the app's and each blueprint's) are public by nature."""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def check_route_policies(app: Quart) -> None:
     """Refuse to serve when a core route declares no policy (plugins are checked when mounted)."""
     missing = [
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static" and policy_of(app.view_functions[rule.endpoint]) is None
+        if not _is_static(rule.endpoint) and policy_of(app.view_functions[rule.endpoint]) is None
     ]
     if missing:
         raise RuntimeError(f"routes without a policy: {', '.join(sorted(missing))}")
