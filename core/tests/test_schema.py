@@ -10,6 +10,13 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 
+def column(meta, name: str) -> str:
+    """The database column of a field name (a foreign key `user` is the column `user_id`)."""
+    if name in meta.fields_db_projection:
+        return meta.fields_db_projection[name]
+    return meta.fields_map[name].source_field or f"{name}_id"
+
+
 def declared_indexes(model) -> set[tuple[str, ...]]:
     meta = model._meta
     indexes: set[tuple[str, ...]] = set()
@@ -18,10 +25,10 @@ def declared_indexes(model) -> set[tuple[str, ...]]:
         if not field.pk and (getattr(field, "index", False) or field.unique):
             indexes.add((meta.fields_db_projection[name],))
     for group in meta.unique_together or ():
-        indexes.add(tuple(meta.fields_db_projection[name] for name in group))
+        indexes.add(tuple(column(meta, name) for name in group))
     for index in getattr(meta, "indexes", ()) or ():
         fields = index if isinstance(index, (tuple, list)) else getattr(index, "fields", ())
-        indexes.add(tuple(meta.fields_db_projection.get(name, name) for name in fields))
+        indexes.add(tuple(column(meta, name) for name in fields))
     return indexes
 
 

@@ -14,6 +14,7 @@ from quart_schema import Info, QuartSchema, RequestSchemaValidationError, tag_bl
 from werkzeug.exceptions import HTTPException
 
 from medianest import __version__
+from medianest.api import auth as auth_api
 from medianest.api import health
 from medianest.auth.policy import ATTRIBUTE as POLICY_ATTRIBUTE
 from medianest.auth.policy import Policy, policy_of
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     _install_error_handlers(app)
     _install_pipeline(app, core)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(auth_api.blueprint)
     _mount_web(app, core)
 
     host.discover(plugins)

@@ -11,9 +11,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from medianest import db
+from medianest.config.system import SystemSettings
+from medianest.events import Event, create_event_bus
 from medianest.plugins.contributions import ModelSpec
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
+from medianest.ratelimit import create_limiter
+from medianest.realtime import Hub
+from medianest.security.crypto import KeyRing, SecretBox
 from medianest.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,7 +49,22 @@ class Core:
         self.blueprint_owner: dict[str, str] = {}  # blueprint name -> plugin id
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
+        prefix = settings.redis_prefix
+        self.keys = KeyRing.from_settings(settings)  # refuses a weak or example key
+        self.secrets = SecretBox(self.keys)
+        self.limiter = create_limiter(settings.redis_url, prefix=f"{prefix}rl:")
+        self.events = create_event_bus(settings.redis_url, channel=f"{prefix}events")
+        self.hub = Hub()
+        self.hub.attach(self.events)
+        self.system = SystemSettings()
+        from medianest.auth.service import AuthService
+
+        self.auth = AuthService(self)
+        self.authorize = self.auth.authorize
         host.listeners.append(self._persist_state)
+        host.listeners.append(self._announce_state)
+        self.events.subscribe(self._on_bus_event, names=("plugin:state", "session:revoked", "config:changed"))
+        self.events.subscribe(self._to_plugins)
 
     # ---- for plugins ------------------------------------------------------------------
 
@@ -57,6 +77,10 @@ class Core:
     def on_shutdown(self, func) -> None:
         self._shutdown_tasks.append(func)
 
+    async def publish(self, name: str, data: dict[str, Any], **routing: Any) -> None:
+        """Put an event on the bus: every instance (and the plugins' on_event) sees it."""
+        await self.events.publish(Event(name=name, data=data, **routing))
+
     # ---- lifecycle --------------------------------------------------------------------
 
     def database_config(self, plugin_models: dict[str, list[ModelSpec]]) -> dict[str, Any]:
@@ -64,6 +88,9 @@ class Core:
         return db.tortoise_config(self.settings.resolved_database_url, models)
 
     async def start(self) -> None:
+        await self.events.start()
+        self.on_shutdown(self.events.stop)
+        self.on_shutdown(self.limiter.close)
         plugin_models = await self.host.collect("register_models", core=self)
         self.orm = await db.start(self.database_config(plugin_models))
         try:
@@ -73,6 +100,8 @@ class Core:
             raise
 
     async def _start_parts(self) -> None:
+        await self.system.reload()
+        await self.auth.bootstrap_admin()
         await self._load_plugin_state()
         for hook in REGISTRATION_HOOKS:
             collected = await self.host.collect(hook, core=self)
@@ -118,6 +147,23 @@ class Core:
             id=record.id,
             defaults={"enabled": record.enabled, "state": record.state.value, "error": record.error},
         )
+
+    async def _announce_state(self, record: PluginRecord) -> None:
+        await self.publish("plugin:state", {"plugin": record.id, "enabled": record.enabled})
+
+    async def _to_plugins(self, event: Event) -> None:
+        await self.host.fan_out("on_event", core=self, event=event)
+
+    async def _on_bus_event(self, event: Event) -> None:
+        """Follow what other instances did: plugin toggles, revoked sessions, config changes."""
+        if event.name == "session:revoked":
+            self.hub.close_user(str(event.data["user_id"]))
+        if event.origin == self.events.instance_id:
+            return
+        if event.name == "plugin:state":
+            self.host.apply_wish(str(event.data["plugin"]), bool(event.data["enabled"]))
+        elif event.name == "config:changed":
+            await self.system.reload()
 
     async def readiness(self) -> dict[str, dict[str, Any]]:
         checks: dict[str, dict[str, Any]] = {}

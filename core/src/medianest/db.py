@@ -22,7 +22,12 @@ from medianest.plugins.contributions import ModelSpec
 log = logging.getLogger("medianest.db")
 
 CORE_APP = "medianest"
-CORE_MODEL_MODULES = ["medianest.plugins.models"]
+CORE_MODEL_MODULES = [
+    "medianest.plugins.models",
+    "medianest.auth.models",
+    "medianest.audit",
+    "medianest.config.models",
+]
 CORE_MIGRATIONS = "medianest.migrations"
 
 

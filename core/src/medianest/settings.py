@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     block_plugins: list[str] = Field(default_factory=list)
     disable_plugin_autoload: bool = False
     plugin_hook_timeout: float = Field(default=10.0, gt=0)
-    trusted_proxies: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
+    session_idle_minutes: int = Field(default=24 * 60, ge=5)
+    session_lifetime_hours: int = Field(default=7 * 24, ge=1)
 
     @field_validator("log_level", mode="before")
     @classmethod

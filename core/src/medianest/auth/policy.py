@@ -52,3 +52,12 @@ def requires(permission: str) -> Callable[[F], F]:
 
 def policy_of(view: Callable | None) -> Policy | None:
     return getattr(view, ATTRIBUTE, None)
+
+
+PENDING_OK = "medianest_pending_password_ok"
+
+
+def allowed_before_password_change(func: F) -> F:
+    """Let a user whose password must change still call this route (the change itself, logout)."""
+    setattr(func, PENDING_OK, True)
+    return func

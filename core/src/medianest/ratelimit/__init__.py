@@ -29,12 +29,12 @@ __all__ = [
 ]
 
 
-def create_limiter(redis_url: str | None, **kwargs: Any) -> RateLimiter:
+def create_limiter(redis_url: str | None, *, prefix: str | None = None, **kwargs: Any) -> RateLimiter:
     """The Redis limiter when a URL is configured, else the in-memory one.
 
-    `kwargs` go to the chosen backend's constructor (`prefix`, `pool_size`, `timeout` for Redis;
-    `clock`, `sweep_interval` for memory).
+    `prefix` namespaces the Redis keys (memory needs none); other `kwargs` go to the chosen
+    backend's constructor (`pool_size`, `timeout` for Redis; `clock`, `sweep_interval` for memory).
     """
     if redis_url:
-        return RedisRateLimiter(redis_url, **kwargs)
+        return RedisRateLimiter(redis_url, **({"prefix": prefix} if prefix else {}), **kwargs)
     return MemoryRateLimiter(**kwargs)

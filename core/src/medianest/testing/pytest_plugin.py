@@ -26,6 +26,7 @@ import pytest
 from medianest.testing import services
 
 BACKENDS = ("embedded", "production")
+BOOTSTRAP_PASSWORD = "bootstrap password for tests"
 
 
 def _selected_backends() -> list[str]:
@@ -56,7 +57,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def backend_settings(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     """Settings overrides for the backend: a fresh database (and Redis namespace) per test."""
-    overrides: dict[str, Any] = {"data_dir": tmp_path / "data", "log_level": "WARNING"}
+    overrides: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "log_level": "WARNING",
+        "admin_password": BOOTSTRAP_PASSWORD,
+    }
     if backend == "embedded":
         yield overrides
         return
@@ -122,3 +127,19 @@ async def app(app_factory: AppFactory) -> Any:
 def client(app: Any) -> Any:
     """A test client for `app`."""
     return app.test_client()
+
+
+@pytest.fixture
+async def admin_client(app: Any) -> Any:
+    """An `ApiClient` signed in as an admin (not the bootstrap one, so no password change is due)."""
+    from medianest.testing.clients import signed_in
+
+    return await signed_in(app, "root", role="admin")
+
+
+@pytest.fixture
+async def user_client(app: Any) -> Any:
+    """An `ApiClient` signed in as a plain user."""
+    from medianest.testing.clients import signed_in
+
+    return await signed_in(app, "alice")

@@ -1,0 +1,284 @@
+"""Authentication and authorization for every request, and the sign-in operations.
+
+Request flow (called by the app before any route body is read):
+    cookie session | Bearer token | remember-me cookie  →  Actor (or None)
+    → CSRF and Origin check for cookie-authenticated state changes
+    → the route's policy (public / signed in / admin / permission)
+    → the per-user API rate limit
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from quart import Response, after_this_request, current_app, g, request
+
+from medianest import audit
+from medianest.auth.actor import Actor
+from medianest.auth.models import User, UserPermission
+from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
+from medianest.auth.policy import PENDING_OK, Policy
+from medianest.auth.sessions import SessionStore, now
+from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
+from medianest.net import client_ip
+from medianest.ratelimit import LimiterUnavailable
+from medianest.security.passwords import PasswordService
+
+if TYPE_CHECKING:
+    from medianest.core import Core
+
+log = logging.getLogger("medianest.auth")
+
+SESSION_COOKIE = "medianest_session"
+REMEMBER_COOKIE = "medianest_remember"
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AuthService:
+    def __init__(self, core: Core) -> None:
+        settings = core.settings
+        self.core = core
+        self.passwords = PasswordService()
+        self.sessions = SessionStore(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_lifetime_hours),
+        )
+        self._csrf_key = core.keys.subkey("csrf")
+
+    # ---- permissions ------------------------------------------------------------------
+
+    def permission_defaults(self) -> dict[str, tuple[str, ...]]:
+        """Every declared permission (core and loaded plugins) → roles holding it by default."""
+        declared = list(CORE_PERMISSIONS)
+        for record in self.core.host.records.values():
+            declared.extend(record.contributions.get("register_permissions", []))
+        return {permission.name: permission.default_roles for permission in declared}
+
+    async def grants(self, user_id: object) -> dict[str, bool]:
+        rows = await UserPermission.filter(user_id=user_id)
+        return {row.permission: row.granted for row in rows}
+
+    async def actor_for(self, user: User, *, via: str = "session", session_id: str | None = None) -> Actor:
+        permissions = effective(user.role, self.permission_defaults(), await self.grants(user.id))
+        return Actor(
+            user_id=str(user.id),
+            username=user.username,
+            role=user.role,
+            permissions=frozenset(permissions),
+            via=via,  # type: ignore[arg-type]
+            session_id=session_id,
+            must_change_password=user.must_change_password,
+        )
+
+    async def holds(self, user: User, permission: str) -> bool:
+        return decide(user.role, permission, self.permission_defaults(), await self.grants(user.id))
+
+    # ---- per request ------------------------------------------------------------------
+
+    async def authorize(self, policy: Policy) -> None:
+        """Resolve the actor into `g.actor`, then enforce CSRF, the policy and the API limit."""
+        actor, via_cookie = await self._authenticate()
+        g.actor = actor
+        if request.method not in SAFE_METHODS:
+            self._check_origin()
+            if via_cookie:
+                self._check_csrf(actor)
+        if policy.kind == "public":
+            return
+        if actor is None:
+            raise Unauthenticated()
+        view = current_app.view_functions.get(request.endpoint or "")
+        if actor.must_change_password and not getattr(view, PENDING_OK, False):
+            raise PasswordChangeRequired()
+        if policy.kind == "admin" and not actor.is_admin:
+            raise Forbidden("Administrators only")
+        if policy.permission and not actor.can(policy.permission):
+            raise Forbidden(f"You need the {policy.permission} permission", details={"permission": policy.permission})
+        if request.path.startswith("/api/"):
+            await self._limit_api(actor)
+
+    async def _authenticate(self) -> tuple[Actor | None, bool]:
+        """(actor, whether a cookie proved it). Bearer tokens are never cookie-borne."""
+        header = request.headers.get("Authorization", "")
+        if header[:7].lower() == "bearer ":
+            found = await self.sessions.resolve_api_token(header[7:].strip())
+            if found is None:
+                raise Unauthenticated("The API token is not valid")
+            return await self.actor_for(found[1], via="token"), False
+        token = request.cookies.get(self.cookie_name(SESSION_COOKIE))
+        if token:
+            found = await self.sessions.resolve(token)
+            if found is not None:
+                session, user = found
+                g.csrf_binding = session.remember_family or session.id
+                self._ensure_csrf_cookie()
+                return await self.actor_for(user, session_id=session.id), True
+        remember = request.cookies.get(self.cookie_name(REMEMBER_COOKIE))
+        if remember:
+            actor = await self._sign_in_remembered(remember)
+            return actor, actor is not None
+        return None, False
+
+    async def _sign_in_remembered(self, token: str) -> Actor | None:
+        redeemed = await self.sessions.redeem_remember(token)
+        if redeemed is None:
+            after_this_request(self._clear_cookies)
+            return None
+        session_token = await self.sessions.create(
+            redeemed.user, ip=self.client_ip(), user_agent=request.headers.get("User-Agent"), family=redeemed.family
+        )
+        remember_token, _ = await self.sessions.issue_remember(redeemed.user, redeemed.family)
+        after_this_request(self._cookie_setter(session_token, remember_token, redeemed.family))
+        g.csrf_binding = redeemed.family
+        session_id = hashlib.sha256(session_token.encode()).hexdigest()
+        return await self.actor_for(redeemed.user, session_id=session_id)
+
+    def _check_origin(self) -> None:
+        """Refuse state changes a browser sends on behalf of another site."""
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            raise Forbidden("Cross-site requests are refused")
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return
+        allowed = {f"{request.scheme}://{request.host}"}
+        if self.core.settings.public_url:
+            parts = urlsplit(self.core.settings.public_url)
+            allowed.add(f"{parts.scheme}://{parts.netloc}")
+        if origin not in allowed:
+            raise Forbidden("Cross-site requests are refused", details={"origin": origin[:100]})
+
+    def _check_csrf(self, actor: Actor | None) -> None:
+        if actor is None:
+            return
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent, self.csrf_token(g.csrf_binding)):
+            raise Forbidden("The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"})
+
+    async def _limit_api(self, actor: Actor) -> None:
+        limit = self.core.system.current.rate_limits.api
+        try:
+            decision = await self.core.limiter.hit(f"api:user:{actor.user_id}", limit=limit.limit, window=limit.window)
+        except LimiterUnavailable:
+            return  # the general API fails open: a Redis outage must not lock the household out
+        if not decision.allowed:
+            raise RateLimited(limit=decision.limit, window=decision.window, retry_after=decision.retry_after)
+
+    # ---- cookies ----------------------------------------------------------------------
+
+    @property
+    def secure(self) -> bool:
+        public = self.core.settings.public_url or ""
+        return public.startswith("https://") or request.scheme == "https"
+
+    def cookie_name(self, name: str) -> str:
+        """`__Host-` cookies (Secure, Path=/, no Domain) wherever the site is on TLS."""
+        return f"__Host-{name}" if self.secure and name != CSRF_COOKIE else name
+
+    def csrf_token(self, binding: str) -> str:
+        return hmac.new(self._csrf_key, binding.encode(), hashlib.sha256).hexdigest()
+
+    def _ensure_csrf_cookie(self) -> None:
+        expected = self.csrf_token(g.csrf_binding)
+        if request.cookies.get(CSRF_COOKIE) != expected:
+            after_this_request(self._csrf_setter(expected))
+
+    def _csrf_setter(self, value: str):
+        def set_cookie(response: Response) -> Response:
+            response.set_cookie(CSRF_COOKIE, value, path="/", secure=self.secure, httponly=False, samesite="Lax")
+            return response
+
+        return set_cookie
+
+    def _cookie_setter(self, session_token: str, remember_token: str | None, family: str | None):
+        binding = family or hashlib.sha256(session_token.encode()).hexdigest()
+        csrf = self._csrf_setter(self.csrf_token(binding))
+
+        def set_cookies(response: Response) -> Response:
+            common: dict[str, Any] = {"path": "/", "secure": self.secure, "httponly": True}
+            response.set_cookie(self.cookie_name(SESSION_COOKIE), session_token, samesite="Lax", **common)
+            if remember_token:
+                max_age = int(timedelta(days=90).total_seconds())
+                response.set_cookie(
+                    self.cookie_name(REMEMBER_COOKIE), remember_token, max_age=max_age, samesite="Strict", **common
+                )
+            return csrf(response)
+
+        return set_cookies
+
+    def _clear_cookies(self, response: Response) -> Response:
+        for name in (SESSION_COOKIE, REMEMBER_COOKIE):
+            response.delete_cookie(self.cookie_name(name), path="/", secure=self.secure, httponly=True)
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    # ---- operations -------------------------------------------------------------------
+
+    def client_ip(self) -> str:
+        return client_ip(
+            request.remote_addr, request.headers.get("X-Forwarded-For"), self.core.settings.trusted_proxies
+        )
+
+    async def start_session(self, user: User, *, remember: bool) -> Actor:
+        """Sign `user` in on this response: a new session id every time (no fixation)."""
+        old = request.cookies.get(self.cookie_name(SESSION_COOKIE))
+        if old:
+            await self.sessions.revoke(hashlib.sha256(old.encode()).hexdigest())
+        family = None
+        remember_token = None
+        if remember:
+            family = secrets.token_hex(16)
+        session_token = await self.sessions.create(
+            user, ip=self.client_ip(), user_agent=request.headers.get("User-Agent"), family=family
+        )
+        if remember:
+            remember_token, _ = await self.sessions.issue_remember(user, family)
+        after_this_request(self._cookie_setter(session_token, remember_token, family))
+        await User.filter(id=user.id).update(last_login_at=now())
+        session_id = hashlib.sha256(session_token.encode()).hexdigest()
+        g.actor = await self.actor_for(user, session_id=session_id)
+        return g.actor
+
+    async def end_session(self, actor: Actor | None) -> None:
+        if actor is not None and actor.session_id:
+            await self.sessions.revoke(actor.session_id)
+        after_this_request(self._clear_cookies)
+
+    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> int:
+        """End a user's sessions everywhere and close their sockets on every instance."""
+        ended = await self.sessions.revoke_user(user_id, keep_session=keep_session)
+        await self.core.publish("session:revoked", {"user_id": str(user_id)})
+        return ended
+
+    async def bootstrap_admin(self) -> None:
+        """Create the first admin on a fresh install; print a random password when none is set."""
+        if await User.filter(role="admin").exists():
+            return
+        settings = self.core.settings
+        password = settings.admin_password.get_secret_value() if settings.admin_password else None
+        generated = password is None
+        if generated:
+            password = secrets.token_urlsafe(12)
+        user = await User.create(
+            username=settings.admin_username,
+            role="admin",
+            password_hash=await self.passwords.hash(password),
+            must_change_password=True,
+        )
+        await audit.record("user.bootstrap", target=f"user:{user.id}", username=user.username)
+        if generated:
+            # Printed once, to the console only (never to the log): it must be changed at first sign-in.
+            print(
+                f"\n  MediaNest created the admin account {user.username!r} with the one-time password:\n"
+                f"      {password}\n  Sign in and choose a new one.\n",
+                file=sys.stderr,
+                flush=True,
+            )

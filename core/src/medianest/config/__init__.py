@@ -1,0 +1,1 @@
+"""Admin-managed configuration: service connections and system settings."""
