@@ -27,6 +27,8 @@ CORE_MODEL_MODULES = [
     "medianest.auth.models",
     "medianest.audit",
     "medianest.config.models",
+    "medianest.jobs.models",
+    "medianest.status.models",
 ]
 CORE_MIGRATIONS = "medianest.migrations"
 

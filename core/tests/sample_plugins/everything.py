@@ -68,10 +68,10 @@ class Everything:
 
     @hookimpl
     def register_status_probes(self, core):
-        async def check(core):
+        async def check(core, connection):
             return ProbeResult(status="online", response_time_ms=1.0)
 
-        return [StatusProbe(service=self.plugin.id, check=check, interval=60)]
+        return [StatusProbe(service=self.plugin.id, check=check, interval=60, needs_connection=False)]
 
     @hookimpl
     def register_widgets(self, core):

@@ -4,12 +4,14 @@ import pluggy
 
 from medianest.plugins.contributions import (
     AuthProvider,
+    Connection,
     JobSpec,
     ModelSpec,
     Permission,
     PluginSpec,
     ProbeResult,
     RequestProvider,
+    ServiceSpec,
     StatusProbe,
     Widget,
 )
@@ -18,12 +20,14 @@ hookimpl = pluggy.HookimplMarker("medianest")
 
 __all__ = [
     "AuthProvider",
+    "Connection",
     "JobSpec",
     "ModelSpec",
     "Permission",
     "PluginSpec",
     "ProbeResult",
     "RequestProvider",
+    "ServiceSpec",
     "StatusProbe",
     "Widget",
     "hookimpl",

@@ -22,6 +22,32 @@ RESERVED_IDS = frozenset(
 
 
 @dataclass(frozen=True)
+class ServiceSpec:
+    """The plugin talks to an external service an admin configures: URL, key and options.
+
+    The admin's services page renders a form from it; the connection reaches the plugin's
+    probes and routes decrypted, in-process only (`core.services.get(plugin_id)`).
+    """
+
+    title: str
+    key_label: str = "API key"
+    key_required: bool = True
+    config: type[BaseModel] | None = None  # extra options, e.g. Uptime Kuma's status page slug
+    default_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A service connection as plugins see it. `api_key` is plaintext: never log or return it."""
+
+    name: str
+    url: str | None
+    api_key: str | None = field(default=None, repr=False)
+    config: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class PluginSpec:
     """Metadata a plugin module exposes as its `plugin` attribute.
 
@@ -35,6 +61,7 @@ class PluginSpec:
     settings: type[BaseModel] | None = None  # SecretStr fields are secrets: encrypted, masked
     enabled_by_default: bool = True
     docs_url: str | None = None
+    service: ServiceSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -56,13 +83,19 @@ class ProbeResult:
 
 @dataclass(frozen=True)
 class StatusProbe:
-    """A check the core's coordinator runs on its interval; pages read its cached result."""
+    """A check the core's coordinator runs on its interval; pages read its cached result.
+
+    `await check(core, connection)` gets the admin's connection for `service` (None when there
+    is none). With `needs_connection`, an unconfigured or disabled service is reported
+    `unknown` without calling `check`. The same check answers the admin's "test connection".
+    """
 
     service: str
-    check: Callable[[Any], Awaitable[ProbeResult]]
+    check: Callable[[Any, Connection | None], Awaitable[ProbeResult]]
     interval: float = 30.0
     timeout: float = 10.0
     title: str | None = None
+    needs_connection: bool = True
 
 
 @dataclass(frozen=True)
