@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from medianest import db
 from medianest.config.system import SystemSettings
 from medianest.events import Event, create_event_bus
+from medianest.http import ServiceClient
 from medianest.plugins.contributions import ModelSpec
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
@@ -57,6 +58,7 @@ class Core:
         self.hub = Hub()
         self.hub.attach(self.events)
         self.system = SystemSettings()
+        self.http = ServiceClient(redis_url=settings.redis_url)  # every outbound call to a service
         from medianest.auth.service import AuthService
 
         self.auth = AuthService(self)
@@ -89,8 +91,10 @@ class Core:
 
     async def start(self) -> None:
         await self.events.start()
+        await self.http.start()
         self.on_shutdown(self.events.stop)
         self.on_shutdown(self.limiter.close)
+        self.on_shutdown(self.http.close)
         plugin_models = await self.host.collect("register_models", core=self)
         self.orm = await db.start(self.database_config(plugin_models))
         try:
