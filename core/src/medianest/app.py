@@ -104,7 +104,6 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
 
     host.discover(plugins)
     app.before_serving(core.start)
-    app.before_serving(lambda: check_route_policies(app))
     app.after_serving(core.stop)
     return app
 

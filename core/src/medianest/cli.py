@@ -191,7 +191,11 @@ class _started:
         self.app = create_app(settings)
 
     async def __aenter__(self):
-        await self.app.startup()
+        try:
+            await self.app.startup()
+        except BaseException:
+            await self.app.shutdown()  # release the ORM, or the process would never exit
+            raise
         return self.app.extensions["medianest"]
 
     async def __aexit__(self, *exc: object) -> None:

@@ -50,6 +50,7 @@ class Core:
         self.blueprint_owner: dict[str, str] = {}  # blueprint name -> plugin id
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
+        self._running = False
         prefix = settings.redis_prefix
         self.keys = KeyRing.from_settings(settings)  # refuses a weak or example key
         self.secrets = SecretBox(self.keys)
@@ -90,6 +91,7 @@ class Core:
         return db.tortoise_config(self.settings.resolved_database_url, models)
 
     async def start(self) -> None:
+        self._running = True
         await self.events.start()
         await self.http.start()
         self.on_shutdown(self.events.stop)
@@ -115,6 +117,9 @@ class Core:
                 mount_plugin_routes(self, collected)
         for record in self.host.records.values():
             record.loaded = record.state.value != "failed" and record.obj is not None
+        from medianest.app import check_route_policies
+
+        check_route_policies(self.app)
         for func in self._startup_tasks:
             await func()
         for record in list(self.host.records.values()):
@@ -123,6 +128,9 @@ class Core:
         self.started_at = time.monotonic()
 
     async def stop(self) -> None:
+        if not self._running:
+            return  # never started, or already stopped after a failed start
+        self._running = False
         for record in list(self.host.records.values()):
             if record.loaded:
                 await self.host.call(record.id, "shutdown", core=self)
