@@ -33,6 +33,7 @@ from medianest.errors import (
 )
 from medianest.openapi import EnvelopeOpenAPIProvider
 from medianest.log import configure_logging, request_id_var
+from medianest.plugins.contributions import AuthProvider
 from medianest.plugins.host import PluginHost, PluginState
 from medianest.settings import Settings, load_settings
 
@@ -257,9 +258,33 @@ class _MountError(Exception):
     pass
 
 
-def _mount_one(core: Core, plugin_id: str, blueprint: Blueprint, name: str) -> None:
-    prefix = blueprint.url_prefix or f"/api/{plugin_id}"
-    allowed = (f"/api/{plugin_id}", f"/ws/{plugin_id}", f"/{plugin_id}")
+def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> None:
+    """Mount each auth provider's blueprint at `/api/auth/<provider id>`, the core's sign-in space."""
+    for plugin_id, providers in collected.items():
+        try:
+            for provider in providers:
+                if provider.blueprint is None:
+                    continue
+                if provider.id != plugin_id and not provider.id.startswith(f"{plugin_id}_"):
+                    raise _MountError(f"auth provider id {provider.id!r} must be {plugin_id!r} or start with '{plugin_id}_'")
+                prefix = f"/api/auth/{provider.id}"
+                _mount_one(core, plugin_id, provider.blueprint, f"auth_{provider.id}", allowed=(prefix,), default=prefix)
+        except _MountError as exc:
+            core.host.fail(plugin_id, f"register_auth_providers: {exc}")
+    core.app.url_map.update()
+
+
+def _mount_one(
+    core: Core,
+    plugin_id: str,
+    blueprint: Blueprint,
+    name: str,
+    *,
+    allowed: tuple[str, ...] | None = None,
+    default: str | None = None,
+) -> None:
+    prefix = blueprint.url_prefix or default or f"/api/{plugin_id}"
+    allowed = allowed or (f"/api/{plugin_id}", f"/ws/{plugin_id}", f"/{plugin_id}")
     if not any(prefix == base or prefix.startswith(base + "/") for base in allowed):
         raise _MountError(f"url prefix {prefix!r} is outside {', '.join(allowed)}")
     scratch = Quart("medianest-route-check")

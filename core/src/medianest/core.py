@@ -115,6 +115,10 @@ class Core:
                 from medianest.app import mount_plugin_routes
 
                 mount_plugin_routes(self, collected)
+            elif hook == "register_auth_providers":
+                from medianest.app import mount_auth_routes
+
+                mount_auth_routes(self, collected)
         for record in self.host.records.values():
             record.loaded = record.state.value != "failed" and record.obj is not None
         from medianest.app import check_route_policies

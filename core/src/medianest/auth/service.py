@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import sys
 from datetime import timedelta
@@ -246,6 +247,37 @@ class AuthService:
         session_id = hashlib.sha256(session_token.encode()).hexdigest()
         g.actor = await self.actor_for(user, session_id=session_id)
         return g.actor
+
+    async def sign_in_external(self, user: User, *, method: str, remember: bool) -> dict[str, Any]:
+        """Sign in a user an auth provider has vouched for (Plex, …); the sign-in answer's body.
+
+        The provider has proven who the person is; this refuses a disabled account, starts the
+        session on this response, audits the sign-in, and answers exactly like the password
+        sign-in: `{user, must_change_password}`.
+        """
+        from medianest.api.auth import user_view
+
+        if not user.is_active:
+            await audit.record("auth.sign_in_refused", actor=user, ip=self.client_ip(), method=method, reason="disabled")
+            raise Forbidden("This account is disabled", details={"reason": "disabled"})
+        actor = await self.start_session(user, remember=remember)
+        await audit.record("auth.sign_in", actor=actor, ip=self.client_ip(), method=method, remember=remember)
+        return {"user": user_view(user, actor.permissions), "must_change_password": user.must_change_password}
+
+    async def available_username(self, wanted: str) -> str:
+        """`wanted` made a valid, unused local username: "alice", else "alice-2", "alice-3", …
+
+        For accounts an auth provider creates: a Plex user called "admin" must never become,
+        or be mistaken for, the local "admin".
+        """
+        base = re.sub(r"[^\w.@-]+", "-", wanted.strip()).strip("-.")[:56] or "user"
+        taken = set(await User.filter(username__istartswith=base).values_list("username", flat=True))
+        taken = {name.casefold() for name in taken}
+        candidate, number = base, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = f"{base}-{number}"
+        return candidate
 
     async def end_session(self, actor: Actor | None) -> None:
         if actor is not None and actor.session_id:

@@ -131,11 +131,17 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class AuthProvider:
-    """A way to sign in (the Plex PIN flow, …); the provider's routes live on its blueprint."""
+    """A way to sign in (the Plex PIN flow, …).
+
+    `blueprint`, when given, is a Quart Blueprint the core mounts at `/api/auth/<id>`, inside
+    its own sign-in space (the plugin's gate still applies). `id` is the plugin id or starts
+    with `<plugin id>_`. Its routes finish with `await core.auth.sign_in_external(user, …)`.
+    """
 
     id: str
     title: str
     start_path: str | None = None  # where the sign-in page sends the browser to begin
+    blueprint: Any = None  # a quart.Blueprint; typed loosely so this module never imports Quart
 
 
 @dataclass(frozen=True)
