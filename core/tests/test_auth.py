@@ -114,11 +114,18 @@ async def test_password_change_ends_other_sessions_and_remember_tokens(app):
 
 
 async def test_disabled_or_deleted_user_is_signed_out_at_once(app):
+    auth = app.extensions["medianest"].auth
     browser = await signed_in(app, "bob")
-    await User.filter(username="bob").update(status="disabled")
+    assert (await browser.get("/api/auth/session")).status_code == 200  # now cached
+    bob = await User.get(username="bob")
+    await User.filter(id=bob.id).update(status="disabled")
+    await auth.invalidate_user(bob.id)  # what the admin API does with every user change
     assert (await browser.get("/api/auth/session")).status_code == 401
     other = await signed_in(app, "carol")
-    await User.filter(username="carol").delete()
+    assert (await other.get("/api/auth/session")).status_code == 200
+    carol = await User.get(username="carol")
+    await auth.revoke_user(carol.id)
+    await User.filter(id=carol.id).delete()
     assert (await other.get("/api/auth/session")).status_code == 401
 
 

@@ -11,6 +11,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from medianest import db
+from medianest.config.plugin_settings import PluginSettingsStore
+from medianest.config.services import ServiceRegistry
 from medianest.config.system import SystemSettings
 from medianest.events import Event, create_event_bus
 from medianest.http import ServiceClient
@@ -23,6 +25,7 @@ from medianest.security.crypto import KeyRing, SecretBox
 from medianest.settings import Settings
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from quart import Quart
     from tortoise.context import TortoiseContext
 
@@ -64,9 +67,14 @@ class Core:
 
         self.auth = AuthService(self)
         self.authorize = self.auth.authorize
+        self.services = ServiceRegistry(self)  # admin-set service connections, keys decrypted in-process
+        self.plugin_settings_store = PluginSettingsStore(self)
         host.listeners.append(self._persist_state)
         host.listeners.append(self._announce_state)
-        self.events.subscribe(self._on_bus_event, names=("plugin:state", "session:revoked", "config:changed"))
+        self.events.subscribe(
+            self._on_bus_event,
+            names=("plugin:state", "session:revoked", "session:ended", "user:changed", "config:changed"),
+        )
         self.events.subscribe(self._to_plugins)
 
     # ---- for plugins ------------------------------------------------------------------
@@ -79,6 +87,13 @@ class Core:
 
     def on_shutdown(self, func) -> None:
         self._shutdown_tasks.append(func)
+
+    async def plugin_settings(self, plugin_id: str) -> BaseModel | None:
+        """The plugin's validated settings, secrets decrypted: never log or return them.
+
+        None when the plugin declares no settings model, or a required setting is not set yet.
+        """
+        return await self.plugin_settings_store.get(plugin_id)
 
     async def publish(self, name: str, data: dict[str, Any], **routing: Any) -> None:
         """Put an event on the bus: every instance (and the plugins' on_event) sees it."""
@@ -172,6 +187,7 @@ class Core:
 
     async def _on_bus_event(self, event: Event) -> None:
         """Follow what other instances did: plugin toggles, revoked sessions, config changes."""
+        self.auth.forget(event.name, dict(event.data))
         if event.name == "session:revoked":
             self.hub.close_user(str(event.data["user_id"]))
         if event.origin == self.events.instance_id:

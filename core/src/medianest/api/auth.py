@@ -196,5 +196,6 @@ async def revoke_token(token_id):
     deleted = await ApiToken.filter(id=token_id, user_id=g.actor.user_id).delete()
     if not deleted:
         raise NotFound("No such token")
+    await _core().auth.invalidate_user(g.actor.user_id)  # its cached Bearer actor goes too
     await audit.record("auth.token_revoked", actor=g.actor, target=f"token:{token_id}")
     return ok({"revoked": True})

@@ -15,6 +15,7 @@ import logging
 import re
 import secrets
 import sys
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -44,6 +45,43 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class ActorCache:
+    """Recently resolved credentials → Actor, so a busy page does not hit the database per request.
+
+    Entries live a few seconds at most and are dropped at once when a session ends or a user
+    changes — on every instance, through the bus (`session:ended`, `session:revoked`,
+    `user:changed`). The bus is at-most-once, so the TTL bounds how long a lost event matters.
+    """
+
+    TTL = 5.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Actor, str | None]] = {}
+
+    def get(self, key: str) -> tuple[Actor, str | None] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1], entry[2]
+
+    def put(self, key: str, actor: Actor, csrf_binding: str | None, expires_at: float | None = None) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.pop(next(iter(self._entries)))
+        deadline = time.monotonic() + self.TTL
+        self._entries[key] = (min(deadline, expires_at) if expires_at else deadline, actor, csrf_binding)
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def drop_user(self, user_id: str) -> None:
+        for key in [key for key, entry in self._entries.items() if entry[1].user_id == user_id]:
+            self._entries.pop(key, None)
+
+
 class AuthService:
     def __init__(self, core: Core) -> None:
         settings = core.settings
@@ -54,6 +92,7 @@ class AuthService:
             lifetime=timedelta(hours=settings.session_lifetime_hours),
         )
         self._csrf_key = core.keys.subkey("csrf")
+        self.cache = ActorCache()
 
     # ---- permissions ------------------------------------------------------------------
 
@@ -111,23 +150,58 @@ class AuthService:
         """(actor, whether a cookie proved it). Bearer tokens are never cookie-borne."""
         header = request.headers.get("Authorization", "")
         if header[:7].lower() == "bearer ":
-            found = await self.sessions.resolve_api_token(header[7:].strip())
-            if found is None:
-                raise Unauthenticated("The API token is not valid")
-            return await self.actor_for(found[1], via="token"), False
+            return await self._bearer_actor(header[7:].strip()), False
         token = request.cookies.get(self.cookie_name(SESSION_COOKIE))
         if token:
-            found = await self.sessions.resolve(token)
-            if found is not None:
-                session, user = found
-                g.csrf_binding = session.remember_family or session.id
+            actor = await self._session_actor(token)
+            if actor is not None:
                 self._ensure_csrf_cookie()
-                return await self.actor_for(user, session_id=session.id), True
+                return actor, True
         remember = request.cookies.get(self.cookie_name(REMEMBER_COOKIE))
         if remember:
             actor = await self._sign_in_remembered(remember)
             return actor, actor is not None
         return None, False
+
+    async def _bearer_actor(self, token: str) -> Actor:
+        key = "t:" + hashlib.sha256(token.encode()).hexdigest()
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached[0]
+        found = await self.sessions.resolve_api_token(token)
+        if found is None:
+            raise Unauthenticated("The API token is not valid")
+        actor = await self.actor_for(found[1], via="token")
+        self.cache.put(key, actor, None)
+        return actor
+
+    async def _session_actor(self, token: str) -> Actor | None:
+        session_id = hashlib.sha256(token.encode()).hexdigest()
+        cached = self.cache.get("s:" + session_id)
+        if cached is not None:
+            g.csrf_binding = cached[1]
+            return cached[0]
+        found = await self.sessions.resolve(token)
+        if found is None:
+            return None
+        session, user = found
+        g.csrf_binding = session.remember_family or session.id
+        actor = await self.actor_for(user, session_id=session.id)
+        remaining = (session.expires_at - now()).total_seconds()
+        self.cache.put("s:" + session_id, actor, g.csrf_binding, time.monotonic() + remaining)
+        return actor
+
+    def forget(self, event_name: str, data: dict[str, Any]) -> None:
+        """Drop cached actors an event makes stale (called for bus events from every instance)."""
+        if event_name == "session:ended":
+            self.cache.drop("s:" + str(data["session_id"]))
+        elif event_name in ("session:revoked", "user:changed"):
+            self.cache.drop_user(str(data["user_id"]))
+
+    async def invalidate_user(self, user_id: object) -> None:
+        """A user's role, status or permissions changed: every instance re-reads them."""
+        self.cache.drop_user(str(user_id))
+        await self.core.publish("user:changed", {"user_id": str(user_id)})
 
     async def _sign_in_remembered(self, token: str) -> Actor | None:
         redeemed = await self.sessions.redeem_remember(token)
@@ -232,7 +306,10 @@ class AuthService:
         """Sign `user` in on this response: a new session id every time (no fixation)."""
         old = request.cookies.get(self.cookie_name(SESSION_COOKIE))
         if old:
-            await self.sessions.revoke(hashlib.sha256(old.encode()).hexdigest())
+            old_id = hashlib.sha256(old.encode()).hexdigest()
+            await self.sessions.revoke(old_id)
+            self.cache.drop("s:" + old_id)
+            await self.core.publish("session:ended", {"session_id": old_id, "user_id": str(user.id)})
         family = None
         remember_token = None
         if remember:
@@ -282,11 +359,14 @@ class AuthService:
     async def end_session(self, actor: Actor | None) -> None:
         if actor is not None and actor.session_id:
             await self.sessions.revoke(actor.session_id)
+            self.cache.drop("s:" + actor.session_id)
+            await self.core.publish("session:ended", {"session_id": actor.session_id, "user_id": actor.user_id})
         after_this_request(self._clear_cookies)
 
     async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> int:
         """End a user's sessions everywhere and close their sockets on every instance."""
         ended = await self.sessions.revoke_user(user_id, keep_session=keep_session)
+        self.cache.drop_user(str(user_id))
         await self.core.publish("session:revoked", {"user_id": str(user_id)})
         return ended
 
