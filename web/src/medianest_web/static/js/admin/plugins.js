@@ -1,0 +1,71 @@
+// Admin → Plugins: what is installed, its state and error, and a switch to turn it on or off.
+
+import { api } from "../api.js";
+import { emptyState, h, humanize, icon, replace } from "../dom.js";
+import { toast, toastError } from "../toast.js";
+import { body, itemsOf, load, toggleSwitch } from "./common.js";
+
+const STATES = {
+  enabled: ["badge--ok", "Enabled"],
+  disabled: ["", "Disabled"],
+  failed: ["badge--bad", "Failed"],
+  incompatible: ["badge--warn", "Incompatible"],
+};
+
+function stateBadge(state) {
+  const [variant, label] = STATES[state] || ["", humanize(state || "unknown")];
+  return h("span", { class: `badge ${variant}` }, label);
+}
+
+function pluginCard(plugin) {
+  const title = String(plugin.title || humanize(plugin.name));
+  const card = h("article", { class: "card plugin", "data-plugin": String(plugin.name) });
+  const toggle = toggleSwitch({
+    checked: plugin.enabled,
+    label: `Enable ${title}`,
+    onToggle: async (enabled) => {
+      try {
+        const saved = await api.put(`/api/admin/plugins/${encodeURIComponent(plugin.name)}`, { enabled });
+        const updated = saved && saved.name ? saved : { ...plugin, enabled, state: enabled ? "enabled" : "disabled" };
+        card.replaceWith(pluginCard(updated));
+        document.querySelector(`[data-plugin="${CSS.escape(String(plugin.name))}"] .switch`)?.focus();
+        toast(`${title} is ${enabled ? "on" : "off"}.`, { kind: "success" });
+      } catch (error) {
+        toastError(error, `Couldn't turn ${title} ${enabled ? "on" : "off"}`);
+        throw error;
+      }
+    },
+  });
+  card.append(
+    h("span", { class: "plugin__icon" }, icon("plug")),
+    h(
+      "div",
+      {},
+      h(
+        "div",
+        { class: "plugin__head" },
+        h("h3", {}, title),
+        plugin.version ? h("span", { class: "plugin__version" }, `v${plugin.version}`) : null,
+        stateBadge(plugin.state),
+      ),
+      plugin.description ? h("p", { class: "plugin__desc" }, String(plugin.description)) : null,
+      plugin.error ? h("pre", { class: "plugin__error" }, String(plugin.error)) : null,
+    ),
+    h("div", { class: "plugin__toggle" }, toggle),
+  );
+  return card;
+}
+
+function render(data) {
+  const plugins = itemsOf(data);
+  if (plugins.length === 0) {
+    replace(
+      body,
+      h("div", { class: "card" }, emptyState("plug", "No plugins installed", "Install a MediaNest plugin with pip and restart; it shows up here.")),
+    );
+    return;
+  }
+  replace(body, plugins.map(pluginCard));
+}
+
+load("plugins", () => api.get("/api/admin/plugins"), render);
