@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from types import SimpleNamespace
+
 import pytest
 
 from medianest.events import Event
+from medianest.ratelimit import Decision, LimiterUnavailable, MemoryRateLimiter
 from medianest_uptime_kuma.alerts import MonitorAlerts, on_status_event
 
 PLEX = {"id": 1, "name": "Plex", "group": "Media"}
@@ -21,8 +24,13 @@ def seen(alerts: MonitorAlerts, *statuses: str, **extra: Any) -> list[str | None
     return changes
 
 
-def test_first_sight_after_start_announces_nothing() -> None:
-    assert seen(MonitorAlerts(), "offline") == [None]
+def test_a_change_to_offline_is_announced_even_on_first_hearing() -> None:
+    assert seen(MonitorAlerts(), "offline") == ["down"]
+
+
+def test_a_change_to_online_on_first_hearing_is_not_a_recovery() -> None:
+    # It may have been pending, in maintenance or just added, rather than down.
+    assert seen(MonitorAlerts(), "online") == [None]
 
 
 def test_down_and_recovered_once_each() -> None:
@@ -51,12 +59,12 @@ def test_stale_monitors_change_nothing() -> None:
     assert seen(alerts, "offline") == ["down"]
 
 
-def test_the_events_previous_state_stands_in_for_memory() -> None:
+def test_unchanged_monitors_are_remembered_as_told() -> None:
     alerts = MonitorAlerts()
+    alerts.remember([{**PLEX, "status": "offline"}, {"id": 2, "status": "online"}])
+    alerts.remember([{**PLEX, "status": "online"}])  # only monitors not heard of yet
 
-    alert = alerts.observe({**PLEX, "status": "offline"}, previous="online")
-
-    assert alert is not None and alert.change == "down"
+    assert seen(alerts, "online") == ["recovered"]
 
 
 def test_monitors_are_told_apart() -> None:
@@ -92,10 +100,11 @@ def test_notification_text() -> None:
 
 
 class FakeCore:
-    """What the handler uses of the core: the bus's instance id and `publish`."""
+    """What the handler uses of the core: the bus's instance id, the limiter and `publish`."""
 
-    def __init__(self, instance_id: str = "here") -> None:
-        self.events = type("Bus", (), {"instance_id": instance_id})()
+    def __init__(self, instance_id: str = "here", limiter: MemoryRateLimiter | None = None) -> None:
+        self.events = SimpleNamespace(instance_id=instance_id)
+        self.limiter = limiter or MemoryRateLimiter()
         self.published: list[tuple[str, dict[str, Any]]] = []
 
     async def publish(self, name: str, data: dict[str, Any], **routing: Any) -> None:
@@ -118,6 +127,22 @@ async def test_handler_notifies_on_a_transition_only() -> None:
     ]
 
 
+async def test_handler_remembers_the_monitors_that_did_not_change() -> None:
+    core = FakeCore()
+    nas = {"id": 2, "name": "NAS", "group": "Storage", "status": "offline"}
+    plex_changed = Event(
+        name="service:status",
+        data={"service": "uptime_kuma", "monitors": [nas], "monitor": {**PLEX, "status": "online"}},
+        origin="here",
+    )
+    await on_status_event(core, plex_changed)
+
+    nas_back = {"service": "uptime_kuma", "monitor": {**nas, "status": "online"}}
+    await on_status_event(core, Event(name="service:status", data=nas_back, origin="here"))
+
+    assert [data["title"] for _, data in core.published] == ["NAS recovered"]
+
+
 @pytest.mark.parametrize(
     "event",
     [
@@ -138,8 +163,31 @@ async def test_handler_ignores_what_is_not_its_to_announce(event: Event) -> None
 
 async def test_each_app_has_its_own_memory() -> None:
     first, second = FakeCore(), FakeCore()
-    await on_status_event(first, status_event("online"))
+    await on_status_event(first, status_event("offline"))
 
-    await on_status_event(second, status_event("offline"))  # second's first sight
+    await on_status_event(second, status_event("online"))  # second never heard it was down
 
-    assert second.published == []
+    assert [len(first.published), len(second.published)] == [1, 0]
+
+
+async def test_instances_polling_the_same_kuma_announce_once() -> None:
+    shared = MemoryRateLimiter()  # Redis in production: every instance sees the same claims
+    instances = [FakeCore("a", shared), FakeCore("b", shared)]
+    for status in ("online", "offline", "online"):
+        for core in instances:  # each instance's coordinator saw the change for itself
+            await on_status_event(core, status_event(status, origin=core.events.instance_id))
+
+    announced = [data["title"] for core in instances for _, data in core.published]
+    assert sorted(announced) == ["Plex is down", "Plex recovered"]
+
+
+async def test_without_the_limiter_an_alert_is_told_rather_than_lost() -> None:
+    class Unavailable(MemoryRateLimiter):
+        async def hit(self, key: str, *, limit: int, window: int, cost: int = 1) -> Decision:
+            raise LimiterUnavailable("redis is down")
+
+    core = FakeCore(limiter=Unavailable())
+    for status in ("online", "offline"):
+        await on_status_event(core, status_event(status))
+
+    assert [data["title"] for _, data in core.published] == ["Plex is down"]

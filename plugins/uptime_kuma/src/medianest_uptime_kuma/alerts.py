@@ -1,32 +1,45 @@
 """Telling the household when a monitored service goes down, and when it comes back.
 
-The coordinator publishes `service:status` only when something changed; each such event for
+The coordinator publishes `service:status` only when something changed: its first check
+after start is compared with the state saved before the restart (a fresh install has none,
+and reports no monitor as changed), later checks with the one before. Each such event for
 `uptime_kuma` that carries a `monitor` reaches `on_event`, which publishes at most one
 `notification` per transition:
 
 - a monitor that turns `offline` → "Plex is down";
-- a monitor that was reported down and turns `online` again → "Plex recovered".
+- a monitor that was down and turns `online` again → "Plex recovered".
 
 Pending (a check Kuma is retrying), maintenance and unknown states notify nobody: they are
-either not down yet or down on purpose. The last state users were told about is remembered
-per monitor, so a repeated or re-delivered event never notifies twice, and the first time a
-monitor is seen after start only sets that memory (a restart must not announce every
-monitor). With several app instances every instance sees every event; only the instance whose
-coordinator published the change notifies, so each transition is announced once.
+either not down yet or down on purpose. What users were last told is remembered per monitor,
+so a repeated or re-delivered event never notifies twice, and a detour through pending does
+not announce a second outage. The memory starts empty: a monitor first heard of as `offline`
+changed to it (the coordinator says so), and is announced; one first heard of as `online`
+may have been pending or new rather than down, and is not. The other monitors an event lists
+did not change, so their states are remembered as told.
+
+With several app instances, each polls Kuma and publishes the change it sees, and every
+instance receives every event. An instance acts only on its own coordinator's events, and
+the instances claim each announcement through the shared rate limiter (Redis in
+production), so the household hears of each transition once.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from medianest.events import Event
+from medianest.ratelimit import LimiterUnavailable
 from medianest_uptime_kuma.client import SERVICE
 
 log = logging.getLogger(f"medianest.plugins.{SERVICE}")
+
+#: Seconds within which instances polling the same Kuma all see one change (an interval and a
+#: margin); the same change of the same monitor is announced at most once in that time.
+ANNOUNCE_WINDOW = 90
 
 Change = Literal["down", "recovered"]
 _Alarm = Literal["down", "up"]
@@ -36,6 +49,10 @@ _Alarm = Literal["down", "up"]
 class Alert:
     change: Change
     monitor: Mapping[str, Any]
+
+    @property
+    def key(self) -> object:
+        return _key(self.monitor)
 
     @property
     def name(self) -> str:
@@ -68,24 +85,28 @@ class MonitorAlerts:
     def __init__(self) -> None:
         self._told: dict[object, _Alarm] = {}
 
-    def observe(self, monitor: Mapping[str, Any], previous: str | None = None) -> Alert | None:
-        """The alert this observation calls for, if any.
+    def remember(self, monitors: Iterable[Mapping[str, Any]]) -> None:
+        """Take the states of monitors not heard of yet as told (they did not change)."""
+        for monitor in monitors:
+            alarm = _alarm(monitor.get("status"))
+            if alarm is not None:
+                self._told.setdefault(_key(monitor), alarm)
 
-        `previous` is the monitor's status before the change when the event says it; it
-        stands in for our memory the first time we hear of a monitor.
-        """
+    def observe(self, monitor: Mapping[str, Any]) -> Alert | None:
+        """The alert a reported change of a monitor calls for, if any."""
         alarm = _alarm(monitor.get("status"))
         if alarm is None or monitor.get("stale"):
             return None
-        key = monitor.get("id", monitor.get("name"))
-        before = self._told.get(key) or _alarm(previous)
+        key = _key(monitor)
+        before = self._told.get(key)
         self._told[key] = alarm
-        if before is None or before == alarm:
+        if before == alarm or (before is None and alarm == "up"):
             return None
         return Alert("down" if alarm == "down" else "recovered", monitor)
 
-    def forget(self) -> None:
-        self._told.clear()
+
+def _key(monitor: Mapping[str, Any]) -> object:
+    return monitor.get("id", monitor.get("name"))
 
 
 def _alarm(status: object) -> _Alarm | None:
@@ -107,16 +128,23 @@ async def on_status_event(core: Any, event: Event) -> None:
     if data.get("service") != SERVICE or not isinstance(monitor, Mapping):
         return
     if event.origin and event.origin != core.events.instance_id:
-        return  # another instance saw this change first and announces it
-    alert = memory_of(core).observe(monitor, previous=_previous_status(monitor))
-    if alert is None:
+        return  # another instance's coordinator: that instance handles its own findings
+    memory = memory_of(core)
+    alert = memory.observe(monitor)
+    memory.remember(m for m in data.get("monitors") or () if isinstance(m, Mapping))
+    if alert is None or not await _claim(core, alert):
         return
     log.info("monitor %s: %s", alert.name, alert.change)
     await core.publish("notification", alert.notification())
 
 
-def _previous_status(monitor: Mapping[str, Any]) -> str | None:
-    previous = monitor.get("previous")
-    if isinstance(previous, Mapping):
-        previous = previous.get("status")
-    return previous if isinstance(previous, str) else None
+async def _claim(core: Any, alert: Alert) -> bool:
+    """Whether this instance announces the alert: the first one to claim it, atomically (in
+    Redis when configured). Each instance polls Kuma, so each sees the change for itself."""
+    key = f"{SERVICE}:alert:{alert.key}:{alert.change}"
+    try:
+        decision = await core.limiter.hit(key, limit=1, window=ANNOUNCE_WINDOW)
+    except LimiterUnavailable:
+        return True  # better told twice than never
+    return decision.allowed
+

@@ -21,6 +21,9 @@ LABELS = {
     "maintenance": "Maintenance",
     None: "No data yet",
 }
+#: For monitors known only by the dashboard's status (no word from Kuma).
+FALLBACK_LABELS = {"online": "Up", "offline": "Down", "degraded": "Degraded", "unknown": "Unknown"}
+STATUSES = frozenset(FALLBACK_LABELS)
 
 
 def monitors_widget() -> Widget:
@@ -35,8 +38,8 @@ def monitors_widget() -> Widget:
 
 async def monitors_data(core: Any, actor: Any) -> dict[str, Any]:
     """The cached `uptime_kuma` status entry, shaped for the widget."""
-    entry = _as_mapping(await _cached_entry(core))
-    monitors = [_shown(m) for m in entry.get("monitors") or () if isinstance(m, Mapping)]
+    entry = core.status.get(SERVICE) or {}
+    monitors = [_shown(m) for m in _cached_monitors(core, entry) if isinstance(m, Mapping)]
     return {
         "status": entry.get("status", "unknown"),
         "stale": bool(entry.get("stale")),
@@ -47,26 +50,38 @@ async def monitors_data(core: Any, actor: Any) -> dict[str, Any]:
     }
 
 
-async def _cached_entry(core: Any) -> Any:
-    return core.status.get(SERVICE)
+def _cached_monitors(core: Any, entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The entry's monitors, with the probe's own fields (group, Kuma's word for the state).
+
+    The status entry carries the fields every service's monitors share; where it has only
+    those, the probe's full list comes from the same coordinator's cache, by monitor id.
+    """
+    monitors = list(entry.get("monitors") or ())
+    if not monitors or all("group" in monitor for monitor in monitors):
+        return monitors
+    details = {m.get("id"): m for m in _probe_monitors(core) if isinstance(m, Mapping)}
+    return [{**details.get(m.get("id"), {}), **m} for m in monitors]
 
 
-def _as_mapping(entry: Any) -> Mapping[str, Any]:
-    if entry is None:
-        return {}
-    if isinstance(entry, Mapping):
-        return entry
-    return vars(entry)
+def _probe_monitors(core: Any) -> list[Any]:
+    for coordinator in core.status.coordinators():
+        if coordinator.service == SERVICE:
+            return list(coordinator.data.get("monitors") or ())
+    return []
 
 
 def _shown(monitor: Mapping[str, Any]) -> dict[str, Any]:
-    kuma_status = monitor.get("kuma_status")
+    status = monitor.get("status")
+    if "kuma_status" in monitor:
+        label = LABELS.get(monitor["kuma_status"], "Unknown")
+    else:
+        label = FALLBACK_LABELS.get(status, "Unknown")  # type: ignore[arg-type]
     return {
         "id": monitor.get("id"),
         "name": str(monitor.get("name") or "Monitor"),
         "group": monitor.get("group") or "",
-        "status": monitor.get("status") or "unknown",
-        "label": LABELS.get(kuma_status, str(kuma_status).title()),
+        "status": status if status in STATUSES else "unknown",
+        "label": label,
         "response_time_ms": monitor.get("response_time_ms"),
         "uptime_percentage": monitor.get("uptime_percentage"),
     }
