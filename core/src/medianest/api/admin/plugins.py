@@ -1,0 +1,71 @@
+"""Plugins: what is installed, its state and error, its settings; enable, disable, configure.
+
+Settings are validated by the plugin's own pydantic model before anything is written (422 names
+the fields). Secret settings (`SecretStr` fields) are encrypted at rest and shown masked; sending
+the mask back keeps the stored secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from quart_schema import validate_request
+
+from medianest import audit
+from medianest.api.admin._common import Body, actor, blueprint, client_ip, core
+from medianest.auth.policy import admin_only
+from medianest.config.plugin_settings import secret_fields
+from medianest.errors import NotFound, listing, ok
+from medianest.plugins.host import PluginRecord
+
+
+class PluginChange(Body):
+    enabled: bool | None = None
+    settings: dict[str, Any] | None = Field(default=None, description="partial: the fields to change")
+
+
+async def _view(record: PluginRecord) -> dict[str, Any]:
+    store = core().plugin_settings_store
+    return {
+        **record.as_dict(),
+        "settings": await store.view(record.id),
+        "settings_schema": store.schema(record.id),
+    }
+
+
+def _record_or_404(name: str) -> PluginRecord:
+    record = core().host.get(name)
+    if record is None:
+        raise NotFound("No such plugin")
+    return record
+
+
+@blueprint.get("/plugins")
+@admin_only
+async def list_plugins():
+    """Every installed plugin: version, state, error, whether enabled, settings (secrets masked)."""
+    return listing([await _view(record) for record in core().host.records.values()])
+
+
+@blueprint.put("/plugins/<name>")
+@admin_only
+@validate_request(PluginChange)
+async def update_plugin(name: str, data: PluginChange):
+    """Enable or disable a plugin and change its settings (partial); settings are checked first."""
+    record = _record_or_404(name)
+    details: dict[str, Any] = {}
+    if data.settings is not None:
+        changed = await core().plugin_settings_store.update(name, data.settings, updated_by=actor().username)
+        secrets = secret_fields(record.spec.settings) if record.spec and record.spec.settings else frozenset()
+        details["settings"] = {
+            field: "changed" if field in secrets else data.settings[field] for field in changed
+        }
+    if data.enabled is not None:
+        was_enabled = record.enabled
+        await core().host.set_enabled(name, data.enabled, core())
+        if data.enabled != was_enabled:
+            details["enabled"] = data.enabled
+    if details:
+        await audit.record("admin.plugin_updated", actor=actor(), target=f"plugin:{name}", ip=client_ip(), **details)
+    return ok(await _view(record))
