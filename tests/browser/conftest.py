@@ -1,0 +1,229 @@
+"""The browser harness: the real app under hypercorn, driven by Debian's Chromium.
+
+    def test_something(live_server, page):
+        page.goto(live_server.url + "/login")
+
+`live_server` runs `medianest serve` in a subprocess with its own data directory and port,
+waits for /healthz and stops it afterwards. `page` is a fresh browser context per test, at
+desktop size, that records every request and console error (see `PageWatch`).
+`shoot(name)` writes full-page screenshots of `page` at desktop and phone widths to
+`$MEDIANEST_ARTIFACTS/screenshots/` (default `artifacts/screenshots/`).
+
+Playwright never downloads a browser here: Chromium comes from the system (`/usr/bin/chromium`,
+or `MEDIANEST_CHROMIUM`). The tests skip when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("MEDIANEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "bootstrap password for the browser"
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    log_path: Path
+    admin_username: str = ADMIN_USERNAME
+    admin_password: str = ADMIN_PASSWORD
+
+    @property
+    def netloc(self) -> str:
+        return urlsplit(self.url).netloc
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _medianest_command() -> list[str]:
+    script = Path(sys.executable).with_name("medianest")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("medianest")
+    if found is None:
+        pytest.fail("the `medianest` command is not installed (run `uv sync`)")
+    return [found]
+
+
+def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MEDIANEST_")}
+    env.update(
+        MEDIANEST_DATA_DIR=str(data_dir),
+        MEDIANEST_HOST="127.0.0.1",
+        MEDIANEST_PORT=str(port),
+        MEDIANEST_ADMIN_USERNAME=ADMIN_USERNAME,
+        MEDIANEST_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        MEDIANEST_PLEX_TV_URL="http://127.0.0.1:9",  # never the internet from a test
+        MEDIANEST_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _wait_until_healthy(process: subprocess.Popen, url: str, server: LiveServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"medianest serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"medianest serve did not answer /healthz within {START_TIMEOUT:.0f} s:\n{server.log()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """`medianest serve` on a free port with a fresh data dir and a known bootstrap password."""
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=tmp_path / "server.log")
+    with server.log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*_medianest_command(), "serve"],
+            cwd=tmp_path,
+            env=_server_env(data_dir, port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(process, server.url, server)
+        yield server
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class PageWatch:
+    """What a page did: every request URL, console errors and uncaught exceptions."""
+
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def foreign_requests(self, netloc: str) -> list[str]:
+        """Requests that left the app: another host, or any scheme but http(s)/ws(s)/data."""
+        foreign = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                continue
+            if parts.scheme not in ("http", "https", "ws", "wss") or parts.netloc != netloc:
+                foreign.append(url)
+        return foreign
+
+
+@pytest.fixture
+def watch() -> PageWatch:
+    return PageWatch()
+
+
+@pytest.fixture
+def context(browser) -> Iterator[object]:
+    context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(context, watch: PageWatch) -> object:
+    page = context.new_page()
+    page.on("request", lambda request: watch.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
+    page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+    return page
+
+
+def artifacts_dir() -> Path:
+    root = Path(os.environ.get("MEDIANEST_ARTIFACTS") or REPO / "artifacts")
+    folder = root / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def take_screenshots(page, name: str, viewports: dict[str, dict[str, int]] = VIEWPORTS) -> list[Path]:
+    """Full-page PNGs of the page as it is now, at each viewport: `<name>-<viewport>.png`."""
+    original = page.viewport_size
+    written = []
+    try:
+        for label, size in viewports.items():
+            page.set_viewport_size(size)
+            page.wait_for_timeout(100)  # let layout settle after the resize
+            path = artifacts_dir() / f"{name}-{label}.png"
+            page.screenshot(path=str(path), full_page=True)
+            written.append(path)
+    finally:
+        if original:
+            page.set_viewport_size(original)
+    return written
+
+
+@pytest.fixture
+def shoot(page):
+    """`shoot(name)`: screenshots of `page` at desktop and phone widths; returns the paths."""
+    return lambda name, viewports=VIEWPORTS: take_screenshots(page, name, viewports)

@@ -1,0 +1,9 @@
+"""Fixtures for the web package's tests (the app fixtures come from `medianest.testing`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The helpers beside the tests (html_scan) import by name under --import-mode=importlib.
+sys.path.insert(0, str(Path(__file__).parent))
