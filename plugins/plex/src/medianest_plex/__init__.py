@@ -1,5 +1,80 @@
-"""Plex for MediaNest."""
+"""Plex for MediaNest: sign in with Plex, browse libraries and collections.
 
-from medianest.plugins import PluginSpec
+What each hook hands the core lives in its own module: `auth` (the PIN sign-in), `routes`
+(browsing), `probes`, `widgets`, `jobs`, `models`; `collections` holds the helpers other
+plugins call to put their files into Plex. See docs/plugins/plex.md.
+"""
 
-plugin = PluginSpec(id="plex", title="Plex", description="Sign in with Plex; browse libraries and collections.")
+from __future__ import annotations
+
+from typing import Any
+
+from medianest.plugins import (
+    AuthProvider,
+    JobSpec,
+    ModelSpec,
+    Permission,
+    PluginSpec,
+    ServiceSpec,
+    StatusProbe,
+    Widget,
+    hookimpl,
+)
+
+from medianest_plex import auth, routes
+from medianest_plex.config import PLUGIN_ID, PlexSettings, ServerOptions
+from medianest_plex.jobs import check_tokens_job
+from medianest_plex.probes import status_probe
+from medianest_plex.widgets import summary_widget
+
+plugin = PluginSpec(
+    id=PLUGIN_ID,
+    title="Plex",
+    description="Sign in with Plex; browse libraries and collections.",
+    settings=PlexSettings,
+    service=ServiceSpec(
+        title="Plex Media Server",
+        key_label="Server owner's Plex token",
+        config=ServerOptions,
+        default_url="http://plex:32400",
+    ),
+)
+
+
+@hookimpl
+def register_models(core: Any) -> list[ModelSpec]:
+    return [ModelSpec(modules=["medianest_plex.models"], migrations="medianest_plex.migrations")]
+
+
+@hookimpl
+def register_permissions(core: Any) -> list[Permission]:
+    return [Permission(routes.BROWSE, "Browse the Plex libraries shared with you", default_roles=("user",))]
+
+
+@hookimpl
+def register_routes(core: Any) -> list[Any]:
+    return [routes.blueprint]
+
+
+@hookimpl
+def register_auth_providers(core: Any) -> list[AuthProvider]:
+    return [
+        AuthProvider(
+            id=PLUGIN_ID, title="Sign in with Plex", start_path="/api/auth/plex/pin", blueprint=auth.blueprint
+        )
+    ]
+
+
+@hookimpl
+def register_status_probes(core: Any) -> list[StatusProbe]:
+    return [status_probe()]
+
+
+@hookimpl
+def register_widgets(core: Any) -> list[Widget]:
+    return [summary_widget()]
+
+
+@hookimpl
+def register_jobs(core: Any) -> list[JobSpec]:
+    return [check_tokens_job()]
