@@ -100,10 +100,12 @@ def test_notification_text() -> None:
 
 
 class FakeCore:
-    """What the handler uses of the core: the bus's instance id, the limiter and `publish`."""
+    """What the handler uses of the core: the bus's instance id, the limiter, `publish`, and
+    the status board (with no coordinator: events alone tell the monitors' fields)."""
 
     def __init__(self, instance_id: str = "here", limiter: MemoryRateLimiter | None = None) -> None:
         self.events = SimpleNamespace(instance_id=instance_id)
+        self.status = SimpleNamespace(coordinators=list)
         self.limiter = limiter or MemoryRateLimiter()
         self.published: list[tuple[str, dict[str, Any]]] = []
 

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from medianest.events import Event
 from medianest.ratelimit import LimiterUnavailable
 from medianest_uptime_kuma.client import SERVICE
+from medianest_uptime_kuma.probes import monitor_details
 
 log = logging.getLogger(f"medianest.plugins.{SERVICE}")
 
@@ -130,7 +131,7 @@ async def on_status_event(core: Any, event: Event) -> None:
     if event.origin and event.origin != core.events.instance_id:
         return  # another instance's coordinator: that instance handles its own findings
     memory = memory_of(core)
-    alert = memory.observe(monitor)
+    alert = memory.observe({**monitor_details(core).get(monitor.get("id"), {}), **monitor})
     memory.remember(m for m in data.get("monitors") or () if isinstance(m, Mapping))
     if alert is None or not await _claim(core, alert):
         return

@@ -7,16 +7,20 @@ whether Kuma answered, not whether the monitors are up (the monitors say that th
 - the status page answered → `online`, with `data["monitors"]`;
 - it answered but /metrics refused the API key (or failed) → `degraded`, monitors from the
   status page alone, and the reason in `error`;
-- there is no such status page (or no slug is set) → `offline` with no monitors and an error
-  that says so: there is nothing to show until an admin fixes the slug;
+- there is no such status page (or no slug is set) → `offline`, with an error that says so
+  in words an admin can act on (also in Admin → Services → Test);
 - Kuma did not answer (outage, timeout, 5xx, an answer that is not Kuma's) → `check` raises,
-  and the coordinator reports the service offline while keeping the last monitors, marked
-  stale, since they are still the best knowledge there is.
+  and the coordinator words the failure.
+
+Whenever the service is not `online`/`degraded`, the coordinator keeps the last monitors it
+had: they are the best knowledge there is, and it flags them stale once they are two
+intervals old.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from medianest.http import ServiceError
@@ -45,8 +49,8 @@ async def check(core: Any, connection: Connection | None) -> ProbeResult:
         client = _client(core, connection)
         page = await client.status_page()
     except (NotConfigured, StatusPageNotFound) as exc:
-        # Kuma may well be up, but there is nothing to show until an admin fixes the slug.
-        return ProbeResult(status="offline", error=str(exc), data={"monitors": []})
+        # Kuma may well be up, but there is nothing to read until an admin fixes the slug.
+        return ProbeResult(status="offline", error=str(exc))
     response_time_ms = round((time.perf_counter() - started) * 1000, 1)
     heartbeats = await client.heartbeats()
     metrics, metrics_problem = await _optional_metrics(client)
@@ -90,3 +94,17 @@ def status_probe() -> StatusProbe:
         timeout=TIMEOUT,
         title="Uptime Kuma",
     )
+
+
+def monitor_details(core: Any) -> dict[Any, dict[str, Any]]:
+    """The last monitors this probe reported, with all their fields, by id.
+
+    Read from the coordinator's cache: the status entry and `service:status` events carry
+    only the monitor fields every service shares (id, name, status, response time, uptime),
+    not this probe's own (group, Kuma's word for the state, certificate expiry).
+    """
+    for coordinator in core.status.coordinators():
+        if coordinator.service == SERVICE:
+            monitors = coordinator.data.get("monitors") or ()
+            return {m.get("id"): m for m in monitors if isinstance(m, Mapping)}
+    return {}

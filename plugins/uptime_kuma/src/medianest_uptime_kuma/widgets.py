@@ -12,6 +12,7 @@ from typing import Any
 
 from medianest.plugins import Widget
 from medianest_uptime_kuma.client import SERVICE
+from medianest_uptime_kuma.probes import monitor_details
 
 #: The words shown in each pill: status is never told by colour alone.
 LABELS = {
@@ -39,7 +40,7 @@ def monitors_widget() -> Widget:
 async def monitors_data(core: Any, actor: Any) -> dict[str, Any]:
     """The cached `uptime_kuma` status entry, shaped for the widget."""
     entry = core.status.get(SERVICE) or {}
-    monitors = [_shown(m) for m in _cached_monitors(core, entry) if isinstance(m, Mapping)]
+    monitors = [_shown(m) for m in _cached_monitors(core, entry)]
     return {
         "status": entry.get("status", "unknown"),
         "stale": bool(entry.get("stale")),
@@ -51,23 +52,13 @@ async def monitors_data(core: Any, actor: Any) -> dict[str, Any]:
 
 
 def _cached_monitors(core: Any, entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The entry's monitors, with the probe's own fields (group, Kuma's word for the state).
-
-    The status entry carries the fields every service's monitors share; where it has only
-    those, the probe's full list comes from the same coordinator's cache, by monitor id.
-    """
-    monitors = list(entry.get("monitors") or ())
-    if not monitors or all("group" in monitor for monitor in monitors):
+    """The entry's monitors (status and staleness as the dashboard shows them), with the
+    probe's own fields added: the group, and Kuma's word for the state."""
+    monitors = [m for m in entry.get("monitors") or () if isinstance(m, Mapping)]
+    if all("group" in monitor for monitor in monitors):
         return monitors
-    details = {m.get("id"): m for m in _probe_monitors(core) if isinstance(m, Mapping)}
+    details = monitor_details(core)
     return [{**details.get(m.get("id"), {}), **m} for m in monitors]
-
-
-def _probe_monitors(core: Any) -> list[Any]:
-    for coordinator in core.status.coordinators():
-        if coordinator.service == SERVICE:
-            return list(coordinator.data.get("monitors") or ())
-    return []
 
 
 def _shown(monitor: Mapping[str, Any]) -> dict[str, Any]:
