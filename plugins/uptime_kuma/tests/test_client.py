@@ -139,7 +139,7 @@ def test_newest_heartbeat_wins_whatever_the_order() -> None:
 def test_heartbeats_in_the_same_millisecond_keep_the_lists_order() -> None:
     same_time = "2025-01-01 10:00:00.000"
     beats = Heartbeats.model_validate(
-        {"heartbeatList": {"1": [{"status": 1, "time": same_time}, {"status": 3, "time": same_time}]}}
+        {"heartbeatList": {"1": [{"status": s, "time": same_time} for s in (1, 3)]}}
     )
 
     latest = beats.latest(1)
@@ -241,12 +241,16 @@ def test_v2_metrics_are_keyed_by_id_even_when_names_repeat() -> None:
 @pytest.mark.parametrize(
     "text", ["<html><body>Sign in</body></html>", "", "# TYPE other gauge\nother 1\n"]
 )
-def test_metrics_that_are_not_kumas_are_refused(text: str) -> None:
-    with pytest.raises(UnexpectedAnswer, match="/metrics"):
+def test_metrics_that_are_not_kumas_are_refused_without_quoting_them(text: str) -> None:
+    with pytest.raises(UnexpectedAnswer, match="/metrics") as raised:
         parse_metrics(text)
 
+    assert "Sign in" not in str(raised.value) and "other" not in str(raised.value)
 
-async def test_wrong_metrics_key_is_an_auth_error(kuma: FakeUptimeKuma, http: ServiceClient) -> None:
+
+async def test_wrong_metrics_key_is_an_auth_error(
+    kuma: FakeUptimeKuma, http: ServiceClient
+) -> None:
     kuma.add_monitor("Plex")
     client = KumaClient(http, kuma.url, status_page="home", api_key="uk1_wrong")
 

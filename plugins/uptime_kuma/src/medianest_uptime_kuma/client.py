@@ -45,6 +45,8 @@ SERVICE = "uptime_kuma"
 METRICS_TIMEOUT = 5.0
 
 # ---------------------------------------------------------------------------------- errors
+# Subclasses of the outbound client's errors, so the coordinator and the admin's test treat
+# them as what they are; each sets its own message, which says what Kuma's answer means.
 
 
 class NotConfigured(ServiceError):
@@ -57,11 +59,10 @@ class NotConfigured(ServiceError):
 class StatusPageNotFound(ServiceResponseError):
     """Kuma answered 404 for the status page: the slug is wrong or the page was deleted."""
 
-    def __init__(self, slug: str, where: str) -> None:
+    def __init__(self, slug: str) -> None:
         ServiceError.__init__(self, SERVICE, f"Uptime Kuma has no status page {slug!r}")
         self.status_code = 404
         self.slug = slug
-        self.where = where
 
 
 class MetricsKeyRefused(ServiceAuthFailed):
@@ -175,8 +176,8 @@ def parse_metrics(text: str) -> Metrics:
     """Parse Kuma's Prometheus text (1.23 or 2.x). Raises UnexpectedAnswer on anything else."""
     try:
         families = list(text_string_to_metric_families(text))
-    except ValueError as exc:
-        raise UnexpectedAnswer("/metrics", f"not Prometheus text ({exc})") from None
+    except ValueError:  # its message quotes the body, which may be anyone's page: not shown
+        raise UnexpectedAnswer("/metrics", "not Prometheus text") from None
     if not {family.name for family in families} & {"monitor_status", "app_version"}:
         raise UnexpectedAnswer("/metrics", "no Uptime Kuma gauges in it")
     by_id: dict[int, dict[str, Any]] = {}
@@ -220,7 +221,10 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 class KumaClient:
-    """One Uptime Kuma status page (and, with a key, its /metrics) read through ``core.http``."""
+    """One Uptime Kuma status page (and, with a key, its /metrics) read through ``core.http``.
+
+    ``status_page`` is checked and normalised like ``KumaConfig.status_page``.
+    """
 
     def __init__(
         self, http: ServiceClient, url: str, *, status_page: str, api_key: str | None = None
@@ -256,7 +260,7 @@ class KumaClient:
             body = await self._http.get_json(SERVICE, url)
         except ServiceResponseError as exc:
             if exc.status_code == 404:
-                raise StatusPageNotFound(self.slug, url) from None
+                raise StatusPageNotFound(self.slug) from None
             raise
         return _parsed(StatusPage, body, "status page")
 

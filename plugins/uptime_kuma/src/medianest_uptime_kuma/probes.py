@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from medianest.http import ServiceError
+from medianest.http import ServiceDown, ServiceError, ServiceResponseError
 from medianest.plugins import Connection, ProbeResult, StatusProbe
 from medianest_uptime_kuma.client import (
     SERVICE,
@@ -32,6 +32,7 @@ from medianest_uptime_kuma.client import (
     MetricsKeyRefused,
     NotConfigured,
     StatusPageNotFound,
+    UnexpectedAnswer,
 )
 from medianest_uptime_kuma.monitors import monitor_entries
 
@@ -83,7 +84,18 @@ async def _optional_metrics(client: KumaClient) -> tuple[Metrics | None, str | N
     except MetricsKeyRefused as exc:
         return None, str(exc)
     except ServiceError as exc:
-        return None, f"/metrics failed, monitors come from the status page alone: {exc}"
+        return None, f"Uptime Kuma's /metrics {_why(exc)}; monitors are shown from the status page"
+
+
+def _why(exc: ServiceError) -> str:
+    """What went wrong, in words for the dashboard: never the URL or the body."""
+    if isinstance(exc, ServiceDown):
+        return "did not answer in time" if exc.reason == "timeout" else "could not be read"
+    if isinstance(exc, UnexpectedAnswer):
+        return "answered with something other than Kuma's metrics"
+    if isinstance(exc, ServiceResponseError):
+        return f"answered HTTP {exc.status_code}"
+    return "could not be read"
 
 
 def status_probe() -> StatusProbe:
