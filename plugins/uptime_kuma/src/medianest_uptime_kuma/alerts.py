@@ -48,6 +48,8 @@ _Alarm = Literal["down", "up"]
 
 @dataclass(frozen=True)
 class Alert:
+    """A transition of one monitor that the household should hear about."""
+
     change: Change
     monitor: Mapping[str, Any]
 
@@ -60,15 +62,13 @@ class Alert:
         return str(self.monitor.get("name") or f"Monitor {self.monitor.get('id')}")
 
     def notification(self) -> dict[str, Any]:
-        """The `notification` event's data, as the dashboard shows it."""
-        down = self.change == "down"
+        """The `notification` event's data: what the dashboard shows as a toast."""
         group = self.monitor.get("group")
         where = f"{self.name} ({group})" if group else self.name
+        down = self.change == "down"
         return {
             "title": f"{self.name} is down" if down else f"{self.name} recovered",
-            "message": f"Uptime Kuma reports {where} down."
-            if down
-            else f"Uptime Kuma reports {where} up again.",
+            "message": f"Uptime Kuma reports {where} {'down' if down else 'up again'}.",
             "level": "error" if down else "success",
             "source": SERVICE,
             "monitor": {

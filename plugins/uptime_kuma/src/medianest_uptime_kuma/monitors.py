@@ -20,7 +20,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import TypedDict
 
-from medianest_uptime_kuma.client import Heartbeats, Metrics, StatusPage
+from medianest_uptime_kuma.client import Heartbeats, Metrics, PageMonitor, StatusPage
 
 
 class KumaStatus(IntEnum):
@@ -62,29 +62,33 @@ def monitor_entries(
     from the newest heartbeat (Kuma caches those for a minute). Uptime is Kuma's own 24-hour
     figure from the heartbeat endpoint.
     """
-    entries: list[MonitorEntry] = []
-    for group in page.groups:
-        for monitor in group.monitors:
-            beat = heartbeats.latest(monitor.id)
-            status = beat.status if beat else None
-            response_time = beat.ping if beat else None
-            gauges = metrics.find(monitor.id, monitor.name) if metrics else None
-            if gauges is not None and gauges.status is not None:
-                status, response_time = gauges.status, gauges.response_time_ms
-            uptime = heartbeats.uptime_24h(monitor.id) if beat else None
-            entries.append(
-                MonitorEntry(
-                    id=monitor.id,
-                    name=monitor.name,
-                    group=group.name,
-                    status=_dashboard_status(status),
-                    kuma_status=_kuma_word(status),
-                    response_time_ms=response_time,
-                    uptime_percentage=None if uptime is None else round(uptime * 100, 2),
-                    cert_days_remaining=gauges.cert_days_remaining if gauges else None,
-                )
-            )
-    return entries
+    return [
+        _entry(group.name, monitor, heartbeats, metrics)
+        for group in page.groups
+        for monitor in group.monitors
+    ]
+
+
+def _entry(
+    group: str, monitor: PageMonitor, heartbeats: Heartbeats, metrics: Metrics | None
+) -> MonitorEntry:
+    beat = heartbeats.latest(monitor.id)
+    status = beat.status if beat else None
+    response_time = beat.ping if beat else None
+    gauges = metrics.find(monitor.id, monitor.name) if metrics else None
+    if gauges is not None and gauges.status is not None:
+        status, response_time = gauges.status, gauges.response_time_ms
+    uptime = heartbeats.uptime_24h(monitor.id) if beat else None
+    return MonitorEntry(
+        id=monitor.id,
+        name=monitor.name,
+        group=group,
+        status=_dashboard_status(status),
+        kuma_status=_kuma_word(status),
+        response_time_ms=response_time,
+        uptime_percentage=None if uptime is None else round(uptime * 100, 2),
+        cert_days_remaining=gauges.cert_days_remaining if gauges else None,
+    )
 
 
 def _known(status: int | None) -> KumaStatus | None:
