@@ -42,7 +42,6 @@ log = logging.getLogger("medianest.services")
 EVENT = "service:connection"
 MAX_URL_LENGTH = 512
 MAX_ERROR_LENGTH = 200
-_ONLINE = frozenset({"online", "degraded"})  # the service answered: the connection works
 
 
 class _Unset:
@@ -297,7 +296,7 @@ class ServiceRegistry:
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         error = _scrub(result.error, connection.api_key) if result.error else None
         response_time = result.response_time_ms if result.response_time_ms is not None else elapsed
-        return _outcome(result.status in _ONLINE, result.status, response_time, error)
+        return _outcome(result.status == "online", result.status, response_time, error)
 
     async def _merged(self, name: str, spec: ServiceSpec, overrides: Mapping[str, Any]) -> Connection:
         saved = await self.get(name) or Connection(name=name, url=spec.default_url)
