@@ -23,6 +23,7 @@ from medianest.ratelimit import create_limiter
 from medianest.realtime import Hub
 from medianest.security.crypto import KeyRing, SecretBox
 from medianest.settings import Settings
+from medianest.status import StatusBoard
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -69,6 +70,7 @@ class Core:
         self.authorize = self.auth.authorize
         self.services = ServiceRegistry(self)  # admin-set service connections, keys decrypted in-process
         self.plugin_settings_store = PluginSettingsStore(self)
+        self.status = StatusBoard(self)  # the coordinators: services' status, from cache
         host.listeners.append(self._persist_state)
         host.listeners.append(self._announce_state)
         self.events.subscribe(
@@ -144,12 +146,14 @@ class Core:
         for record in list(self.host.records.values()):
             if record.active:
                 await self.host.call(record.id, "startup", core=self)
+        await self.status.start()  # after startup hooks: probes may use what those opened
         self.started_at = time.monotonic()
 
     async def stop(self) -> None:
         if not self._running:
             return  # never started, or already stopped after a failed start
         self._running = False
+        await self.status.stop()  # no probe runs while plugins and clients shut down
         for record in list(self.host.records.values()):
             if record.loaded:
                 await self.host.call(record.id, "shutdown", core=self)
@@ -194,6 +198,7 @@ class Core:
             return
         if event.name == "plugin:state":
             self.host.apply_wish(str(event.data["plugin"]), bool(event.data["enabled"]))
+            self.status.sync()
         elif event.name == "config:changed":
             await self.system.reload()
 
