@@ -46,6 +46,7 @@ PHONE = {"width": 360, "height": 740}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "bootstrap password for the browser"
+CHANGED_PASSWORD = "the household's own admin password"
 START_TIMEOUT = 30.0
 
 
@@ -141,8 +142,14 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         _stop(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Headless Chromium, one per test module.
+
+    Not one per session: Playwright's sync API keeps its event loop marked as running in
+    the main thread for as long as it is open, and an asyncio test that pytest runs after
+    it in the same session would then fail to start its own loop.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -207,16 +214,19 @@ def artifacts_dir() -> Path:
 
 
 def take_screenshots(page, name: str, viewports: dict[str, dict[str, int]] = VIEWPORTS) -> list[Path]:
-    """Full-page PNGs of the page as it is now, at each viewport: `<name>-<viewport>.png`."""
+    """PNGs of the page as it is now, at each viewport: `<name>-<viewport>.png` shows the
+    screen as a person sees it, `<name>-<viewport>-full.png` the whole page (fixed bars,
+    like the phone's tab bar, then sit where the first screen ends)."""
     original = page.viewport_size
     written = []
     try:
         for label, size in viewports.items():
             page.set_viewport_size(size)
             page.wait_for_timeout(100)  # let layout settle after the resize
-            path = artifacts_dir() / f"{name}-{label}.png"
-            page.screenshot(path=str(path), full_page=True)
-            written.append(path)
+            for suffix, full_page in (("", False), ("-full", True)):
+                path = artifacts_dir() / f"{name}-{label}{suffix}.png"
+                page.screenshot(path=str(path), full_page=full_page)
+                written.append(path)
     finally:
         if original:
             page.set_viewport_size(original)
@@ -227,3 +237,24 @@ def take_screenshots(page, name: str, viewports: dict[str, dict[str, int]] = VIE
 def shoot(page):
     """`shoot(name)`: screenshots of `page` at desktop and phone widths; returns the paths."""
     return lambda name, viewports=VIEWPORTS: take_screenshots(page, name, viewports)
+
+
+@pytest.fixture
+def admin_session(live_server: LiveServer, context) -> LiveServer:
+    """The browser context signed in as the admin, bootstrap password already changed
+    (through the API, sharing the context's cookie jar)."""
+    api = context.request
+    signed_in = api.post(
+        f"{live_server.url}/api/auth/admin",
+        data={"username": live_server.admin_username, "password": live_server.admin_password, "remember_me": False},
+    )
+    assert signed_in.ok, signed_in.text()
+    csrf = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "csrf_token")
+    changed = api.post(
+        f"{live_server.url}/api/auth/password",
+        data={"current_password": live_server.admin_password, "new_password": CHANGED_PASSWORD},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert changed.ok, changed.text()
+    live_server.admin_password = CHANGED_PASSWORD
+    return live_server

@@ -59,10 +59,17 @@ export function emptyState(iconName, title, text, ...actions) {
   );
 }
 
-/** "Response time ms" from "response_time_ms". */
+const ACRONYMS = new Map([["tv", "TV"], ["id", "ID"], ["url", "URL"], ["api", "API"], ["ip", "IP"], ["4k", "4K"]]);
+
+/** "Response time ms" from "response_time_ms", "TV shows" from "tv_shows". */
 export function humanize(key) {
-  const words = String(key).replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const words = String(key)
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .split(/[\s_-]+/)
+    .filter(Boolean)
+    .map((word) => ACRONYMS.get(word.toLowerCase()) || word.toLowerCase());
+  const text = words.join(" ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });

@@ -29,14 +29,17 @@ export function statusPill(value) {
   return h("span", { class: `pill pill--${status}` }, icon(iconName), label);
 }
 
-function formatMs(value) {
-  return Number.isFinite(value) ? `${Math.round(value)} ms` : null;
+export function formatMs(value) {
+  if (!Number.isFinite(value)) return null;
+  return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
 }
 
-function formatUptime(value) {
+/** 100% only when it is: 99.98 stays "99.98%". */
+export function formatUptime(value) {
   if (!Number.isFinite(value)) return null;
-  const digits = value >= 99.95 || value === 0 ? 0 : value >= 99 ? 2 : 1;
-  return `${value.toFixed(digits)}% uptime`;
+  const digits = value === 100 || value === 0 ? 0 : value >= 99 ? 2 : 1;
+  const factor = 10 ** digits;
+  return `${(Math.floor(value * factor) / factor).toFixed(digits)}% uptime`; // never rounds up to 100
 }
 
 function meta(iconName, content) {

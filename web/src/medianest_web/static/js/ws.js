@@ -7,12 +7,14 @@
 //   live.start();
 //
 // The server closes an unauthenticated socket with 4401: the visitor is sent to sign in.
+// 4403 (not allowed) and 4404 (no such object) are final: the socket stays closed.
 // Other closes (a restart, 1013 "try again later" for a slow client, a dropped network) are
 // retried; the page should reload its state on "open" since events may have been missed.
 
 import { loginUrl } from "./api.js";
 
 const CLOSE_UNAUTHENTICATED = 4401;
+const FINAL_CLOSES = new Set([4403, 4404]);
 
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, with jitter. */
 export function backoffDelay(attempt, { minDelay = 1000, maxDelay = 30000, factor = 2, jitter = 0.5 } = {}, random = Math.random) {
@@ -91,6 +93,11 @@ export class LiveSocket extends EventTarget {
         this.stopped = true;
         this.setState("closed");
         window.location.assign(loginUrl());
+        return;
+      }
+      if (FINAL_CLOSES.has(event.code)) {
+        this.stopped = true;
+        this.setState("closed", { code: event.code });
         return;
       }
       this.scheduleReconnect();

@@ -1,15 +1,17 @@
 // Admin → Services: each connection's URL, API key (write-only) and options, with
 // "Test connection" (which may test unsaved values) and "Save".
+//
+// GET /api/admin/services answers, per service: name, title, url, default_url, api_key
+// (masked), has_api_key, needs_reentry, key_label, key_required, enabled, config,
+// config_schema (JSON Schema of the options), plugin_enabled and the last status.
 
 import { api } from "../api.js";
-import { emptyState, h, humanize, icon, replace } from "../dom.js";
-import { serviceName, statusPill } from "../status.js";
+import { emptyState, h, humanize, icon, replace, timeElement } from "../dom.js";
+import { formatMs, serviceName, statusPill } from "../status.js";
 import { toast, toastError } from "../toast.js";
 import { body, itemsOf, load, toggleSwitch } from "./common.js";
 
-// Options each first-party service is known to take, shown even before they are set.
-const KNOWN_CONFIG = { uptime_kuma: ["status_page"] };
-
+const EXAMPLE_URL = "http://192.168.1.10:32400";
 let formCount = 0;
 
 function field(id, label, input, hint) {
@@ -18,33 +20,77 @@ function field(id, label, input, hint) {
   return h("div", { class: "field" }, h("label", { for: id }, label), input, hint ? h("p", { class: "field__hint", id: hintId }, hint) : null);
 }
 
+/** The option fields, typed from the JSON Schema when there is one. */
+function optionFields(service, prefix) {
+  const config = service.config || {};
+  const properties = (service.config_schema && service.config_schema.properties) || {};
+  const names = [...new Set([...Object.keys(properties), ...Object.keys(config)])];
+  return names.map((name) => {
+    const schema = properties[name] || {};
+    const type = schema.type || (typeof config[name] === "number" ? "number" : typeof config[name] === "boolean" ? "boolean" : "string");
+    const id = `${prefix}-opt-${name.replace(/\W/g, "-")}`;
+    const label = String(schema.title || humanize(name));
+    const value = config[name] ?? schema.default ?? "";
+    if (type === "boolean") {
+      const input = h("input", { type: "checkbox", id, checked: Boolean(value) });
+      return { name, read: () => input.checked, element: h("label", { class: "check" }, input, h("span", {}, label)) };
+    }
+    const numeric = type === "integer" || type === "number";
+    const input = h("input", {
+      id,
+      type: numeric ? "number" : "text",
+      step: type === "integer" ? 1 : numeric ? "any" : null,
+      value: String(value),
+      spellcheck: "false",
+    });
+    const read = () => (numeric ? (input.value === "" ? null : Number(input.value)) : input.value.trim());
+    return { name, read, element: field(id, label, input, schema.description ? String(schema.description) : null) };
+  });
+}
+
+function keyHint(service) {
+  if (service.needs_reentry) return "The saved key can't be read any more; enter it again.";
+  if (service.has_api_key) return "Saved and encrypted; type a new one to replace it.";
+  return service.key_required === false ? "Optional. Stored encrypted; never shown again." : "Stored encrypted; never shown again.";
+}
+
+function testOutcome(outcome, title) {
+  const timing = Number.isFinite(outcome.response_time_ms) ? ` in ${formatMs(outcome.response_time_ms)}` : "";
+  const status = outcome.status || (outcome.ok ? "online" : "offline");
+  const text = outcome.error ? String(outcome.error) : outcome.ok ? `${title} answered${timing}.` : `${title} didn't answer.`;
+  return [statusPill(status), " ", text];
+}
+
 function serviceForm(service) {
   formCount += 1;
   const prefix = `service-${formCount}`;
   const name = String(service.name);
-  const title = serviceName(name);
-  const config = { ...(service.config || {}) };
-  for (const key of KNOWN_CONFIG[name] || []) if (!(key in config)) config[key] = "";
+  const title = String(service.title || serviceName(name));
+  let enabled = service.enabled !== false;
 
-  const url = h("input", { id: `${prefix}-url`, name: "url", type: "url", value: service.url || "", placeholder: "http://192.168.1.10:32400", autocomplete: "off", spellcheck: "false" });
+  const url = h("input", {
+    id: `${prefix}-url`,
+    type: "url",
+    value: service.url || "",
+    placeholder: service.default_url || EXAMPLE_URL,
+    autocomplete: "off",
+    spellcheck: "false",
+  });
   const key = h("input", {
     id: `${prefix}-key`,
-    name: "api_key",
     type: "password",
     autocomplete: "new-password",
-    placeholder: service.api_key ? "Saved; type a new key to replace it" : "Not set",
+    placeholder: service.has_api_key && !service.needs_reentry ? "•••••••• (saved)" : "Not set",
+    "aria-invalid": service.needs_reentry ? "true" : null,
   });
-  const configInputs = Object.entries(config).map(([option, value]) => [
-    option,
-    h("input", { id: `${prefix}-${option}`, name: option, value: value === null || value === undefined ? "" : String(value), spellcheck: "false" }),
-  ]);
-  let enabled = service.enabled !== false;
+  const options = optionFields(service, prefix);
   const result = h("p", { class: "service-form__result", role: "status" });
   const testButton = h("button", { class: "btn", type: "button" }, icon("activity"), "Test connection");
   const saveButton = h("button", { class: "btn btn--primary", type: "submit" }, "Save");
 
   const values = () => {
-    const payload = { url: url.value.trim(), enabled, config: Object.fromEntries(configInputs.map(([option, input]) => [option, input.value.trim()])) };
+    const payload = { url: url.value.trim() || null, enabled };
+    if (options.length) payload.config = Object.fromEntries(options.map((option) => [option.name, option.read()]));
     if (key.value) payload.api_key = key.value;
     return payload;
   };
@@ -52,12 +98,10 @@ function serviceForm(service) {
   testButton.addEventListener("click", async () => {
     testButton.disabled = true;
     replace(result, h("span", { class: "spinner", "aria-hidden": "true" }), " Testing…");
+    const unsaved = values();
+    delete unsaved.enabled; // the test takes the connection's values, not whether it is used
     try {
-      const outcome = await api.post("/api/admin/services/test", { name, ...values() });
-      const status = outcome && (outcome.status || (outcome.ok === false ? "offline" : "online"));
-      const detail = outcome && (outcome.error || outcome.message);
-      const timing = outcome && Number.isFinite(outcome.response_time_ms) ? ` in ${Math.round(outcome.response_time_ms)} ms` : "";
-      replace(result, statusPill(status), " ", detail ? String(detail) : `${title} answered${timing}.`);
+      replace(result, testOutcome(await api.post("/api/admin/services/test", { name, ...unsaved }), title));
     } catch (error) {
       replace(result, statusPill("offline"), " ", error.message);
     } finally {
@@ -65,22 +109,35 @@ function serviceForm(service) {
     }
   });
 
+  const last = service.status;
   const form = h(
     "form",
-    { class: "card form", novalidate: true },
+    { class: "card form service-form", novalidate: true, "data-service-form": name },
     h(
       "div",
       { class: "service-form__head" },
-      h("h3", {}, title),
-      toggleSwitch({ checked: enabled, label: `Use ${title}`, onToggle: async (next) => { enabled = next; } }),
+      h("div", { class: "service-form__title" }, h("h3", {}, title), last ? statusPill(last.status) : null),
+      toggleSwitch({
+        checked: enabled,
+        label: `Use ${title}`,
+        onToggle: async (next) => {
+          enabled = next;
+        },
+      }),
     ),
+    service.plugin_enabled === false
+      ? h("p", { class: "callout callout--warn" }, icon("info"), h("span", {}, `The ${title} plugin is off, so this connection isn't used. Turn it on under Plugins.`))
+      : null,
+    last && last.last_check_at
+      ? h("p", { class: "field__hint" }, "Last checked ", timeElement(last.last_check_at), last.error ? ` · ${last.error}` : "")
+      : null,
     h(
       "div",
       { class: "field-row" },
       field(url.id, "URL", url, "Where MediaNest reaches it on your network."),
-      field(key.id, "API key", key, "Stored encrypted; never shown again."),
+      field(key.id, String(service.key_label || "API key"), key, keyHint(service)),
     ),
-    configInputs.length ? h("div", { class: "field-row" }, configInputs.map(([option, input]) => field(input.id, humanize(option), input))) : null,
+    options.length ? h("div", { class: "field-row" }, options.map((option) => option.element)) : null,
     h("div", { class: "form__actions" }, saveButton, testButton),
     result,
   );
@@ -88,12 +145,13 @@ function serviceForm(service) {
     event.preventDefault();
     saveButton.disabled = true;
     try {
-      await api.put(`/api/admin/services/${encodeURIComponent(name)}`, values());
+      const saved = await api.put(`/api/admin/services/${encodeURIComponent(name)}`, values());
       key.value = "";
-      key.placeholder = "Saved; type a new key to replace it";
+      if (saved && saved.has_api_key) key.placeholder = "•••••••• (saved)";
+      key.removeAttribute("aria-invalid");
       toast(`${title} saved.`, { kind: "success" });
     } catch (error) {
-      const fields = Object.entries(error.fields || {}).map(([path, message]) => `${humanize(path.split(".").pop())}: ${message}`);
+      const fields = Object.entries(error.fields).map(([path, message]) => `${humanize(path.split(".").pop())}: ${message}`);
       toastError(fields.length ? { message: fields.join(" ") } : error, `Couldn't save ${title}`);
     } finally {
       saveButton.disabled = false;

@@ -1,4 +1,5 @@
 // Admin → Settings: rate limits and registration rules (GET/PUT /api/admin/config, partial).
+// Windows are stored in seconds and edited as a number and a unit ("5 per 1 hour").
 
 import { api } from "../api.js";
 import { h, humanize, replace } from "../dom.js";
@@ -10,76 +11,87 @@ const LIMITS = {
   youtube: ["YouTube downloads", "Playlists one person may submit."],
   media_request: ["Media requests", "Movies and shows one person may request."],
 };
+const UNITS = [
+  ["86400", "days"],
+  ["3600", "hours"],
+  ["60", "minutes"],
+  ["1", "seconds"],
+];
+const REGISTRATION = {
+  plex_sign_in: "Let people with access to the Plex server sign in with Plex",
+  default_role: "Role for people signing in for the first time",
+};
 
-function numberInput(id, name, value, min) {
-  return h("input", { id, name, type: "number", inputmode: "numeric", min, step: 1, value: Number.isFinite(value) ? value : "" });
+/** The largest unit that divides `seconds` evenly: 3600 → [1, "3600"]. */
+export function splitWindow(seconds) {
+  for (const [size] of UNITS) {
+    if (seconds >= Number(size) && seconds % Number(size) === 0) return [seconds / Number(size), size];
+  }
+  return [seconds, "1"];
 }
 
 function limitFieldset(key, limit) {
   const [title, hint] = LIMITS[key] || [humanize(key), ""];
-  const count = numberInput(`limit-${key}`, `rate_limits.${key}.limit`, limit && limit.limit, 1);
-  const window = numberInput(`window-${key}`, `rate_limits.${key}.window`, limit && limit.window, 1);
-  return h(
+  const [amount, unit] = splitWindow((limit && limit.window) || 60);
+  const count = h("input", { id: `limit-${key}`, type: "number", inputmode: "numeric", min: 1, step: 1, value: limit ? limit.limit : "" });
+  const every = h("input", { id: `every-${key}`, type: "number", inputmode: "numeric", min: 1, step: 1, value: amount });
+  const units = h(
+    "select",
+    { id: `unit-${key}`, "aria-label": `${title}: unit of time` },
+    UNITS.map(([size, label]) => h("option", { value: size, selected: size === unit }, label)),
+  );
+  const element = h(
     "fieldset",
-    { class: "card form" },
-    h("legend", { class: "visually-hidden" }, title),
-    h("h3", {}, title),
+    { class: "card form settings-group" },
+    h("legend", {}, title),
     hint ? h("p", { class: "field__hint" }, hint) : null,
     h(
       "div",
       { class: "field-row" },
       h("div", { class: "field" }, h("label", { for: count.id }, "At most"), count),
-      h("div", { class: "field" }, h("label", { for: window.id }, "Every (seconds)"), window),
+      h("div", { class: "field" }, h("label", { for: every.id }, "Every"), h("div", { class: "input-group" }, every, units)),
     ),
   );
+  const read = () => ({ limit: Number(count.value), window: Number(every.value) * Number(units.value) });
+  return { key, element, read };
 }
 
 function registrationFieldset(registration) {
-  const entries = Object.entries(registration || {});
-  if (entries.length === 0) return null;
-  return h(
-    "fieldset",
-    { class: "card form" },
-    h("legend", { class: "visually-hidden" }, "Registration"),
-    h("h3", {}, "Registration"),
-    entries.map(([key, value]) => {
-      const id = `registration-${key}`;
-      const name = `registration.${key}`;
-      if (typeof value === "boolean") {
-        return h("label", { class: "check" }, h("input", { type: "checkbox", id, name, checked: value }), h("span", {}, humanize(key)));
-      }
-      const input = typeof value === "number" ? numberInput(id, name, value, 0) : h("input", { id, name, value: value ?? "" });
-      return h("div", { class: "field" }, h("label", { for: id }, humanize(key)), input);
-    }),
-  );
-}
-
-/** The form's values as the nested, partial document PUT takes. */
-function collect(form) {
-  const document_ = {};
-  for (const input of form.querySelectorAll("input[name]")) {
-    const path = input.name.split(".");
-    let target = document_;
-    for (const part of path.slice(0, -1)) target = target[part] ??= {};
-    const last = path.at(-1);
-    if (input.type === "checkbox") target[last] = input.checked;
-    else if (input.type === "number") target[last] = input.value === "" ? null : Number(input.value);
-    else target[last] = input.value;
-  }
-  return document_;
+  const reads = {};
+  const fields = Object.entries(registration || {}).map(([key, value]) => {
+    const id = `registration-${key}`;
+    const label = REGISTRATION[key] || humanize(key);
+    if (typeof value === "boolean") {
+      const input = h("input", { type: "checkbox", id, checked: value });
+      reads[key] = () => input.checked;
+      return h("label", { class: "check" }, input, h("span", {}, label));
+    }
+    const input =
+      key === "default_role"
+        ? h("select", { id }, [["user", "Member"], ["admin", "Admin"]].map(([role, text]) => h("option", { value: role, selected: role === value }, text)))
+        : h("input", { id, type: typeof value === "number" ? "number" : "text", value: value ?? "" });
+    reads[key] = () => (input.type === "number" ? Number(input.value) : input.value);
+    return h("div", { class: "field" }, h("label", { for: id }, label), input);
+  });
+  if (fields.length === 0) return null;
+  return {
+    element: h("fieldset", { class: "card form settings-group" }, h("legend", {}, "Signing in"), fields),
+    read: () => Object.fromEntries(Object.entries(reads).map(([key, read]) => [key, read()])),
+  };
 }
 
 function render(config) {
   const limits = (config && config.rate_limits) || {};
-  const keys = [...new Set([...Object.keys(LIMITS), ...Object.keys(limits)])];
+  const groups = [...new Set([...Object.keys(LIMITS), ...Object.keys(limits)])].map((key) => limitFieldset(key, limits[key]));
+  const registration = registrationFieldset(config && config.registration);
   const errors = h("p", { class: "form-error", role: "alert", hidden: true });
   const save = h("button", { class: "btn btn--primary", type: "submit" }, "Save settings");
   const form = h(
     "form",
-    { class: "form", novalidate: true },
+    { class: "form settings", novalidate: true },
     h("h3", { class: "section-title" }, "Rate limits"),
-    keys.map((key) => limitFieldset(key, limits[key])),
-    registrationFieldset(config && config.registration),
+    h("div", { class: "settings-grid" }, groups.map((group) => group.element)),
+    registration ? [h("h3", { class: "section-title" }, "Registration"), registration.element] : null,
     errors,
     h("div", { class: "form__actions" }, save),
   );
@@ -87,11 +99,13 @@ function render(config) {
     event.preventDefault();
     errors.hidden = true;
     save.disabled = true;
+    const patch = { rate_limits: Object.fromEntries(groups.map((group) => [group.key, group.read()])) };
+    if (registration) patch.registration = registration.read();
     try {
-      await api.put("/api/admin/config", collect(form));
+      await api.put("/api/admin/config", patch);
       toast("Settings saved.", { kind: "success" });
     } catch (error) {
-      const fields = Object.entries(error.fields).map(([path, message]) => `${path}: ${message}`);
+      const fields = Object.entries(error.fields).map(([path, message]) => `${humanize(path.split(".").slice(-2).join(" "))}: ${message}`);
       errors.textContent = fields.length ? fields.join(" · ") : error.message;
       errors.hidden = false;
       if (!fields.length) toastError(error, "Couldn't save the settings");

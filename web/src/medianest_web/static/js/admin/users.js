@@ -1,16 +1,19 @@
-// Admin → Users: role and status per person, and removal (with a second click to confirm).
+// Admin → Users: search, role and status per person, sign-out everywhere, and removal
+// (with a second click to confirm). Your own row cannot demote, disable or remove you.
 
 import { api } from "../api.js";
-import { emptyState, formatDateTime, h, replace, timeElement } from "../dom.js";
+import { emptyState, formatDateTime, h, icon, replace, timeElement } from "../dom.js";
 import { toast, toastError } from "../toast.js";
-import { body, itemsOf, load } from "./common.js";
+import { body, done, itemsOf, load, section } from "./common.js";
 
 const CONFIRM_WINDOW_MS = 5000;
+const PAGE_SIZE = 50;
+const viewerId = section.dataset.viewer || "";
 
-function select(name, value, options, label, onChange) {
+function select(value, options, label, onChange, disabled) {
   const element = h(
     "select",
-    { class: "select--sm", name, "aria-label": label },
+    { class: "select--sm", "aria-label": label, disabled },
     options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value }, text)),
   );
   let saved = value;
@@ -19,6 +22,7 @@ function select(name, value, options, label, onChange) {
     try {
       await onChange(element.value);
       saved = element.value;
+      toast("Saved.", { kind: "success", timeout: 2500 });
     } catch (error) {
       element.value = saved;
       toastError(error, "Couldn't save that change");
@@ -29,38 +33,57 @@ function select(name, value, options, label, onChange) {
   return element;
 }
 
-function deleteButton(user, row) {
-  const button = h("button", { class: "btn btn--sm btn--ghost", type: "button" }, "Remove");
+/** A button that asks for a second click within a few seconds before `action` runs. */
+function confirmingButton(label, confirmLabel, action) {
+  const button = h("button", { class: "btn btn--sm btn--ghost", type: "button" }, label);
   let armed = null;
+  const disarm = () => {
+    clearTimeout(armed);
+    armed = null;
+    button.textContent = label;
+    button.classList.replace("btn--danger", "btn--ghost");
+  };
   button.addEventListener("click", async () => {
     if (!armed) {
-      button.textContent = "Confirm removal";
+      button.textContent = confirmLabel;
       button.classList.replace("btn--ghost", "btn--danger");
-      armed = setTimeout(() => {
-        armed = null;
-        button.textContent = "Remove";
-        button.classList.replace("btn--danger", "btn--ghost");
-      }, CONFIRM_WINDOW_MS);
+      armed = setTimeout(disarm, CONFIRM_WINDOW_MS);
       return;
     }
-    clearTimeout(armed);
+    disarm();
     button.disabled = true;
     try {
-      await api.delete(`/api/admin/users/${encodeURIComponent(user.id)}`);
-      row.remove();
-      toast(`${user.username} was removed.`, { kind: "success" });
-    } catch (error) {
+      await action();
+    } finally {
       button.disabled = false;
-      toastError(error, `Couldn't remove ${user.username}`);
     }
   });
+  button.addEventListener("blur", () => armed && disarm());
   return button;
 }
 
 function userRow(user) {
   const name = String(user.username);
   const path = `/api/admin/users/${encodeURIComponent(user.id)}`;
-  const row = h("tr", {});
+  const self = String(user.id) === viewerId;
+  const row = h("tr", { "data-user": String(user.id) });
+  const signOut = confirmingButton("Sign out", "Confirm sign-out", async () => {
+    try {
+      const result = await api.delete(`${path}/sessions`);
+      toast(`${name} was signed out everywhere (${result && Number.isFinite(result.ended) ? result.ended : 0} sessions).`, { kind: "success" });
+    } catch (error) {
+      toastError(error, `Couldn't sign ${name} out`);
+    }
+  });
+  const remove = confirmingButton("Remove", "Confirm removal", async () => {
+    try {
+      await api.delete(path);
+      row.remove();
+      toast(`${name} was removed.`, { kind: "success" });
+    } catch (error) {
+      toastError(error, `Couldn't remove ${name}`);
+    }
+  });
   row.append(
     h(
       "td",
@@ -69,42 +92,91 @@ function userRow(user) {
         "div",
         { class: "table__user" },
         h("span", { class: "avatar", "aria-hidden": "true" }, name.slice(0, 1).toUpperCase()),
-        h("span", {}, name, h("span", { class: "table__sub" }, String(user.email || user.plex_username || (user.plex_id ? "Plex account" : "Local account")))),
+        h(
+          "span",
+          {},
+          name,
+          self ? h("span", { class: "badge badge--accent table__you" }, "You") : null,
+          h("span", { class: "table__sub" }, String(user.email || (user.plex_username ? `Plex: ${user.plex_username}` : "Local account"))),
+        ),
       ),
     ),
-    h("td", {}, select("role", user.role, [["user", "Member"], ["admin", "Admin"]], `Role of ${name}`, (role) => api.put(path, { role }))),
+    h("td", { "data-label": "Role" }, select(user.role, [["user", "Member"], ["admin", "Admin"]], `Role of ${name}`, (role) => api.put(path, { role }), self)),
     h(
       "td",
-      {},
-      select("status", user.status, [["active", "Active"], ["disabled", "Disabled"]], `Status of ${name}`, (status) => api.put(path, { status })),
+      { "data-label": "Status" },
+      select(user.status, [["active", "Active"], ["disabled", "Disabled"]], `Status of ${name}`, (status) => api.put(path, { status }), self),
     ),
-    h("td", {}, user.last_login_at ? timeElement(user.last_login_at) : h("span", { class: "muted" }, "Never")),
-    h("td", { class: "num" }, deleteButton(user, row)),
+    h("td", { "data-label": "Last sign-in" }, user.last_login_at ? timeElement(user.last_login_at) : h("span", { class: "muted" }, "Never")),
+    h("td", { class: "table__actions" }, self ? null : [signOut, remove]),
   );
-  row.title = user.created_at ? `Joined ${formatDateTime(user.created_at)}` : "";
+  if (user.created_at) row.title = `Joined ${formatDateTime(user.created_at)}`;
   return row;
 }
 
-function render(data) {
-  const users = itemsOf(data);
-  if (users.length === 0) {
-    replace(body, emptyState("users", "No one here yet", "People appear here after they first sign in with Plex."));
-    return;
-  }
-  replace(
-    body,
+function usersTable(first, query) {
+  const rows = h("tbody", {}, itemsOf(first).map(userRow));
+  let shown = itemsOf(first).length;
+  const more = h("button", { class: "btn btn--sm", type: "button" }, "Show more");
+  const foot = h("div", { class: "table-foot" }, more);
+  foot.hidden = shown >= (first.total ?? shown);
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const next = await api.get(`/api/admin/users?${new URLSearchParams({ q: query, offset: shown, limit: PAGE_SIZE })}`);
+      rows.append(...itemsOf(next).map(userRow));
+      shown += itemsOf(next).length;
+      foot.hidden = itemsOf(next).length === 0 || shown >= (next.total ?? shown);
+    } catch (error) {
+      toastError(error, "Couldn't load more people");
+    } finally {
+      more.disabled = false;
+    }
+  });
+  return [
     h(
       "div",
       { class: "table-wrap" },
       h(
         "table",
-        { class: "table" },
+        { class: "table table--stack" },
         h("caption", { class: "visually-hidden" }, "Users"),
         h("thead", {}, h("tr", {}, ["User", "Role", "Status", "Last sign-in", ""].map((label) => h("th", { scope: "col" }, label)))),
-        h("tbody", {}, users.map(userRow)),
+        rows,
       ),
     ),
-  );
+    foot,
+  ];
 }
 
-load("users", () => api.get("/api/admin/users"), render);
+function fetchUsers(query) {
+  return api.get(`/api/admin/users?${new URLSearchParams({ q: query, offset: 0, limit: PAGE_SIZE })}`);
+}
+
+function render(data, query = "") {
+  const results = h("div", { class: "card card--flush" });
+  const search = h("input", { type: "search", class: "search", placeholder: "Find someone by name or email", "aria-label": "Find a user", value: query });
+  let timer = null;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        fill(await fetchUsers(search.value.trim()), search.value.trim());
+      } catch (error) {
+        toastError(error, "Search didn't work");
+      }
+    }, 250);
+  });
+  const fill = (found, q) => {
+    if (itemsOf(found).length === 0) {
+      replace(results, emptyState("users", q ? "No one matches" : "No one here yet", q ? "Try part of a name or an email address." : "People appear here after they first sign in with Plex."));
+    } else {
+      replace(results, usersTable(found, q));
+    }
+  };
+  fill(data, query);
+  replace(body, h("div", { class: "toolbar" }, h("label", { class: "search-field" }, icon("user"), search)), results);
+  done();
+}
+
+load("users", () => fetchUsers(""), (data) => render(data));
