@@ -71,6 +71,9 @@ class Core:
         self.services = ServiceRegistry(self)  # admin-set service connections, keys decrypted in-process
         self.plugin_settings_store = PluginSettingsStore(self)
         self.status = StatusBoard(self)  # the coordinators: services' status, from cache
+        from medianest.api.realtime import Sockets
+
+        self.realtime = Sockets(self)  # websocket routes: `await core.realtime.topic_socket(...)`
         host.listeners.append(self._persist_state)
         host.listeners.append(self._announce_state)
         self.events.subscribe(

@@ -16,6 +16,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from quart import Response, after_this_request, current_app, g, request
 
 from medianest import audit
 from medianest.auth.actor import Actor
-from medianest.auth.models import User, UserPermission
+from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
 from medianest.auth.policy import PENDING_OK, Policy
 from medianest.auth.sessions import SessionStore, now
@@ -294,6 +295,36 @@ class AuthService:
             response.delete_cookie(self.cookie_name(name), path="/", secure=self.secure, httponly=True)
         response.delete_cookie(CSRF_COOKIE, path="/")
         return response
+
+    # ---- websockets: no request context, so the socket hands over what its handshake had ---
+
+    async def actor_from_cookies(self, cookies: Mapping[str, str], *, tls: bool) -> Actor | None:
+        """Who a websocket handshake's session cookie proves, or None. `tls`: the page is served
+        over https, where only the `__Host-` cookie counts (as for requests). Remember-me is not
+        honoured here: a socket cannot set the rotated cookies it would need."""
+        secure = tls or (self.core.settings.public_url or "").startswith("https://")
+        token = cookies.get(f"__Host-{SESSION_COOKIE}" if secure else SESSION_COOKIE)
+        if not token:
+            return None
+        found = await self.sessions.resolve(token)
+        if found is None:
+            return None
+        session, user = found
+        return await self.actor_for(user, session_id=session.id)
+
+    async def actor_from_token(self, token: str) -> Actor | None:
+        """Whose personal API token this is (sent in a socket's first message), or None."""
+        found = await self.sessions.resolve_api_token(token)
+        return None if found is None else await self.actor_for(found[1], via="token")
+
+    async def session_alive(self, session_id: str) -> bool:
+        """Whether a session still stands (not ended, expired or idle too long; its user active),
+        checked without counting as activity: an open socket alone keeps nobody signed in."""
+        session = await Session.get_or_none(id=session_id).select_related("user")
+        if session is None or not session.user.is_active:
+            return False
+        moment = now()
+        return session.expires_at > moment and session.last_seen_at + self.sessions.idle > moment
 
     # ---- operations -------------------------------------------------------------------
 

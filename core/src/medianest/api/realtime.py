@@ -1,0 +1,252 @@
+"""Websockets: `WS /ws/status`, and `core.realtime.topic_socket` for the plugins' own channels.
+
+Every socket goes the same way (`Sockets.serve`):
+
+1. Origin: a browser's cross-site handshake is refused with a 403 before it completes
+   (cross-site websocket hijacking); clients that send no Origin (scripts) pass.
+2. Identity: the session cookie of the handshake, or, when there is none, a first message
+   `{"token": "<personal API token>"}` within 5 s. Nobody → accept, then close with 4401 (a
+   browser cannot read the HTTP status of a failed handshake, but it can read a close code).
+3. `authorize(actor)` for per-object channels (the owner of a download, …): refused → 4404,
+   as an HTTP route answers NOT_FOUND for another user's object.
+4. A `ready` message, then the hub's events for this client until the client leaves, the hub
+   drops it (1013 when it stopped reading, 4401 when the user's sessions were revoked), its
+   session ends (`session:ended`), or the periodic re-check finds the session gone (4401).
+
+Websocket handshakes do not run the HTTP pipeline's policy check: the routes carry a policy
+marker for the start-up check and their documentation, and authenticate here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from quart import Blueprint, current_app, websocket
+
+from medianest.auth.actor import Actor
+from medianest.auth.policy import signed_in
+from medianest.auth.service import SESSION_COOKIE
+from medianest.errors import ApiError, Forbidden
+from medianest.events import Event
+from medianest.realtime import CLOSE_UNAUTHENTICATED, PUSHED_EVENTS, Client, ClientClosed
+
+if TYPE_CHECKING:
+    from medianest.core import Core
+
+log = logging.getLogger("medianest.realtime")
+
+CLOSE_FORBIDDEN = 4403  # signed in, but may not use this socket (a password change is due)
+CLOSE_NOT_FOUND = 4404  # no such object, or another user's
+STATUS_EVENTS = frozenset({"service:status", "notification"})
+READY = json.dumps({"event": "ready", "data": {}})
+
+Authorize = Callable[[Actor], Awaitable[bool] | bool]
+StillValid = Callable[[], Awaitable[bool]]
+
+blueprint = Blueprint("realtime", __name__)
+
+
+@blueprint.websocket("/ws/status")
+@signed_in
+async def status_socket() -> None:
+    """Service status changes and the signed-in user's notifications, as they happen.
+
+    Messages are `{"event": "service:status" | "notification" | "ready", "data": {…}}`.
+    """
+    core: Core = current_app.extensions["medianest"]
+    await core.realtime.serve(names=STATUS_EVENTS)
+
+
+class Sockets:
+    """`core.realtime`: serves websockets from inside websocket routes (the core's and plugins')."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self.first_message_timeout = 5.0  # seconds a cookie-less socket has to send its token
+        self.recheck_interval = 45.0  # seconds between checks that the session still stands
+        self._session_watchers: dict[str, set[asyncio.Event]] = {}
+        self._forwarded: set[str] = set(PUSHED_EVENTS)  # the names the bus hands to the hub
+        core.events.subscribe(self._on_session_ended, names=("session:ended",))
+
+    async def topic_socket(self, topic: str, *, names: Iterable[str], authorize: Authorize | None = None) -> None:
+        """Serve the current websocket with the events published for `topic`.
+
+        Call it from a plugin's `@bp.websocket(...)` route; it returns when the socket is done.
+        Only events named in `names` are sent, and only those published with this `topic` (or
+        to no topic), for this user (or for everyone). `authorize(actor)` (sync or async) says
+        whether this user may follow the topic.
+        """
+        self.forward(names)
+        await self.serve(names=names, topics=(topic,), authorize=authorize)
+
+    def forward(self, names: Iterable[str]) -> None:
+        """Have the hub receive these events from the bus too (beyond the browser events it
+        always gets), so that sockets which ask for them can be sent them."""
+        missing = set(names) - self._forwarded
+        if missing:
+            self._core.hub.attach(self._core.events, names=missing)
+            self._forwarded |= missing
+
+    async def serve(
+        self,
+        *,
+        names: Iterable[str],
+        topics: Iterable[str] = (),
+        authorize: Authorize | None = None,
+    ) -> None:
+        """Authenticate the current websocket, then forward the hub's events until it ends."""
+        self._check_origin()
+        identity = await self._identify()
+        if identity is None:
+            await websocket.close(CLOSE_UNAUTHENTICATED)
+            return
+        actor, still_valid = identity
+        refusal = await self._refusal(actor, authorize)
+        if refusal is not None:
+            await websocket.close(refusal)
+            return
+        client = self._core.hub.connect(user_id=actor.user_id, topics=topics, names=names)
+        ended = self._watch(actor.session_id)
+        try:
+            await websocket.send(READY)
+            code = await self._pump(client, still_valid, ended)
+        finally:
+            self._core.hub.disconnect(client)
+            self._unwatch(actor.session_id, ended)
+        await websocket.close(code)
+
+    # ---- the handshake ----------------------------------------------------------------------
+
+    def _check_origin(self) -> None:
+        """Refuse a browser's cross-site handshake (raised before `accept`: an HTTP 403)."""
+        origin = websocket.headers.get("Origin")
+        if origin is None:
+            return
+        scheme = "https" if websocket.scheme == "wss" else "http"
+        allowed = {f"{scheme}://{websocket.host}"}
+        if public_url := self._core.settings.public_url:
+            parts = urlsplit(public_url)
+            allowed.add(f"{parts.scheme}://{parts.netloc}")
+        if origin not in allowed:
+            raise Forbidden("Cross-site websockets are refused", details={"origin": origin[:100]})
+
+    async def _identify(self) -> tuple[Actor, StillValid] | None:
+        """The actor and how to re-check them; accepts the socket either way."""
+        auth = self._core.auth
+        cookie_sent = any(name.endswith(SESSION_COOKIE) for name in websocket.cookies)
+        if cookie_sent:
+            actor = await auth.actor_from_cookies(websocket.cookies, tls=websocket.scheme == "wss")
+            await websocket.accept()
+            if actor is None or actor.session_id is None:
+                return None
+            session_id = actor.session_id
+            return actor, lambda: auth.session_alive(session_id)
+        await websocket.accept()
+        token = await self._first_message_token()
+        actor = await auth.actor_from_token(token) if token else None
+        if actor is None:
+            return None
+        return actor, lambda: self._token_still_valid(token)
+
+    async def _first_message_token(self) -> str | None:
+        try:
+            async with asyncio.timeout(self.first_message_timeout):
+                raw = await websocket.receive()
+        except TimeoutError:
+            return None
+        try:
+            message = json.loads(raw)
+        except (TypeError, ValueError):
+            return None
+        token = message.get("token") if isinstance(message, dict) else None
+        return token if isinstance(token, str) and token else None
+
+    async def _token_still_valid(self, token: str) -> bool:
+        return await self._core.auth.actor_from_token(token) is not None
+
+    @staticmethod
+    async def _refusal(actor: Actor, authorize: Authorize | None) -> int | None:
+        """The close code that refuses this actor, or None to go on."""
+        if actor.must_change_password:
+            return CLOSE_FORBIDDEN
+        if authorize is None:
+            return None
+        try:
+            allowed = authorize(actor)
+            if inspect.isawaitable(allowed):
+                allowed = await allowed
+        except ApiError as refused:  # Forbidden → 4403, NotFound → 4404, as the HTTP status
+            return 4000 + refused.status
+        return None if allowed else CLOSE_NOT_FOUND
+
+    # ---- while open ---------------------------------------------------------------------------
+
+    async def _pump(self, client: Client, still_valid: StillValid, ended: asyncio.Event) -> int:
+        """Run until one side ends; return the close code."""
+        tasks = [
+            asyncio.create_task(self._send_events(client)),
+            asyncio.create_task(self._discard_incoming()),
+            asyncio.create_task(self._watch_session(still_valid, ended)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return next(iter(done)).result()
+
+    @staticmethod
+    async def _send_events(client: Client) -> int:
+        while True:
+            try:
+                message = await client.next_message()
+            except ClientClosed as closed:
+                return closed.code
+            await websocket.send(message)
+
+    @staticmethod
+    async def _discard_incoming() -> int:
+        """Read (and drop) what the client sends, so nothing piles up; Quart ends the route
+        when the client goes away."""
+        while True:
+            await websocket.receive()
+
+    async def _watch_session(self, still_valid: StillValid, ended: asyncio.Event) -> int:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.recheck_interval):
+                    await ended.wait()
+            if ended.is_set():
+                return CLOSE_UNAUTHENTICATED
+            try:
+                if not await still_valid():
+                    return CLOSE_UNAUTHENTICATED
+            except Exception:  # a database hiccup must not sign anyone out
+                log.warning("could not re-check a websocket's session; keeping it open", exc_info=True)
+
+    async def _on_session_ended(self, event: Event) -> None:
+        """A sign-out (here or on another instance) closes that session's sockets at once."""
+        for ended in self._session_watchers.get(str(event.data.get("session_id", "")), ()):
+            ended.set()
+
+    def _watch(self, session_id: str | None) -> asyncio.Event:
+        """An event set when this session ends (never, for a token-authenticated socket)."""
+        ended = asyncio.Event()
+        if session_id is not None:
+            self._session_watchers.setdefault(session_id, set()).add(ended)
+        return ended
+
+    def _unwatch(self, session_id: str | None, ended: asyncio.Event) -> None:
+        watchers = self._session_watchers.get(session_id) if session_id is not None else None
+        if watchers is not None:
+            watchers.discard(ended)
+            if not watchers:
+                del self._session_watchers[session_id]
