@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import medianest_uptime_kuma
 import pytest
 from admin_support import Watch, closed_port, code, data
+from click.testing import CliRunner
 from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
 
-from medianest.auth.models import User
+from medianest.auth.models import Session, User
+from medianest.cli import main
 from medianest.config.models import ServiceConnection
 from medianest.config.services import key_context
 from medianest.plugins.models import PluginStateRow
@@ -380,6 +383,28 @@ async def test_a_disabled_plugin_cannot_be_tested(watch):
     assert outcome["ok"] is False and "disabled" in outcome["error"]
 
 
+async def test_testing_the_first_party_uptime_kuma_connection(app_factory):
+    app = await app_factory(plugins=[medianest_uptime_kuma])
+    await app.extensions["medianest"].http.reset_breaker("uptime_kuma")  # breakers may live in Redis
+    admin = await signed_in(app, "root", role="admin")
+    path = "/api/admin/services/test"
+    async with FakeUptimeKuma(slug="home") as kuma:
+        kuma.add_monitor("Plex", group="Media")
+        saved = await admin.put(
+            "/api/admin/services/uptime_kuma",
+            json={"url": kuma.url, "api_key": DEFAULT_API_KEY, "config": {"status_page": "home"}},
+        )
+        assert saved.status_code == 200
+        assert (await data(await admin.post(path, json={"name": "uptime_kuma"})))["ok"] is True
+
+        wrong = await admin.post(path, json={"name": "uptime_kuma", "api_key": "uk9_notTheKeyAtAll"})
+        outcome = await data(wrong)
+        assert outcome["ok"] is False and outcome["error"]
+        assert "uk9_notTheKeyAtAll" not in await wrong.get_data(as_text=True)
+        missing = await data(await admin.post(path, json={"name": "uptime_kuma", "config": {"status_page": "nope"}}))
+        assert missing["ok"] is False and missing["status"] == "offline"
+
+
 # ---- plugins -----------------------------------------------------------------------------
 
 
@@ -504,3 +529,81 @@ async def test_the_audit_trail_lists_changes_newest_first_without_secrets(watch)
     assert page["items"][0]["id"] == entries[1]["id"]
     signins = await data(await admin.get("/api/admin/audit?action=auth.sign_in"))
     assert signins["items"] and all(item["action"].startswith("auth.sign_in") for item in signins["items"])
+
+
+# ---- the command line --------------------------------------------------------------------
+
+
+def cli_env(settings: dict) -> dict:
+    return {
+        "MEDIANEST_DATA_DIR": str(settings["data_dir"]),
+        "MEDIANEST_DATABASE_URL": settings.get("database_url"),
+        "MEDIANEST_REDIS_URL": settings.get("redis_url"),
+        "MEDIANEST_REDIS_PREFIX": settings.get("redis_prefix"),
+        "MEDIANEST_LOG_LEVEL": "WARNING",
+    }
+
+
+async def cli(args: list[str], settings: dict, stdin: str | None = None):
+    """The `medianest` command in a thread (it runs its own event loop), with the test's install."""
+    return await asyncio.to_thread(CliRunner().invoke, main, args, input=stdin, env=cli_env(settings))
+
+
+async def test_admin_create_from_the_command_line(app_factory, backend_settings):
+    app = await app_factory()
+    await app_factory.stop(app)
+    password = "a household admin password"
+
+    created = await cli(["admin", "create", "ops", "--password-stdin"], backend_settings, f"{password}\n")
+    assert created.exit_code == 0, created.output
+    weak = await cli(["admin", "create", "weak", "--role", "user", "--password-stdin"], backend_settings, "short\n")
+    assert weak.exit_code != 0 and "at least 12 characters" in weak.output
+    again = await cli(["admin", "create", "ops", "--password-stdin"], backend_settings, f"{password}\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+    bad_name = await cli(["admin", "create", "no spaces", "--password-stdin"], backend_settings, f"{password}\n")
+    assert bad_name.exit_code != 0
+    mismatch = await cli(["admin", "create", "typo", "--role", "user"], backend_settings, f"{password}\nsomething else\n")
+    assert mismatch.exit_code != 0
+    prompted = await cli(["admin", "create", "viewer", "--role", "user"], backend_settings, f"{password}\n{password}\n")
+    assert prompted.exit_code == 0, prompted.output
+
+    app = await app_factory()
+    assert await User.filter(username="ops", role="admin", must_change_password=False).exists()
+    assert await User.filter(username="viewer", role="user").exists()
+    assert not await User.filter(username__in=["weak", "typo", "no spaces"]).exists()
+    ops = ApiClient(app)
+    await ops.sign_in("ops", password)
+    assert (await ops.get("/api/admin/users")).status_code == 200
+
+
+async def test_admin_reset_password_from_the_command_line(app_factory, backend_settings):
+    app = await app_factory()
+    await create_user(app, "bob")
+    bob = ApiClient(app)
+    await bob.sign_in("bob", remember=True)
+    cookies = f"medianest_session={bob.cookie('medianest_session')}; medianest_remember={bob.cookie('medianest_remember')}"
+    await app_factory.stop(app)
+    new_password = "a fresh password for bob"
+
+    missing = await cli(["admin", "reset-password", "nobody", "--password-stdin"], backend_settings, f"{new_password}\n")
+    assert missing.exit_code != 0 and "no user" in missing.output
+    weak = await cli(["admin", "reset-password", "bob", "--password-stdin"], backend_settings, "bob\n")
+    assert weak.exit_code != 0
+    reset = await cli(["admin", "reset-password", "bob", "--password-stdin"], backend_settings, f"{new_password}\n")
+    assert reset.exit_code == 0, reset.output
+
+    app = await app_factory()
+    replayed = await app.test_client().get("/api/auth/session", headers={"Cookie": cookies})
+    assert replayed.status_code == 401  # neither the session nor the remember-me token survived
+    assert not await Session.filter(user__username="bob").exists()
+    assert (await User.get(username="bob")).must_change_password
+    fresh = ApiClient(app)
+    signed = await fresh.sign_in("bob", new_password)
+    assert (await signed.get_json())["data"]["must_change_password"] is True
+    assert (await fresh.get("/api/auth/tokens")).status_code == 403  # must change it first
+
+
+@pytest.mark.parametrize("command", [["admin"], ["admin", "create"], ["admin", "reset-password"]])
+def test_admin_commands_have_help(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output

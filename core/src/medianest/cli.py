@@ -202,6 +202,224 @@ class _started:
         await self.app.shutdown()
 
 
+# ---- accounts and keys ----------------------------------------------------------------------
+
+
+class _database:
+    """The ORM alone (migrated), without starting the app: no bootstrap admin, no plugins running.
+
+    With `plugin_models`, the installed plugins' tables are opened too (their models only).
+    """
+
+    def __init__(self, settings: Settings, *, plugin_models: bool = False) -> None:
+        self.settings = settings
+        self.plugin_models = plugin_models
+        self.orm: Any = None
+
+    async def __aenter__(self) -> Any:
+        from medianest import db as database
+
+        config = database.tortoise_config(self.settings.resolved_database_url)
+        if self.plugin_models:
+            from medianest.app import create_app
+
+            core = create_app(self.settings).extensions["medianest"]
+            config = core.database_config(await core.host.collect("register_models", core=core))
+        self.orm = await database.start(config)
+        return self.orm
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.orm.close_connections()
+
+
+def _new_password(username: str, from_stdin: bool) -> str:
+    """Read a password (stdin, or prompted twice) and hold it to the rules the API applies."""
+    from medianest.security.passwords import PasswordService
+
+    if from_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problems = PasswordService.validate_new_password(password, username=username)
+    if problems:
+        raise click.ClickException(" ".join(problems))
+    return password
+
+
+async def _announce_revoked(settings: Settings, user_id: str) -> None:
+    """Tell running instances (through Redis) to close the user's sockets and drop cached sign-ins."""
+    if not settings.redis_url:
+        return  # embedded mode: the server reads the database on the next request
+    from medianest.events import Event, create_event_bus
+
+    bus = create_event_bus(settings.redis_url, channel=f"{settings.redis_prefix}events")
+    await bus.start()
+    try:
+        await bus.publish(Event(name="session:revoked", data={"user_id": user_id}))
+    finally:
+        await bus.stop()
+
+
+async def _user_id(settings: Settings, username: str) -> str | None:
+    """The id of the user with exactly this name, or None."""
+    from medianest.auth.models import User
+
+    async with _database(settings):
+        user = await User.get_or_none(username=username)
+        return str(user.id) if user is not None else None
+
+
+USERNAME_PATTERN = r"[\w.@-]{1,64}"
+
+
+@main.group()
+def admin() -> None:
+    """User accounts, from the server's shell (when nobody can sign in)."""
+
+
+@admin.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "user"]), default="admin", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def admin_create(username: str, role: str, password_stdin: bool) -> None:
+    """Create a local account (prompts for the password twice unless --password-stdin)."""
+    import re
+
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise click.ClickException("a user name is 1-64 letters, digits, '.', '@', '_' or '-'")
+    settings = _settings()
+    if asyncio.run(_user_id(settings, username)) is not None:
+        raise click.ClickException(f"a user named {username!r} already exists")
+    password = _new_password(username, password_stdin)
+
+    async def create(settings: Settings) -> str:
+        from medianest import audit
+        from medianest.auth.models import User
+        from medianest.security.passwords import PasswordService
+
+        async with _database(settings):
+            if await User.filter(username__iexact=username).exists():
+                raise click.ClickException(f"a user named {username!r} already exists")
+            user = await User.create(
+                username=username, role=role, password_hash=await PasswordService().hash(password)
+            )
+            await audit.record("user.created", target=f"user:{user.id}", via="command line", role=role)
+            return str(user.id)
+
+    user_id = asyncio.run(create(settings))
+    click.echo(f"created {role} {username!r} ({user_id})")
+
+
+@admin.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def admin_reset_password(username: str, password_stdin: bool) -> None:
+    """Set a new password that must be changed at the next sign-in; ends every session of the user."""
+    settings = _settings()
+    if asyncio.run(_user_id(settings, username)) is None:
+        raise click.ClickException(f"no user named {username!r}")
+    password = _new_password(username, password_stdin)
+
+    async def reset(settings: Settings) -> int:
+        from medianest import audit
+        from medianest.auth.models import RememberToken, Session, User
+        from medianest.security.passwords import PasswordService
+
+        async with _database(settings):
+            user = await User.get_or_none(username=username)
+            if user is None:
+                raise click.ClickException(f"no user named {username!r}")
+            user.password_hash = await PasswordService().hash(password)
+            user.must_change_password = True
+            await user.save(update_fields=["password_hash", "must_change_password", "updated_at"])
+            ended = await Session.filter(user_id=user.id).delete()
+            await RememberToken.filter(user_id=user.id).delete()
+            await audit.record("user.password_reset", target=f"user:{user.id}", via="command line", sessions=ended)
+            await _announce_revoked(settings, str(user.id))
+            return ended
+
+    ended = asyncio.run(reset(settings))
+    click.echo(f"password of {username!r} reset; it must be changed at the next sign-in ({ended} session(s) ended)")
+
+
+@main.group()
+def keys() -> None:
+    """The secret keys that encrypt API keys and tokens at rest."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret under a new key, then retire the old key.
+
+    With the key file MediaNest made in the data directory, a new key is added to it and the old
+    one removed once nothing uses it. With MEDIANEST_SECRET_KEY or MEDIANEST_SECRET_KEY_FILE,
+    secrets move to the first key listed there, and the command says what to change. Run it
+    again to finish an interrupted rotation. Restart MediaNest afterwards.
+    """
+    from medianest import keys as rotation
+    from medianest.security.crypto import KeyRing, SecretBox, WeakKeyError
+
+    settings = _settings()
+    source = rotation.key_source(settings)
+    try:
+        ring = KeyRing.from_settings(settings)
+    except WeakKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    if source.writable and len(ring.keys) == 1:
+        ring = ring.with_new_key()
+        rotation.write_key_file(source.path, ring)
+        click.echo(f"added key {ring.active} to {source.path}; it encrypts from now on")
+    elif source.writable:
+        click.echo(f"{source.path} still holds retired keys: finishing that rotation under key {ring.active}")
+    box = SecretBox(ring)
+
+    async def run(settings: Settings) -> rotation.RotationReport:
+        async with _database(settings, plugin_models=True) as orm:
+            models = [model for app in orm.apps.values() for model in app.values()]
+
+            async def reload() -> list[rotation.StoredSecret]:
+                return await rotation.stored_secrets(models)
+
+            found = await reload()
+            with click.progressbar(length=len(found), label="re-encrypting secrets") as bar:
+                return await rotation.rotate_all(box, found, reload, bar.update)
+
+    report = asyncio.run(run(settings))
+    _report_rotation(report, ring)
+    retired = report.retired(ring)
+    if not source.writable:
+        _advise_manual_keys(source, ring, retired)
+        return
+    for key_id in retired:
+        ring = ring.without(key_id)
+    if retired:
+        rotation.write_key_file(source.path, ring)
+        click.echo(f"removed retired key(s) {', '.join(map(str, retired))} from {source.path}")
+    click.echo("restart MediaNest (app and workers) so that every process uses the new key")
+
+
+def _report_rotation(report: Any, ring: Any) -> None:
+    click.echo(
+        f"{report.total} secret(s): {report.rotated} re-encrypted, {report.current} already under key {ring.active}"
+    )
+    for where in report.damaged:
+        click.echo(f"  cannot be decrypted (tampered or copied from another row), enter it again: {where}", err=True)
+    for where in report.foreign:
+        click.echo(f"  under an unknown context, its key is kept: {where}", err=True)
+
+
+def _advise_manual_keys(source: Any, ring: Any, retired: list[int]) -> None:
+    click.echo(f"the keys come from {source.describe()}, which MediaNest does not change:")
+    click.echo(f"  every secret it could read is now under key {ring.active} (the first entry)")
+    if retired:
+        click.echo(f"  remove key(s) {', '.join(map(str, retired))}, which nothing uses any more, and restart")
+    click.echo(
+        f"  to move to a new key: put '{max(ring.keys) + 1}:<new key>' first (keep the others), restart, "
+        "and run 'medianest keys rotate' again; make a key with: "
+        'python -c "import secrets,base64;print(base64.b64encode(secrets.token_bytes(32)).decode())"'
+    )
+
+
 def run() -> None:  # pragma: no cover - the console script
     main(prog_name="medianest")
 
