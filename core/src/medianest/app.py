@@ -13,10 +13,10 @@ from quart import Blueprint, Quart, Request, current_app, g, request, websocket
 from quart_schema import Info, QuartSchema, RequestSchemaValidationError, tag_blueprint
 from werkzeug.exceptions import HTTPException
 
-from medianest import __version__
+from medianest import __version__, metrics
 from medianest.api import admin as admin_api
 from medianest.api import auth as auth_api
-from medianest.api import health, realtime
+from medianest.api import dashboard, health, realtime
 from medianest.auth.policy import ATTRIBUTE as POLICY_ATTRIBUTE
 from medianest.auth.policy import Policy, policy_of
 from medianest.core import Core
@@ -99,11 +99,14 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     core = Core(app, settings, host)
     app.extensions["medianest"] = core
     _install_error_handlers(app)
+    metrics.Metrics(core).install(app)  # first, so that requests the pipeline refuses are timed too
     _install_pipeline(app, core)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth_api.blueprint)
     app.register_blueprint(admin_api.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(realtime.blueprint)
+    app.register_blueprint(metrics.blueprint)
     _mount_web(app, core)
 
     host.discover(plugins)
