@@ -376,6 +376,37 @@ async def test_testing_a_connection_against_uptime_kuma(watch):
     assert connection.api_key == DEFAULT_API_KEY  # a test saves nothing
 
 
+async def eventually(check, attempts: int = 100) -> bool:
+    """Poll `check` while the event bus delivers (at most a few seconds)."""
+    for _ in range(attempts):
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_a_change_made_by_another_instance_reaches_the_caches(watch):
+    app, plugin, _admin, _user = watch
+    core = app.extensions["medianest"]
+    await core.services.put(plugin.id, url="http://127.0.0.1:1")
+    await core.plugin_settings_store.update(plugin.id, {"refresh_seconds": 60})
+    assert (await core.services.get(plugin.id)).url == "http://127.0.0.1:1"
+    assert (await core.plugin_settings(plugin.id)).refresh_seconds == 60
+
+    # Another instance writes the rows, then announces it on the bus.
+    await ServiceConnection.filter(name=plugin.id).update(url="http://127.0.0.1:2")
+    await PluginStateRow.filter(id=plugin.id).update(settings={"refresh_seconds": 90})
+    assert (await core.services.get(plugin.id)).url == "http://127.0.0.1:1"  # served from the cache
+    await core.publish("service:connection", {"name": plugin.id})
+    await core.publish("plugin:settings", {"plugin": plugin.id})
+
+    async def followed() -> bool:
+        url = (await core.services.get(plugin.id)).url
+        return url == "http://127.0.0.1:2" and (await core.plugin_settings(plugin.id)).refresh_seconds == 90
+
+    assert await eventually(followed)
+
+
 async def test_a_disabled_plugin_cannot_be_tested(watch):
     _app, plugin, admin, _user = watch
     await admin.put(f"/api/admin/plugins/{plugin.id}", json={"enabled": False})
