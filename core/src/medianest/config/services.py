@@ -278,7 +278,8 @@ class ServiceRegistry:
 
     async def test(self, name: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """Run the plugin's probe against the saved connection with `overrides` (url, api_key,
-        config) laid over it, nothing saved. The answer never holds the key or an upstream body."""
+        config) laid over it, nothing saved. `ok` only when the probe says online (degraded
+        comes with the probe's reason). The answer never holds the key or an upstream body."""
         spec = self._require_spec(name)
         connection = await self._merged(name, spec, overrides)
         probe = self.probe(name)
