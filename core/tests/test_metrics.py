@@ -64,6 +64,7 @@ async def test_requests_are_counted_by_route_template_status_class_and_plugin(ap
         await client.get("/api/everything/hello")
     await client.get("/api/auth/session")  # refused: 401 before any route body
     await client.get("/no/such/page/12345")
+    await client.open("/api/everything/hello", method="BREW")  # a made-up method: one series
 
     text, families = await scrape(app)
 
@@ -74,6 +75,8 @@ async def test_requests_are_counted_by_route_template_status_class_and_plugin(ap
     assert value(families, "medianest_http_requests_total", **refused) == 1
     assert value(families, "medianest_http_requests_total", route="<unmatched>", status="4xx") == 1
     assert "12345" not in text  # a path never becomes a label: one series per route
+    assert value(families, "medianest_http_requests_total", method="other", status="4xx") == 1
+    assert "BREW" not in text
 
 
 async def test_service_status_breakers_sockets_and_plugins_are_reported(app_factory, upstream, service_id):

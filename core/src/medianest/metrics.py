@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BREAKER_STATES = ("closed", "opened", "half-opened")
 UNMATCHED = "<unmatched>"  # requests no route matched: one label value, not one per path
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # others: "other"
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -60,6 +61,8 @@ class Metrics:
         self._platform = PlatformCollector(core)
         self.registry.register(self._platform)
         self._core = core
+        # (method, route, status, plugin) -> its two series: `labels()` costs more than the update
+        self._series: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
 
     def install(self, app: Quart) -> None:
         """Time every request; call before the other `before_request` hooks are added, so that
@@ -79,13 +82,16 @@ class Metrics:
         started = g.get("metrics_started")
         if started is not None:
             labels = (
-                request.method,
+                request.method if request.method in METHODS else "other",
                 request.url_rule.rule if request.url_rule is not None else UNMATCHED,
                 f"{response.status_code // 100}xx",
                 self._plugin_of(request.blueprints),
             )
-            self.requests.labels(*labels).inc()
-            self.latency.labels(*labels).observe(time.perf_counter() - started)
+            series = self._series.get(labels)
+            if series is None:  # bounded: routes x methods x status classes
+                series = self._series[labels] = (self.requests.labels(*labels), self.latency.labels(*labels))
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
         return response
 
     def _plugin_of(self, blueprints: list[str]) -> str:
