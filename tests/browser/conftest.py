@@ -4,7 +4,8 @@
         page.goto(live_server.url + "/login")
 
 `live_server` runs `medianest serve` in a subprocess with its own data directory and port,
-waits for /healthz and stops it afterwards. `page` is a fresh browser context per test, at
+waits for /healthz and stops it afterwards (`shared_server`: one per module, for tests that
+change nothing on the server). `page` is a fresh browser context per test, at
 desktop size, that records every request and console error (see `PageWatch`).
 `shoot(name)` writes full-page screenshots of `page` at desktop and phone widths to
 `$MEDIANEST_ARTIFACTS/screenshots/` (default `artifacts/screenshots/`).
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -121,17 +123,16 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """`medianest serve` on a free port with a fresh data dir and a known bootstrap password."""
+@contextmanager
+def serve(folder: Path) -> Iterator[LiveServer]:
+    """`medianest serve` on a free port with a fresh data dir under `folder`."""
     port = _free_port()
-    data_dir = tmp_path / "data"
-    server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=tmp_path / "server.log")
+    server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=folder / "data", log_path=folder / "server.log")
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
             [*_medianest_command(), "serve"],
-            cwd=tmp_path,
-            env=_server_env(data_dir, port),
+            cwd=folder,
+            env=_server_env(server.data_dir, port),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -140,6 +141,20 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server of its own for one test (for tests that sign in or change state)."""
+    with serve(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for a whole module of tests that change nothing on it."""
+    with serve(tmp_path_factory.mktemp("server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

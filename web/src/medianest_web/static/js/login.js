@@ -130,6 +130,8 @@ function showProblem(error, { starting = false } = {}) {
   if (starting && (error.status === 404 || code === "PLUGIN_DISABLED")) {
     problem("Plex sign-in isn't set up", "An admin needs to turn on the Plex plugin first. Admins can sign in below.");
     adminDetails.open = true;
+  } else if (error.status === 403 && error.details.reason === "registration_closed") {
+    problem("New sign-ups are closed", error.message);
   } else if (error.status === 403) {
     problem(
       "No access to this server",
@@ -140,7 +142,7 @@ function showProblem(error, { starting = false } = {}) {
   } else if (error.status === 429) {
     problem("Too many attempts", `Please wait ${describeWait(error.retryAfter)} before trying again.`);
   } else if (error.status === 503 || code === "NETWORK_ERROR") {
-    problem("Plex can't be reached right now", error.message);
+    problem(starting ? "Plex sign-in isn't available right now" : "Plex can't be reached right now", error.message);
   } else {
     problem("Plex sign-in didn't work", error.message);
   }
