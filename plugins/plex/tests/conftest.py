@@ -36,3 +36,52 @@ def plexapi_on_fake_plextv(household: PlexHousehold, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(MyPlexUser, "key", f"{base}/api/users/")
     monkeypatch.setattr(MyPlexPinLogin, "PINS", f"{base}/api/v2/pins")
     return base
+
+
+# ---- the plugin under test: an app with the Plex plugin, pointed at the stand-ins ----------
+
+
+@pytest.fixture
+async def plex_app(app_factory, household: PlexHousehold):
+    """A started app with the Plex plugin, plex.tv at the stand-in and the server connected."""
+    return await start_plex_app(app_factory, household)
+
+
+async def start_plex_app(app_factory, household: PlexHousehold, *, timeout: float = 5.0, **settings):
+    import medianest_plex
+
+    app = await app_factory(plugins=[medianest_plex], plex_tv_url=household.plextv.url, **settings)
+    core = app.extensions["medianest"]
+    await core.http.reset_breaker("plex.tv")  # breakers may be shared through Redis across tests
+    await core.services.put(
+        "plex", url=household.server.url, api_key=household.owner.token, config={"timeout": timeout}
+    )
+    return app
+
+
+@pytest.fixture
+def sign_in_with_plex(household: PlexHousehold):
+    """`await sign_in_with_plex(app, account)`: a new browser signed in through the PIN flow."""
+    from medianest.testing.clients import ApiClient
+
+    async def sign_in(app, account, *, remember: bool = False, browser: ApiClient | None = None) -> ApiClient:
+        browser = browser or ApiClient(app)
+        pin = await start_pin(browser)
+        household.plextv.link_pin(pin["pin_id"], account)
+        response = await browser.post("/api/auth/plex", json={"pin_id": pin["pin_id"], "remember_me": remember})
+        assert response.status_code == 200, await response.get_data(as_text=True)
+        return browser
+
+    return sign_in
+
+
+@pytest.fixture
+def new_pin():
+    """`await new_pin(browser)`: start the PIN flow in that browser; the PIN's JSON."""
+    return start_pin
+
+
+async def start_pin(browser) -> dict:
+    response = await browser.post("/api/auth/plex/pin")
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    return (await response.get_json())["data"]
