@@ -93,7 +93,8 @@ export function serviceItem(entry) {
         ? h("span", { class: "badge badge--warn", title: "MediaNest couldn't refresh this lately; this is the last known state." }, "Last known")
         : null,
     ),
-    entry.error ? h("p", { class: "service__error" }, String(entry.error)) : null,
+    // An unknown status is not a failure (often: not set up yet), so its reason is not shown in red.
+    entry.error ? h("p", { class: status === "unknown" ? "service__note" : "service__error" }, String(entry.error)) : null,
     monitorsBlock(entry.monitors),
   );
 }
