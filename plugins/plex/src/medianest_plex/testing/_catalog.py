@@ -333,7 +333,9 @@ class SortedItems(Sequence[MediaItem]):
     def __len__(self) -> int:
         return len(self._indices) + len(self._explicit)
 
-    def __getitem__(self, position: int) -> MediaItem:  # type: ignore[override]
+    def __getitem__(self, position: int | slice) -> Any:  # type: ignore[override]
+        if isinstance(position, slice):  # a Sequence slices: `items(section)[99_950:]`
+            return [self[i] for i in range(*position.indices(len(self)))]
         if not -len(self) <= position < len(self):
             raise IndexError(position)
         position %= len(self)
@@ -358,7 +360,9 @@ class LazyItems(Sequence[MediaItem]):
     def __len__(self) -> int:
         return self._count
 
-    def __getitem__(self, position: int) -> MediaItem:  # type: ignore[override]
+    def __getitem__(self, position: int | slice) -> Any:  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(self._count))]
         if not -self._count <= position < self._count:
             raise IndexError(position)
         return self._make(position % self._count)
