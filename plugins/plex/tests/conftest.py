@@ -47,6 +47,16 @@ async def plex_app(app_factory, household: PlexHousehold):
     return await start_plex_app(app_factory, household)
 
 
+@pytest.fixture
+def make_plex_app(app_factory, household: PlexHousehold):
+    """`await make_plex_app(timeout=0.5, **settings)`: like `plex_app`, with other options."""
+
+    async def make(**options):
+        return await start_plex_app(app_factory, household, **options)
+
+    return make
+
+
 async def start_plex_app(app_factory, household: PlexHousehold, *, timeout: float = 5.0, **settings):
     import medianest_plex
 
