@@ -20,8 +20,8 @@ from medianest_plex.client import Page, PlexServer
 
 #: Plex-relative image paths the proxy serves: item and collection artwork, Plex's own icons.
 IMAGE_PATH = re.compile(
-    r"/library/metadata/\d{1,12}/(?:thumb|art)/\d{1,12}"
-    r"|/library/collections/\d{1,12}/(?:composite|thumb|art)/\d{1,12}"
+    r"/library/metadata/[0-9]{1,12}/(?:thumb|art)/[0-9]{1,12}"
+    r"|/library/collections/[0-9]{1,12}/(?:composite|thumb|art)/[0-9]{1,12}"
     r"|/:/resources/[A-Za-z0-9_-]{1,64}\.(?:png|jpe?g)"
 )
 IMAGE_ROUTE = "/api/plex/image"
