@@ -36,3 +36,33 @@ def test_plugin_switch_turns_a_plugin_off_and_it_stays_off(admin_session, page, 
     page.locator(f'article.plugin[data-plugin="{name}"] .switch[aria-checked=false]').wait_for()
     assert page.locator(f'article.plugin[data-plugin="{name}"] .badge').first.inner_text() == "Disabled"
     assert watch.page_errors == []
+
+
+def test_plugin_settings_are_saved_and_refused_when_invalid(admin_session, page, watch, shoot):
+    page.goto(f"{admin_session.url}/admin/plugins")
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    card = page.locator("article.plugin", has=page.locator(".plugin__settings")).first
+    if card.count() == 0:
+        pytest.skip("no installed plugin has settings")
+    name = card.get_attribute("data-plugin")
+    card.locator(".plugin__settings summary").click()
+    number = card.locator(".plugin__settings input[type=number]").first
+    if number.count() == 0:
+        pytest.skip("no numeric plugin setting to change")
+    field_id = number.get_attribute("id")
+    shoot("admin-plugin-settings")
+
+    number.fill("99999999")
+    card.get_by_role("button", name="Save settings").click()
+    card.locator(".plugin__settings .form-error").wait_for()
+
+    low = number.get_attribute("min") or "1"
+    number.fill(low)
+    card.get_by_role("button", name="Save settings").click()
+    page.locator("#toasts .toast--success", has_text="settings saved").wait_for()
+
+    page.reload()
+    again = page.locator(f'article.plugin[data-plugin="{name}"]')
+    again.locator(".plugin__settings summary").click()
+    assert again.locator(f"#{field_id}").input_value() == low
+    assert watch.page_errors == []

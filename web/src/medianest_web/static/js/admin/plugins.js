@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { emptyState, h, humanize, icon, replace } from "../dom.js";
 import { toast, toastError } from "../toast.js";
 import { body, itemsOf, load, toggleSwitch } from "./common.js";
+import { readFields, schemaFields } from "./fields.js";
 
 const STATES = {
   enabled: ["badge--ok", "Enabled"],
@@ -15,6 +16,32 @@ const STATES = {
 function stateBadge(state) {
   const [variant, label] = STATES[state] || ["", humanize(state || "unknown")];
   return h("span", { class: `badge ${variant}` }, label);
+}
+
+/** The plugin's settings as a form (from its JSON Schema), folded away until opened. */
+function settingsPanel(plugin, title) {
+  const properties = plugin.settings_schema && plugin.settings_schema.properties;
+  if (!properties || Object.keys(properties).length === 0) return null;
+  const fields = schemaFields(plugin.settings_schema, plugin.settings || {}, `plugin-${String(plugin.name).replace(/\W/g, "-")}`);
+  const errors = h("p", { class: "form-error", role: "alert", hidden: true });
+  const save = h("button", { class: "btn btn--primary btn--sm", type: "submit" }, "Save settings");
+  const form = h("form", { class: "form", novalidate: true }, h("div", { class: "field-row" }, fields.map((field) => field.element)), errors, h("div", { class: "form__actions" }, save));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.hidden = true;
+    save.disabled = true;
+    try {
+      await api.put(`/api/admin/plugins/${encodeURIComponent(plugin.name)}`, { settings: readFields(fields) });
+      toast(`${title} settings saved.`, { kind: "success" });
+    } catch (error) {
+      const problems = Object.entries(error.fields).map(([path, message]) => `${humanize(path.split(".").pop())}: ${message}`);
+      errors.textContent = problems.length ? problems.join(" · ") : error.message;
+      errors.hidden = false;
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return h("details", { class: "plugin__settings" }, h("summary", {}, icon("sliders"), "Settings"), form);
 }
 
 function pluginCard(plugin) {
@@ -50,6 +77,7 @@ function pluginCard(plugin) {
       ),
       plugin.description ? h("p", { class: "plugin__desc" }, String(plugin.description)) : null,
       plugin.error ? h("pre", { class: "plugin__error" }, String(plugin.error)) : null,
+      settingsPanel(plugin, title),
     ),
     h("div", { class: "plugin__toggle" }, toggle),
   );

@@ -10,6 +10,7 @@ import { emptyState, h, humanize, icon, replace, timeElement } from "../dom.js";
 import { formatMs, serviceName, statusPill } from "../status.js";
 import { toast, toastError } from "../toast.js";
 import { body, itemsOf, load, toggleSwitch } from "./common.js";
+import { readFields, schemaFields } from "./fields.js";
 
 const EXAMPLE_URL = "http://192.168.1.10:32400";
 let formCount = 0;
@@ -18,34 +19,6 @@ function field(id, label, input, hint) {
   const hintId = hint ? `${id}-hint` : null;
   if (hintId) input.setAttribute("aria-describedby", hintId);
   return h("div", { class: "field" }, h("label", { for: id }, label), input, hint ? h("p", { class: "field__hint", id: hintId }, hint) : null);
-}
-
-/** The option fields, typed from the JSON Schema when there is one. */
-function optionFields(service, prefix) {
-  const config = service.config || {};
-  const properties = (service.config_schema && service.config_schema.properties) || {};
-  const names = [...new Set([...Object.keys(properties), ...Object.keys(config)])];
-  return names.map((name) => {
-    const schema = properties[name] || {};
-    const type = schema.type || (typeof config[name] === "number" ? "number" : typeof config[name] === "boolean" ? "boolean" : "string");
-    const id = `${prefix}-opt-${name.replace(/\W/g, "-")}`;
-    const label = String(schema.title || humanize(name));
-    const value = config[name] ?? schema.default ?? "";
-    if (type === "boolean") {
-      const input = h("input", { type: "checkbox", id, checked: Boolean(value) });
-      return { name, read: () => input.checked, element: h("label", { class: "check" }, input, h("span", {}, label)) };
-    }
-    const numeric = type === "integer" || type === "number";
-    const input = h("input", {
-      id,
-      type: numeric ? "number" : "text",
-      step: type === "integer" ? 1 : numeric ? "any" : null,
-      value: String(value),
-      spellcheck: "false",
-    });
-    const read = () => (numeric ? (input.value === "" ? null : Number(input.value)) : input.value.trim());
-    return { name, read, element: field(id, label, input, schema.description ? String(schema.description) : null) };
-  });
 }
 
 function keyHint(service) {
@@ -83,14 +56,14 @@ function serviceForm(service) {
     placeholder: service.has_api_key && !service.needs_reentry ? "•••••••• (saved)" : "Not set",
     "aria-invalid": service.needs_reentry ? "true" : null,
   });
-  const options = optionFields(service, prefix);
+  const options = schemaFields(service.config_schema, service.config, `${prefix}-opt`);
   const result = h("p", { class: "service-form__result", role: "status" });
   const testButton = h("button", { class: "btn", type: "button" }, icon("activity"), "Test connection");
   const saveButton = h("button", { class: "btn btn--primary", type: "submit" }, "Save");
 
   const values = () => {
     const payload = { url: url.value.trim() || null, enabled };
-    if (options.length) payload.config = Object.fromEntries(options.map((option) => [option.name, option.read()]));
+    if (options.length) payload.config = readFields(options);
     if (key.value) payload.api_key = key.value;
     return payload;
   };
