@@ -66,3 +66,11 @@ def test_plugin_settings_are_saved_and_refused_when_invalid(admin_session, page,
     again.locator(".plugin__settings summary").click()
     assert again.locator(f"#{field_id}").input_value() == low
     assert watch.page_errors == []
+
+
+def test_a_missing_admin_endpoint_reads_not_available_yet(admin_session, page, watch):
+    missing = '{"success": false, "error": {"code": "NOT_FOUND", "message": "Not found", "details": {}}}'
+    page.route("**/api/admin/users?*", lambda route: route.fulfill(status=404, content_type="application/json", body=missing))
+    page.goto(f"{admin_session.url}/admin/users")
+    page.get_by_text("Not available yet").wait_for()
+    assert watch.page_errors == []

@@ -87,6 +87,15 @@ def test_admin_first_sign_in_changes_the_bootstrap_password(live_server, page, w
     assert page.locator("#new-password-error").is_visible()
 
     new_password = "a much longer household password"
+    page.get_by_label("Current password").fill("not the current one")
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("Repeat the new password").fill(new_password)
+    page.get_by_role("button", name="Change password").click()
+    server_says = page.locator("#current-password-error")
+    server_says.wait_for()
+    assert "not your current password" in server_says.inner_text()
+
+    page.get_by_label("Current password").fill(live_server.admin_password)
     page.get_by_label("New password", exact=True).fill(new_password)
     page.get_by_label("Repeat the new password").fill(new_password)
     page.get_by_role("button", name="Change password").click()
