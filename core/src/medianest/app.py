@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from quart import Blueprint, Quart, Request, current_app, g, request, websocket
-from quart_schema import Info, QuartSchema, RequestSchemaValidationError, tag_blueprint
+from quart_schema import Info, QuartSchema, RequestSchemaValidationError, hide, tag_blueprint
 from werkzeug.exceptions import HTTPException
 
 from medianest import __version__, metrics
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these objects."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    app = Quart("medianest")
+    app = Quart("medianest", static_folder=None)  # the web package serves its own assets
     app.request_class = ApiRequest
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, BODY_TIMEOUT=30)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -121,7 +121,18 @@ def _mount_web(app: Quart, core: Core) -> None:
         import medianest_web
     except ImportError:
         return
-    app.register_blueprint(medianest_web.blueprint(core))
+    blueprint = medianest_web.blueprint(core)
+    app.register_blueprint(blueprint)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith(f"{blueprint.name}."):
+            _hide_from_openapi(app, endpoint, view)  # HTML pages are not part of the API
+
+
+def _hide_from_openapi(app: Quart, endpoint: str, view: Any) -> None:
+    try:
+        hide(view)
+    except AttributeError:  # a bound method: wrap it
+        app.view_functions[endpoint] = hide(functools.wraps(view)(lambda *a, **k: view(*a, **k)))
 
 
 def _make_public(app: Quart, endpoint: str) -> None:
