@@ -83,6 +83,34 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     run(settings)
 
 
+@main.command()
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), help="Jobs run at once (MEDIANEST_JOB_CONCURRENCY)."
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(0),
+    help="Seconds running jobs may finish on SIGTERM (MEDIANEST_JOB_SHUTDOWN_GRACE).",
+)
+def worker(concurrency: int | None, grace: float | None) -> None:
+    """Run background jobs until SIGTERM (with MEDIANEST_REDIS_URL: start one or more)."""
+    overrides: dict[str, Any] = {"run_jobs": True}
+    if concurrency is not None:
+        overrides["job_concurrency"] = concurrency
+    if grace is not None:
+        overrides["job_shutdown_grace"] = grace
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    from medianest.jobs.runner import run_worker
+
+    try:
+        asyncio.run(run_worker(settings))
+    except (ImportError, ValueError) as exc:  # MEDIANEST_EXTRA_PLUGINS names nothing loadable
+        raise click.ClickException(str(exc)) from None
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

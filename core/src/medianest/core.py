@@ -16,6 +16,7 @@ from medianest.config.services import ServiceRegistry
 from medianest.config.system import SystemSettings
 from medianest.events import Event, create_event_bus
 from medianest.http import ServiceClient
+from medianest.jobs import JobQueue
 from medianest.plugins.contributions import ModelSpec
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
@@ -71,6 +72,7 @@ class Core:
         self.services = ServiceRegistry(self)  # admin-set service connections, keys decrypted in-process
         self.plugin_settings_store = PluginSettingsStore(self)
         self.status = StatusBoard(self)  # the coordinators: services' status, from cache
+        self.jobs = JobQueue(self)  # background jobs: `await core.jobs.enqueue("<plugin>.<job>", {...})`
         from medianest.api.realtime import Sockets
 
         self.realtime = Sockets(self)  # websocket routes: `await core.realtime.topic_socket(...)`
@@ -150,6 +152,7 @@ class Core:
             if record.active:
                 await self.host.call(record.id, "startup", core=self)
         await self.status.start()  # after startup hooks: probes may use what those opened
+        await self.jobs.start()  # likewise for jobs
         self.started_at = time.monotonic()
 
     async def stop(self) -> None:
@@ -157,6 +160,7 @@ class Core:
             return  # never started, or already stopped after a failed start
         self._running = False
         await self.status.stop()  # no probe runs while plugins and clients shut down
+        await self.jobs.stop()  # running jobs finish, or go back to the queue, before that too
         for record in list(self.host.records.values()):
             if record.loaded:
                 await self.host.call(record.id, "shutdown", core=self)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MEDIANEST_"
 
@@ -46,13 +46,36 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
     session_idle_minutes: int = Field(default=24 * 60, ge=5)
     session_lifetime_hours: int = Field(default=7 * 24, ge=1)
+    run_jobs: bool | None = Field(
+        default=None,
+        description="run background jobs in this process; default: yes without Redis, "
+        "no with Redis (then `medianest worker` processes run them)",
+    )
+    job_concurrency: int = Field(default=4, ge=1, le=64, description="jobs one process runs at once")
+    job_lease_seconds: float = Field(
+        default=30.0, ge=0.5, description="a job whose worker stops renewing for this long runs again elsewhere"
+    )
+    job_poll_seconds: float = Field(
+        default=5.0, gt=0, description="how often workers sweep for expired leases and due jobs"
+    )
+    job_retry_base_seconds: float = Field(
+        default=10.0, ge=0, description="wait before the first retry of a transient failure (doubles, jittered)"
+    )
+    job_shutdown_grace: float = Field(
+        default=30.0, ge=0, description="seconds running jobs may finish on stop before they are re-queued"
+    )
+    extra_plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="`module:attribute` plugin objects `medianest worker` loads besides the "
+        "installed ones (tests, plugin development)",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("plugins", "block_plugins", "trusted_proxies", mode="before")
+    @field_validator("plugins", "block_plugins", "trusted_proxies", "extra_plugins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):
