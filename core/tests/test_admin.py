@@ -292,6 +292,10 @@ async def test_service_updates_are_partial_and_the_mask_keeps_the_key(watch):
     await admin.put(path, json={"enabled": False})
     kept = await core.services.get(plugin.id)
     assert (kept.url, kept.api_key, kept.enabled) == ("http://kuma.lan", SERVICE_KEY, False)
+    await admin.put(path, json={"enabled": True})
+    await admin.put(path, json={"enabled": None, "url": None})
+    kept = await core.services.get(plugin.id)
+    assert (kept.url, kept.api_key, kept.enabled) == (None, SERVICE_KEY, True)
 
     mask = (await data(await admin.put(path, json={"api_key": "••••" + SERVICE_KEY[-4:]})))["api_key"]
     assert mask == "••••" + SERVICE_KEY[-4:]

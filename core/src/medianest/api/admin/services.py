@@ -59,6 +59,8 @@ async def update_service(name: str, data: ServiceChange):
     if registry.spec(name) is None:
         raise NotFound("No plugin provides a service by that name")
     given = data.model_dump(include=data.model_fields_set)
+    if given.get("enabled", False) is None:
+        del given["enabled"]  # null means "leave it", not "off"
     before = await registry.get(name)
     after = await registry.put(name, **given)
     await audit.record(
