@@ -535,3 +535,30 @@ async def test_two_plugins_probing_one_service_keep_the_first(app_factory, upstr
 
     assert [entry["service"] for entry in core.status.entries()] == [service_id]
     assert any("both probe" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_probe_that_ignores_cancellation_cannot_hold_up_the_shutdown(
+    app_factory, service_id, caplog, monkeypatch
+):
+    monkeypatch.setattr("medianest.status.board.STOP_TIMEOUT", 0.2)
+    caplog.set_level(logging.WARNING, logger="medianest.status")
+    started, released = asyncio.Event(), asyncio.Event()
+
+    async def stubborn(core: Any, connection: Any) -> ProbeResult:
+        started.set()
+        while not released.is_set():
+            try:
+                await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                pass  # the misbehaviour under test
+        return ProbeResult("online")
+
+    plugin = ProbePlugin(service_id)
+    plugin.check = stubborn  # type: ignore[method-assign]
+    app = await app_factory(plugins=[plugin])
+    await asyncio.wait_for(started.wait(), WAIT)
+
+    await app_factory.stop(app)  # returns although the check is still running
+
+    released.set()
+    assert any(f"medianest-status-{service_id} did not stop" in r.getMessage() for r in caplog.records)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from medianest.events import Event
 from medianest.plugins.contributions import StatusProbe
-from medianest.status.coordinator import Coordinator
+from medianest.status.coordinator import Coordinator, being_cancelled
 from medianest.status.store import StatusStore
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("medianest.status")
 
 PRUNE_EVERY = 3600.0  # seconds between deletions of checks older than the uptime window
+STOP_TIMEOUT = 5.0  # seconds the shutdown waits for checks to end
 
 
 class StatusBoard:
@@ -101,7 +102,12 @@ class StatusBoard:
             tasks.extend(coordinator.tasks())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
+        for task in stuck:  # a probe that ignores cancellation must not hold up the shutdown
+            log.warning("%s did not stop within %g s (at %s); leaving it", task.get_name(), STOP_TIMEOUT,
+                        _where(task))
 
     def sync(self) -> None:
         """Poll exactly the services of active plugins (after a toggle or a failure)."""
@@ -147,8 +153,14 @@ class StatusBoard:
         coordinator.wake()
 
     async def _prune_forever(self) -> None:
-        while True:
+        while not being_cancelled():
             pruned = await self._store.prune(time.time())
             if pruned:
                 log.debug("pruned %d service checks older than the uptime window", pruned)
             await asyncio.sleep(PRUNE_EVERY)
+
+
+def _where(task: asyncio.Task[None]) -> str:
+    """Where a task is waiting, innermost frame last: `file:line in function` of each."""
+    frames = task.get_stack(limit=20)
+    return " > ".join(f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno} in {f.f_code.co_name}" for f in frames)

@@ -266,8 +266,8 @@ class Coordinator:
                 await self.refresh()
             except Exception:  # the loop must outlive any one bad check (a database hiccup, …)
                 log.exception("status check of %s failed", self.service)
-            if self._task is not asyncio.current_task():
-                return  # `stop()` retired this task, and something below swallowed its cancel
+            if self._task is not asyncio.current_task() or being_cancelled():
+                return  # asked to stop, and something below swallowed the cancellation
             await self._sleep(self._next_delay())
 
     def _next_delay(self) -> float:
@@ -375,3 +375,9 @@ def _changed_monitors(
     known = {monitor["id"]: monitor["status"] for monitor in before}
     changed = [monitor for monitor in after if known.get(monitor["id"]) != monitor["status"]]
     return changed or None
+
+
+def being_cancelled() -> bool:
+    """Whether this task was asked to stop, even if a library below swallowed the request."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from medianest.status.coordinator import UPTIME_WINDOW, Seed
+from medianest.status.coordinator import UPTIME_WINDOW, Seed, being_cancelled
 from medianest.status.models import ServiceCheck, ServiceStatusRow
 
 log = logging.getLogger("medianest.status")
@@ -83,18 +83,15 @@ class StatusStore:
         try:
             result = await operation()
         except Exception as exc:
-            if _being_cancelled():  # the driver turned our cancellation into its own error
+            if being_cancelled():  # the driver turned our cancellation into its own error
                 raise asyncio.CancelledError() from exc
             if not self._failing:
                 self._failing = True
                 log.exception("cannot write service status to the database; keeping it in memory")
             return None
+        if being_cancelled():  # … or swallowed it: honour it all the same
+            raise asyncio.CancelledError()
         if self._failing:
             self._failing = False
             log.info("service status is written to the database again")
         return result
-
-
-def _being_cancelled() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
