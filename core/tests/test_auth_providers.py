@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-from quart import Blueprint, current_app
-from quart_schema import validate_request
-
 from medianest.auth.models import User
 from medianest.auth.policy import public
 from medianest.errors import NotFound, ok
 from medianest.plugins import AuthProvider, PluginSpec, hookimpl
 from medianest.testing.clients import ApiClient, create_user
+from pydantic import BaseModel
+from quart import Blueprint, current_app
+from quart_schema import validate_request
 
 
 class Claim(BaseModel):
@@ -23,7 +22,9 @@ class Claim(BaseModel):
 class TrustingProvider:
     """Signs in whoever it is told to: a stand-in for a provider that proved who the person is."""
 
-    def __init__(self, plugin_id: str = "trusting", provider_id: str | None = None, rule: str = "/") -> None:
+    def __init__(
+        self, plugin_id: str = "trusting", provider_id: str | None = None, rule: str = "/"
+    ) -> None:
         self.plugin = PluginSpec(id=plugin_id, title="Trusting")
         self.provider_id = provider_id or plugin_id
         self.rule = rule
@@ -39,7 +40,11 @@ class TrustingProvider:
             if user is None:
                 raise NotFound()
             core = current_app.extensions["medianest"]
-            return ok(await core.auth.sign_in_external(user, method=self.plugin.id, remember=data.remember_me))
+            return ok(
+                await core.auth.sign_in_external(
+                    user, method=self.plugin.id, remember=data.remember_me
+                )
+            )
 
         return bp
 
@@ -53,7 +58,9 @@ async def test_a_provider_blueprint_is_mounted_under_the_core_auth_prefix_and_si
     await create_user(app, "carol")
     browser = ApiClient(app)
 
-    response = await browser.post("/api/auth/trusting/", json={"username": "carol", "remember_me": True})
+    response = await browser.post(
+        "/api/auth/trusting/", json={"username": "carol", "remember_me": True}
+    )
 
     assert response.status_code == 200
     body = (await response.get_json())["data"]
@@ -93,7 +100,9 @@ async def test_a_provider_outside_its_plugin_namespace_fails_the_plugin(app_fact
 
     assert record.state.value == "failed"
     assert "must be 'trusting'" in record.error
-    assert (await app.test_client().post("/api/auth/admin2/", json={"username": "x"})).status_code == 404
+    assert (
+        await app.test_client().post("/api/auth/admin2/", json={"username": "x"})
+    ).status_code == 404
 
 
 async def test_a_provider_route_colliding_with_a_core_route_fails_the_plugin(app_factory):

@@ -57,7 +57,9 @@ def make_plex_app(app_factory, household: PlexHousehold):
     return make
 
 
-async def start_plex_app(app_factory, household: PlexHousehold, *, timeout: float = 5.0, **settings):
+async def start_plex_app(
+    app_factory, household: PlexHousehold, *, timeout: float = 5.0, **settings
+):
     import medianest_plex
 
     app = await app_factory(plugins=[medianest_plex], plex_tv_url=household.plextv.url, **settings)
@@ -74,11 +76,15 @@ def sign_in_with_plex(household: PlexHousehold):
     """`await sign_in_with_plex(app, account)`: a new browser signed in through the PIN flow."""
     from medianest.testing.clients import ApiClient
 
-    async def sign_in(app, account, *, remember: bool = False, browser: ApiClient | None = None) -> ApiClient:
+    async def sign_in(
+        app, account, *, remember: bool = False, browser: ApiClient | None = None
+    ) -> ApiClient:
         browser = browser or ApiClient(app)
         pin = await start_pin(browser)
         household.plextv.link_pin(pin["pin_id"], account)
-        response = await browser.post("/api/auth/plex", json={"pin_id": pin["pin_id"], "remember_me": remember})
+        response = await browser.post(
+            "/api/auth/plex", json={"pin_id": pin["pin_id"], "remember_me": remember}
+        )
         assert response.status_code == 200, await response.get_data(as_text=True)
         return browser
 

@@ -29,7 +29,10 @@ async def test_the_owner_sees_every_library_with_counts(plex_app, household, sig
     found = await data_of(await owner.get("/api/plex/libraries"))
 
     assert [(lib["title"], lib["count"]) for lib in found["items"]] == [
-        ("Movies", 250), ("TV Shows", 40), ("Music", 30), ("YouTube", 0)
+        ("Movies", 250),
+        ("TV Shows", 40),
+        ("Music", 30),
+        ("YouTube", 0),
     ]
     assert found["total"] == 4
 
@@ -76,7 +79,9 @@ async def test_browsing_needs_a_session(plex_app):
 async def test_browsing_needs_the_browse_permission(plex_app, household, sign_in_with_plex):
     friend = await sign_in_with_plex(plex_app, household.friend)
     session = await data_of(await friend.get("/api/auth/session"))
-    await UserPermission.create(user_id=session["user"]["id"], permission="plex.browse", granted=False)
+    await UserPermission.create(
+        user_id=session["user"]["id"], permission="plex.browse", granted=False
+    )
     await plex_app.extensions["medianest"].auth.invalidate_user(session["user"]["id"])
 
     error = await error_of(await friend.get("/api/plex/libraries"), 403)
@@ -96,7 +101,9 @@ async def test_paging_near_the_end_of_a_100k_library(plex_app, household, big, s
     owner = await sign_in_with_plex(plex_app, household.owner)
     household.server.clear_requests()
 
-    page = await data_of(await owner.get(f"/api/plex/library/{big.id}/items?offset=99950&limit=100"))
+    page = await data_of(
+        await owner.get(f"/api/plex/library/{big.id}/items?offset=99950&limit=100")
+    )
 
     assert (page["total"], page["offset"], page["limit"]) == (100_000, 99_950, 100)
     expected = [str(item.rating_key) for item in household.server.items(big)[99_950:]]
@@ -107,7 +114,9 @@ async def test_paging_near_the_end_of_a_100k_library(plex_app, household, big, s
     assert asked[0].headers["x-plex-container-size"] == "100"
 
 
-async def test_items_carry_proxied_images_and_no_plex_urls(plex_app, household, big, sign_in_with_plex):
+async def test_items_carry_proxied_images_and_no_plex_urls(
+    plex_app, household, big, sign_in_with_plex
+):
     owner = await sign_in_with_plex(plex_app, household.owner)
 
     item = (await data_of(await owner.get(f"/api/plex/library/{big.id}/items?limit=1")))["items"][0]
@@ -124,7 +133,9 @@ async def test_sorting_and_title_search(plex_app, household, big, sign_in_with_p
     newest = (await data_of(await owner.get(f"{base}?limit=3&sort=-added_at")))["items"]
     found = await data_of(await owner.get(f"{base}?q=falcon&limit=5"))
 
-    assert [i["title"] for i in by_title] == sorted((i["title"] for i in by_title), key=str.casefold)
+    assert [i["title"] for i in by_title] == sorted(
+        (i["title"] for i in by_title), key=str.casefold
+    )
     assert newest[0]["added_at"] >= newest[1]["added_at"] >= newest[2]["added_at"]
     assert by_title[0]["rating_key"] != newest[0]["rating_key"]
     assert 0 < found["total"] < 100_000
@@ -142,10 +153,14 @@ async def test_sorting_and_title_search(plex_app, household, big, sign_in_with_p
         ("q=" + "x" * 101, "q"),
     ],
 )
-async def test_bad_paging_is_a_validation_error(plex_app, household, sign_in_with_plex, query, field):
+async def test_bad_paging_is_a_validation_error(
+    plex_app, household, sign_in_with_plex, query, field
+):
     owner = await sign_in_with_plex(plex_app, household.owner)
 
-    error = await error_of(await owner.get(f"/api/plex/library/{household.movies.id}/items?{query}"), 422)
+    error = await error_of(
+        await owner.get(f"/api/plex/library/{household.movies.id}/items?{query}"), 422
+    )
 
     assert field in error["details"]["fields"]
 
@@ -220,7 +235,9 @@ async def test_plex_hanging_answers_503_within_the_timeout_and_the_dashboard_sti
     await core.status.refresh("plex")  # the coordinator has data from a good check
     household.server.hang()
     try:
-        error = await error_of(await owner.get(f"/api/plex/library/{household.movies.id}/items"), 503)
+        error = await error_of(
+            await owner.get(f"/api/plex/library/{household.movies.id}/items"), 503
+        )
         widgets = await data_of(await owner.get("/api/dashboard/widgets"))
         status = await data_of(await owner.get("/api/dashboard/status"))
     finally:
@@ -228,7 +245,12 @@ async def test_plex_hanging_answers_503_within_the_timeout_and_the_dashboard_sti
 
     assert error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["service"] == "plex"
     summary = next(item for item in widgets["items"] if item["id"] == "plex.summary")
-    assert [lib["title"] for lib in summary["data"]["libraries"]] == ["Movies", "TV Shows", "Music", "YouTube"]
+    assert [lib["title"] for lib in summary["data"]["libraries"]] == [
+        "Movies",
+        "TV Shows",
+        "Music",
+        "YouTube",
+    ]
     assert "error" not in summary
     assert any(entry["service"] == "plex" for entry in status["items"])
 

@@ -38,7 +38,9 @@ async def test_items_are_found_by_file_path_after_a_scan(core, household):
     assert await plex.find_items_by_path(core, "YouTube", paths) == {}
 
     await plex.scan_folder(core, household.videos.id, FOLDER)
-    found = await plex.find_items_by_path(core, str(household.videos.id), [*paths, f"{FOLDER}/missing.mp4"])
+    found = await plex.find_items_by_path(
+        core, str(household.videos.id), [*paths, f"{FOLDER}/missing.mp4"]
+    )
 
     assert set(found) == set(paths)
     titles = {household.server.item(int(key)).file for key in found.values()}
@@ -56,7 +58,9 @@ async def test_wait_for_items_waits_for_a_slow_scan(core, household):
 
 
 async def test_wait_for_items_answers_what_it_found_when_time_runs_out(core, household):
-    found = await plex.wait_for_items(core, "YouTube", [f"{FOLDER}/never.mp4"], timeout=0.1, interval=0.05)
+    found = await plex.wait_for_items(
+        core, "YouTube", [f"{FOLDER}/never.mp4"], timeout=0.1, interval=0.05
+    )
     assert found == {}
 
 

@@ -70,7 +70,9 @@ async def test_anything_but_a_plex_image_path_is_refused(owner, household, path)
 
     body = await response.get_json()
     assert response.status_code == 422, body
-    assert body["error"]["code"] == "VALIDATION_ERROR" and "path" in body["error"]["details"]["fields"]
+    assert (
+        body["error"]["code"] == "VALIDATION_ERROR" and "path" in body["error"]["details"]["fields"]
+    )
     assert household.server.requests == []  # refused before anything left MediaNest
 
 
@@ -118,7 +120,9 @@ async def test_a_library_icon_is_served(owner):
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
 
 
-async def test_an_image_from_a_library_not_shared_with_you_is_not_found(plex_app, household, sign_in_with_plex):
+async def test_an_image_from_a_library_not_shared_with_you_is_not_found(
+    plex_app, household, sign_in_with_plex
+):
     friend = await sign_in_with_plex(plex_app, household.friend)
     track_artist = household.server.items(household.music)[0]
 

@@ -21,7 +21,9 @@ async def poll(browser: ApiClient, pin_id: int, **extra):
 # ---- the happy path ---------------------------------------------------------------------------
 
 
-async def test_a_pin_is_strong_and_its_link_carries_this_install_and_the_code(plex_app, household, new_pin):
+async def test_a_pin_is_strong_and_its_link_carries_this_install_and_the_code(
+    plex_app, household, new_pin
+):
     browser = ApiClient(plex_app)
 
     pin = await new_pin(browser)
@@ -65,11 +67,16 @@ async def test_polling_waits_until_the_pin_is_linked_then_signs_in(plex_app, hou
     assert (await json_of(session))["data"]["user"]["username"] == "friend"
 
 
-async def test_the_same_plex_account_signs_in_to_the_same_user_again(plex_app, household, sign_in_with_plex):
+async def test_the_same_plex_account_signs_in_to_the_same_user_again(
+    plex_app, household, sign_in_with_plex
+):
     first = await sign_in_with_plex(plex_app, household.friend)
     second = await sign_in_with_plex(plex_app, household.friend)
 
-    ids = [(await json_of(await b.get("/api/auth/session")))["data"]["user"]["id"] for b in (first, second)]
+    ids = [
+        (await json_of(await b.get("/api/auth/session")))["data"]["user"]["id"]
+        for b in (first, second)
+    ]
     assert ids[0] == ids[1]
     assert await User.filter(plex_id=str(household.friend.id)).count() == 1
 
@@ -79,7 +86,9 @@ async def test_remember_me_sets_the_remember_cookie(plex_app, household, sign_in
     assert browser.cookie("medianest_remember") is not None
 
 
-async def test_a_plex_name_taken_locally_gets_a_new_local_name(plex_app, household, sign_in_with_plex):
+async def test_a_plex_name_taken_locally_gets_a_new_local_name(
+    plex_app, household, sign_in_with_plex
+):
     await signed_in(plex_app, "friend")  # a local account already called "friend"
     browser = await sign_in_with_plex(plex_app, household.friend)
 
@@ -90,7 +99,9 @@ async def test_a_plex_name_taken_locally_gets_a_new_local_name(plex_app, househo
 # ---- roles ------------------------------------------------------------------------------------
 
 
-async def test_the_owner_is_a_plain_user_while_an_admin_exists(plex_app, household, sign_in_with_plex):
+async def test_the_owner_is_a_plain_user_while_an_admin_exists(
+    plex_app, household, sign_in_with_plex
+):
     # The core creates its bootstrap admin at start, so an admin always exists at first.
     assert await User.filter(role="admin", status="active").exists()
     browser = await sign_in_with_plex(plex_app, household.owner)
@@ -100,21 +111,29 @@ async def test_the_owner_is_a_plain_user_while_an_admin_exists(plex_app, househo
     assert access.owner is True
 
 
-async def test_the_owner_becomes_admin_when_no_active_admin_exists(plex_app, household, sign_in_with_plex):
+async def test_the_owner_becomes_admin_when_no_active_admin_exists(
+    plex_app, household, sign_in_with_plex
+):
     await User.filter(role="admin").update(status="disabled")
     browser = await sign_in_with_plex(plex_app, household.owner)
 
-    assert (await json_of(await browser.get("/api/auth/session")))["data"]["user"]["role"] == "admin"
+    assert (await json_of(await browser.get("/api/auth/session")))["data"]["user"][
+        "role"
+    ] == "admin"
 
 
-async def test_a_shared_user_never_becomes_admin_even_without_admins(plex_app, household, sign_in_with_plex):
+async def test_a_shared_user_never_becomes_admin_even_without_admins(
+    plex_app, household, sign_in_with_plex
+):
     await User.filter(role="admin").update(status="disabled")
     browser = await sign_in_with_plex(plex_app, household.friend)
 
     assert (await json_of(await browser.get("/api/auth/session")))["data"]["user"]["role"] == "user"
 
 
-async def test_the_role_is_decided_at_the_first_sign_in_only(plex_app, household, sign_in_with_plex):
+async def test_the_role_is_decided_at_the_first_sign_in_only(
+    plex_app, household, sign_in_with_plex
+):
     await sign_in_with_plex(plex_app, household.owner)  # an admin exists: the owner is a user
     await User.filter(role="admin").update(status="disabled")
 
@@ -128,7 +147,9 @@ async def test_a_local_admin_links_their_plex_account_and_then_signs_in_with_it(
 ):
     admin = await signed_in(plex_app, "root", role="admin")
     pin = await new_pin(admin)
-    assert (await admin.post("/api/auth/plex/link", json={"pin_id": pin["pin_id"]})).status_code == 202
+    assert (
+        await admin.post("/api/auth/plex/link", json={"pin_id": pin["pin_id"]})
+    ).status_code == 202
     household.plextv.link_pin(pin["pin_id"], household.owner)
 
     linked = await admin.post("/api/auth/plex/link", json={"pin_id": pin["pin_id"]})
@@ -277,7 +298,9 @@ async def test_new_plex_accounts_are_refused_when_registration_is_closed(
     await sign_in_with_plex(plex_app, household.owner)  # a known account still gets in
 
 
-async def test_a_disabled_user_cannot_sign_in_with_plex(plex_app, household, new_pin, sign_in_with_plex):
+async def test_a_disabled_user_cannot_sign_in_with_plex(
+    plex_app, household, new_pin, sign_in_with_plex
+):
     await sign_in_with_plex(plex_app, household.friend)
     await User.filter(plex_id=str(household.friend.id)).update(status="disabled")
     browser = ApiClient(plex_app)
@@ -326,7 +349,9 @@ async def test_the_plugin_disabled_closes_plex_sign_in(plex_app):
 # ---- what is stored ---------------------------------------------------------------------------
 
 
-async def test_tokens_are_stored_encrypted_and_bound_to_the_user(plex_app, household, sign_in_with_plex):
+async def test_tokens_are_stored_encrypted_and_bound_to_the_user(
+    plex_app, household, sign_in_with_plex
+):
     from medianest.security.crypto import DecryptionError
 
     await sign_in_with_plex(plex_app, household.friend)
@@ -336,8 +361,13 @@ async def test_tokens_are_stored_encrypted_and_bound_to_the_user(plex_app, house
 
     assert household.friend.token not in user.plex_token
     assert household.friend_token not in access.server_token
-    assert core.secrets.decrypt(user.plex_token, context=f"users|plex_token|{user.id}") == household.friend.token
-    decrypted = core.secrets.decrypt(access.server_token, context=f"plex_access|server_token|{user.id}")
+    assert (
+        core.secrets.decrypt(user.plex_token, context=f"users|plex_token|{user.id}")
+        == household.friend.token
+    )
+    decrypted = core.secrets.decrypt(
+        access.server_token, context=f"plex_access|server_token|{user.id}"
+    )
     assert decrypted == household.friend_token  # the share's own token, not the account's
     try:
         core.secrets.decrypt(user.plex_token, context="users|plex_token|someone-else")

@@ -25,10 +25,15 @@ async def test_the_probe_reports_online_with_libraries_and_recent_items(plex_app
 
     assert result.status == "online" and result.response_time_ms is not None
     assert [(lib["title"], lib["count"]) for lib in result.data["libraries"]] == [
-        ("Movies", 250), ("TV Shows", 40), ("Music", 30), ("YouTube", 0)
+        ("Movies", 250),
+        ("TV Shows", 40),
+        ("Music", 30),
+        ("YouTube", 0),
     ]
     assert len(result.data["recently_added"]) == 10
-    assert all(item["thumb"].startswith("/api/plex/image?") for item in result.data["recently_added"])
+    assert all(
+        item["thumb"].startswith("/api/plex/image?") for item in result.data["recently_added"]
+    )
     for request in household.server.requests:
         assert "x-plex-container-size" in request.headers or not request.path.endswith("/all")
 
@@ -50,7 +55,9 @@ async def test_test_connection_runs_the_probe(plex_app, household):
 
 
 async def test_test_connection_names_an_unreachable_server(plex_app, household):
-    result = await plex_app.extensions["medianest"].services.test("plex", {"url": "http://127.0.0.1:9"})
+    result = await plex_app.extensions["medianest"].services.test(
+        "plex", {"url": "http://127.0.0.1:9"}
+    )
     assert result["ok"] is False and result["status"] == "offline"
 
 
@@ -62,12 +69,19 @@ async def test_the_widget_shows_the_owner_every_library(plex_app, household, sig
     summary = summary_of(await data_of(await owner.get("/api/dashboard/widgets")))
 
     assert summary["data"]["status"] == "online"
-    assert [lib["title"] for lib in summary["data"]["libraries"]] == ["Movies", "TV Shows", "Music", "YouTube"]
+    assert [lib["title"] for lib in summary["data"]["libraries"]] == [
+        "Movies",
+        "TV Shows",
+        "Music",
+        "YouTube",
+    ]
     assert 'data-widget="plex.summary"' in summary["html"]
     assert "Music" in summary["html"]
 
 
-async def test_the_widget_shows_a_friend_only_what_is_shared(plex_app, household, sign_in_with_plex):
+async def test_the_widget_shows_a_friend_only_what_is_shared(
+    plex_app, household, sign_in_with_plex
+):
     core = plex_app.extensions["medianest"]
     music_key = str(household.music.id)
     household.server.add_file_item(household.music, "/data/music/new/track.mp3", "Newest Song")
@@ -95,7 +109,9 @@ async def test_the_widget_asks_a_local_user_to_sign_in_with_plex(plex_app):
     assert "Sign in with Plex" in summary["html"]
 
 
-async def test_the_widget_reads_the_cache_and_never_calls_plex(plex_app, household, sign_in_with_plex):
+async def test_the_widget_reads_the_cache_and_never_calls_plex(
+    plex_app, household, sign_in_with_plex
+):
     core = plex_app.extensions["medianest"]
     owner = await sign_in_with_plex(plex_app, household.owner)
     await core.status.refresh("plex")
@@ -110,7 +126,9 @@ async def test_the_probe_uses_the_owner_token_as_a_header_only(plex_app, househo
     core = plex_app.extensions["medianest"]
     household.server.clear_requests()
 
-    await check(core, Connection(name="plex", url=household.server.url, api_key=household.owner.token))
+    await check(
+        core, Connection(name="plex", url=household.server.url, api_key=household.owner.token)
+    )
 
     assert household.server.requests
     for request in household.server.requests:

@@ -16,7 +16,6 @@ import pytest
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex.jobs import check_tokens
 
-
 PLEX_ROUTES = [
     "POST /api/auth/plex/pin ",
     "POST /api/auth/plex ",
@@ -41,7 +40,9 @@ class Recorder:
         async def request(method, path, **kwargs):
             response = await original(method, path, **kwargs)
             headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
-            self.seen.append((f"{method} {path} {response.status_code}\n{headers}", await response.get_data()))
+            self.seen.append(
+                (f"{method} {path} {response.status_code}\n{headers}", await response.get_data())
+            )
             return response
 
         browser.request = request  # type: ignore[method-assign]
@@ -58,7 +59,9 @@ async def sign_in(recorder, app, household, account, *, expect: int = 200) -> Ap
     pin = (await (await browser.post("/api/auth/plex/pin")).get_json())["data"]
     await browser.post("/api/auth/plex", json={"pin_id": pin["pin_id"]})  # waiting
     household.plextv.link_pin(pin["pin_id"], account)
-    response = await browser.post("/api/auth/plex", json={"pin_id": pin["pin_id"], "remember_me": True})
+    response = await browser.post(
+        "/api/auth/plex", json={"pin_id": pin["pin_id"], "remember_me": True}
+    )
     assert response.status_code == expect
     return browser
 

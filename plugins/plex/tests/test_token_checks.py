@@ -16,7 +16,9 @@ async def session_status(browser) -> int:
     return (await browser.get("/api/auth/session")).status_code
 
 
-async def test_a_token_revoked_on_plex_tv_signs_the_user_out(plex_app, household, sign_in_with_plex):
+async def test_a_token_revoked_on_plex_tv_signs_the_user_out(
+    plex_app, household, sign_in_with_plex
+):
     core = plex_app.extensions["medianest"]
     friend = await sign_in_with_plex(plex_app, household.friend, remember=True)
     owner = await sign_in_with_plex(plex_app, household.owner)
@@ -32,7 +34,9 @@ async def test_a_token_revoked_on_plex_tv_signs_the_user_out(plex_app, household
     assert not await PlexAccess.filter(user_id=user.id).exists()
 
 
-async def test_a_user_the_owner_stopped_sharing_with_is_signed_out(plex_app, household, sign_in_with_plex):
+async def test_a_user_the_owner_stopped_sharing_with_is_signed_out(
+    plex_app, household, sign_in_with_plex
+):
     core = plex_app.extensions["medianest"]
     friend = await sign_in_with_plex(plex_app, household.friend)
     household.plextv.unshare_server(household.server, household.friend)
@@ -43,10 +47,14 @@ async def test_a_user_the_owner_stopped_sharing_with_is_signed_out(plex_app, hou
     assert await session_status(friend) == 401
 
 
-async def test_a_valid_token_is_kept_and_its_libraries_refreshed(plex_app, household, sign_in_with_plex):
+async def test_a_valid_token_is_kept_and_its_libraries_refreshed(
+    plex_app, household, sign_in_with_plex
+):
     core = plex_app.extensions["medianest"]
     friend = await sign_in_with_plex(plex_app, household.friend)
-    new_token = household.plextv.share_server(household.server, household.friend, [household.movies])
+    new_token = household.plextv.share_server(
+        household.server, household.friend, [household.movies]
+    )
     before = await PlexAccess.get(user__plex_id=str(household.friend.id))
 
     outcome = await check_tokens(core, older_than=NOW)
@@ -56,7 +64,9 @@ async def test_a_valid_token_is_kept_and_its_libraries_refreshed(plex_app, house
     after = await PlexAccess.get(user__plex_id=str(household.friend.id))
     assert after.library_ids == [str(household.movies.id)]
     assert after.checked_at > before.checked_at
-    decrypted = core.secrets.decrypt(after.server_token, context=f"plex_access|server_token|{after.user_id}")  # type: ignore[attr-defined]
+    decrypted = core.secrets.decrypt(
+        after.server_token, context=f"plex_access|server_token|{after.user_id}"
+    )  # type: ignore[attr-defined]
     assert decrypted == new_token
 
 
@@ -86,7 +96,9 @@ async def test_only_users_due_for_a_check_are_checked(plex_app, household, sign_
     assert household.plextv.requests_to("/api/v2/user") == []
 
 
-async def test_the_scheduled_job_signs_out_a_revoked_user(make_plex_app, household, sign_in_with_plex):
+async def test_the_scheduled_job_signs_out_a_revoked_user(
+    make_plex_app, household, sign_in_with_plex
+):
     app = await make_plex_app(run_jobs=True)  # with Redis, jobs run in workers unless told
     core = app.extensions["medianest"]
     friend = await sign_in_with_plex(app, household.friend)

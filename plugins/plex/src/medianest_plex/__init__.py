@@ -48,7 +48,11 @@ def register_models(core: Any) -> list[ModelSpec]:
 
 @hookimpl
 def register_permissions(core: Any) -> list[Permission]:
-    return [Permission(routes.BROWSE, "Browse the Plex libraries shared with you", default_roles=("user",))]
+    return [
+        Permission(
+            routes.BROWSE, "Browse the Plex libraries shared with you", default_roles=("user",)
+        )
+    ]
 
 
 @hookimpl
@@ -60,7 +64,10 @@ def register_routes(core: Any) -> list[Any]:
 def register_auth_providers(core: Any) -> list[AuthProvider]:
     return [
         AuthProvider(
-            id=PLUGIN_ID, title="Sign in with Plex", start_path="/api/auth/plex/pin", blueprint=auth.blueprint
+            id=PLUGIN_ID,
+            title="Sign in with Plex",
+            start_path="/api/auth/plex/pin",
+            blueprint=auth.blueprint,
         )
     ]
 

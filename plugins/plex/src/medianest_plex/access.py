@@ -60,7 +60,9 @@ class PlexRuntime:
     def server(
         self, url: str, token: str, *, timeout: float | None = None, retries: int | None = None
     ) -> PlexServer:
-        return PlexServer(self.core.http, url, token, self.client_id, timeout=timeout, retries=retries)
+        return PlexServer(
+            self.core.http, url, token, self.client_id, timeout=timeout, retries=retries
+        )
 
     async def machine_identifier(self, connection: Connection) -> str:
         """The configured server's `machineIdentifier` (cached: it never changes for a server)."""
@@ -132,7 +134,9 @@ def api_errors() -> Iterator[None]:
     try:
         yield
     except PlexNotConfigured:
-        raise ServiceUnavailable(PMS, "Plex is not set up yet: an admin adds its URL and token") from None
+        raise ServiceUnavailable(
+            PMS, "Plex is not set up yet: an admin adds its URL and token"
+        ) from None
     except NotLinked:
         raise Forbidden(
             "Sign in with Plex to browse its libraries", details={"reason": "plex_not_linked"}
@@ -145,7 +149,9 @@ def api_errors() -> Iterator[None]:
         title = SERVICE_TITLES.get(exc.service, exc.service)
         raise ServiceUnavailable(exc.service, f"{title} is not answering right now") from None
     except ServiceAuthFailed:
-        raise Forbidden("Plex refused your access to this server", details={"reason": "plex_refused"}) from None
+        raise Forbidden(
+            "Plex refused your access to this server", details={"reason": "plex_refused"}
+        ) from None
     except ServiceResponseError as exc:
         if exc.status_code == 404:
             raise NotFound() from None

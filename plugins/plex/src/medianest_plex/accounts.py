@@ -74,7 +74,9 @@ async def identify(core: Any, conn: Connection, token: str) -> PlexIdentity:
     )
 
 
-async def _visible_libraries(core: Any, conn: Connection, server_token: str) -> tuple[str, ...] | None:
+async def _visible_libraries(
+    core: Any, conn: Connection, server_token: str
+) -> tuple[str, ...] | None:
     """The sections this access shows (for the dashboard widget); None when Plex cannot say now."""
     try:
         sections = await runtime(core).server(conn.url or "", server_token, retries=0).sections()
@@ -118,15 +120,21 @@ async def _create_user(core: Any, identity: PlexIdentity) -> User:
         username = await core.auth.available_username(account.display_name)
         try:
             user = await User.create(
-                username=username, role=role, plex_id=account.id, plex_username=account.username,
-                email=account.email, thumb=account.thumb,
+                username=username,
+                role=role,
+                plex_id=account.id,
+                plex_username=account.username,
+                email=account.email,
+                thumb=account.thumb,
             )
         except IntegrityError:
             existing = await User.get_or_none(plex_id=account.id)
             if existing is not None:
                 return existing  # the same person's other sign-in created it
             continue
-        await audit.record("user.created", actor=user, target=f"user:{user.id}", method="plex", role=role)
+        await audit.record(
+            "user.created", actor=user, target=f"user:{user.id}", method="plex", role=role
+        )
         return user
     raise IntegrityError("could not find a free username")
 
@@ -151,8 +159,15 @@ async def remember(core: Any, user: User, identity: PlexIdentity, token: str) ->
         access["library_ids"] = list(identity.library_ids)
     async with in_transaction():
         await user.save(
-            update_fields=["plex_id", "plex_username", "email", "thumb", "plex_token",
-                           "plex_token_checked_at", "updated_at"]
+            update_fields=[
+                "plex_id",
+                "plex_username",
+                "email",
+                "thumb",
+                "plex_token",
+                "plex_token_checked_at",
+                "updated_at",
+            ]
         )
         await PlexAccess.update_or_create(user_id=user.id, defaults=access)
 
@@ -175,4 +190,3 @@ def stored_token(core: Any, user: User) -> str | None:
         return core.secrets.decrypt(user.plex_token, context=plex_token_context(user.id))
     except DecryptionError:
         return None
-

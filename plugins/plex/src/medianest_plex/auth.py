@@ -28,7 +28,15 @@ from medianest import audit
 from medianest.api.auth import user_view
 from medianest.auth.models import User
 from medianest.auth.policy import public, signed_in
-from medianest.errors import ApiError, Conflict, Forbidden, NotFound, RateLimited, ServiceUnavailable, ok
+from medianest.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+    ok,
+)
 from medianest.ratelimit import LimiterUnavailable
 from pydantic import BaseModel, Field
 from quart import Blueprint, Response, after_this_request, current_app, g, request
@@ -120,7 +128,7 @@ async def start_pin():
 @public
 @validate_request(PinCheck)
 async def finish_sign_in(data: PinCheck):
-    """Poll a PIN: 202 `{status: "waiting"}` until it is approved, then 200 with the user and a session."""
+    """Poll a PIN: 202 `{status: "waiting"}` until it is approved, then the user and a session."""
     core = _core()
     await _throttle(core, "poll", *POLL_LIMIT)
     approved = await _approved(core, data.pin_id)
@@ -163,7 +171,9 @@ async def link_account(data: PinLink):
 
 async def _approved(core: Any, pin_id: int) -> tuple[PlexIdentity, str, datetime] | None:
     """The verified account behind an approved PIN this browser made; None while it waits."""
-    expires_at = PinBinding(core).open(request.cookies.get(core.auth.cookie_name(PIN_COOKIE)), pin_id)
+    expires_at = PinBinding(core).open(
+        request.cookies.get(core.auth.cookie_name(PIN_COOKIE)), pin_id
+    )
     if expires_at is None:
         raise NotFound("No such sign-in code")
     if expires_at <= datetime.now(UTC):
@@ -211,6 +221,10 @@ def _sign_in_unavailable() -> ServiceUnavailable:
 def _clear_pin_cookie(response: Response) -> Response:
     core = _core()
     response.delete_cookie(
-        core.auth.cookie_name(PIN_COOKIE), path="/", secure=core.auth.secure, httponly=True, samesite="Strict"
+        core.auth.cookie_name(PIN_COOKIE),
+        path="/",
+        secure=core.auth.secure,
+        httponly=True,
+        samesite="Strict",
     )
     return response

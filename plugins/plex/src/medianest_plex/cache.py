@@ -17,7 +17,9 @@ V = TypeVar("V")
 
 
 class TTLCache(Generic[V]):
-    def __init__(self, *, max_entries: int = 512, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, max_entries: int = 512, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
@@ -59,7 +61,9 @@ class TTLCache(Generic[V]):
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.ensure_future(self._fetch(key, fetch, ttl))
-            task.add_done_callback(_retrieve)  # no "exception never retrieved" when all waiters left
+            task.add_done_callback(
+                _retrieve
+            )  # no "exception never retrieved" when all waiters left
             self._inflight[key] = task
         return await asyncio.shield(task)
 

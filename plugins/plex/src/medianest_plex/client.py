@@ -135,7 +135,10 @@ class PlexTV:
 
     async def resources(self, token: str) -> list[Resource]:
         body = await self._json(
-            "GET", "/api/v2/resources", token=token, params={"includeHttps": "1", "includeRelay": "1"}
+            "GET",
+            "/api/v2/resources",
+            token=token,
+            params={"includeHttps": "1", "includeRelay": "1"},
         )
         return [
             Resource(
@@ -180,7 +183,7 @@ def _pin(body: Mapping[str, Any]) -> Pin:
 
 
 def _expiry(body: Mapping[str, Any]) -> datetime:
-    """plex.tv sends `expiresAt` as an ISO string (some clients see epoch numbers), and `expiresIn`."""
+    """`expiresAt` is an ISO string (some clients see epoch numbers); `expiresIn` is seconds."""
     raw = body.get("expiresAt")
     if isinstance(raw, int | float):
         return datetime.fromtimestamp(raw, UTC)
@@ -286,14 +289,20 @@ class PlexServer:
             "sectionId": section_id,
             "uri": uri,
         }
-        response = await self._request("POST", "/library/collections", params=params, json_body=True)
+        response = await self._request(
+            "POST", "/library/collections", params=params, json_body=True
+        )
         created = _entries(_container(response.json()), "Metadata")
         if not created:
-            raise ServiceResponseError(PMS, response.status_code, "POST /library/collections", " (no collection)")
+            raise ServiceResponseError(
+                PMS, response.status_code, "POST /library/collections", " (no collection)"
+            )
         return created[0]
 
     async def add_collection_items(self, collection_key: str, uri: str) -> None:
-        await self._request("PUT", f"/library/collections/{collection_key}/items", params={"uri": uri})
+        await self._request(
+            "PUT", f"/library/collections/{collection_key}/items", params={"uri": uri}
+        )
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -335,7 +344,9 @@ def _container(body: Any) -> dict[str, Any]:
 
 def _entries(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     entries = container.get(key)
-    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    return (
+        [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    )
 
 
 def _total(container: Mapping[str, Any], headers: httpx.Headers, fallback: int) -> int:

@@ -25,7 +25,15 @@ from medianest_plex.access import PlexNotConfigured, connection, owner_server, r
 from medianest_plex.client import MAX_PAGE, PlexServer, library_uri
 
 #: Plex's item type codes (python-plexapi `utils.SEARCHTYPES`).
-TYPE_CODES = {"movie": 1, "show": 2, "season": 3, "episode": 4, "artist": 8, "album": 9, "track": 10}
+TYPE_CODES = {
+    "movie": 1,
+    "show": 2,
+    "season": 3,
+    "episode": 4,
+    "artist": 8,
+    "album": 9,
+    "track": 10,
+}
 #: The items that carry files, per library type (what a scan adds).
 FILE_TYPES = {"movie": "movie", "show": "episode", "artist": "track"}
 SEARCH_PAGE = 200
@@ -52,9 +60,13 @@ async def find_library(core: Any, library: str | int) -> Library:
     by_title = [s for s in sections if str(s.get("title", "")).casefold() == wanted.casefold()]
     for section in by_id or by_title:
         locations = tuple(
-            str(location["path"]) for location in section.get("Location") or () if location.get("path")
+            str(location["path"])
+            for location in section.get("Location") or ()
+            if location.get("path")
         )
-        return Library(str(section["key"]), str(section.get("title")), str(section.get("type")), locations)
+        return Library(
+            str(section["key"]), str(section.get("title")), str(section.get("type")), locations
+        )
     raise LibraryNotFound(f"no Plex library {wanted!r}")
 
 
@@ -75,11 +87,16 @@ async def find_items_by_path(
     server = await _server(core)
     wanted = {_normalised(path): path for path in paths}
     found: dict[str, str] = {}
-    params = {"type": str(TYPE_CODES[FILE_TYPES.get(found_library.type, "movie")]), "sort": "addedAt:desc"}
+    params = {
+        "type": str(TYPE_CODES[FILE_TYPES.get(found_library.type, "movie")]),
+        "sort": "addedAt:desc",
+    }
     offset = 0
     while wanted.keys() - found.keys() and offset < newest:
         size = min(SEARCH_PAGE, newest - offset, MAX_PAGE)
-        page = await server.page(f"/library/sections/{found_library.id}/all", offset=offset, size=size, params=params)
+        page = await server.page(
+            f"/library/sections/{found_library.id}/all", offset=offset, size=size, params=params
+        )
         for entry in page.items:
             for file in _files(entry):
                 if file in wanted and file not in found:
@@ -91,7 +108,12 @@ async def find_items_by_path(
 
 
 async def wait_for_items(
-    core: Any, library: str | int, paths: Iterable[str], *, timeout: float = 120.0, interval: float = 2.0
+    core: Any,
+    library: str | int,
+    paths: Iterable[str],
+    *,
+    timeout: float = 120.0,
+    interval: float = 2.0,
 ) -> dict[str, str]:
     """Like `find_items_by_path`, asked again every `interval` seconds until every path is found
     or `timeout` passes; answers what was found by then."""
@@ -104,7 +126,9 @@ async def wait_for_items(
         await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
 
-async def add_to_collection(core: Any, library: str | int, title: str, rating_keys: Iterable[str]) -> str:
+async def add_to_collection(
+    core: Any, library: str | int, title: str, rating_keys: Iterable[str]
+) -> str:
     """Put items into the collection called `title` in `library`, creating it when there is none.
 
     Returns the collection's rating key (its id). Adding an item twice is harmless.
@@ -123,16 +147,20 @@ async def add_to_collection(core: Any, library: str | int, title: str, rating_ke
         return existing
     first = await server.metadata(keys[0])
     item_type = str((first or {}).get("type") or FILE_TYPES.get(found_library.type, "movie"))
-    created = await server.create_collection(found_library.id, title, TYPE_CODES.get(item_type, 1), uri)
+    created = await server.create_collection(
+        found_library.id, title, TYPE_CODES.get(item_type, 1), uri
+    )
     return str(created.get("ratingKey"))
 
 
 async def _collection_named(server: PlexServer, library_id: str, title: str) -> str | None:
-    """The rating key of the collection titled exactly `title` (Plex's filter is a substring match)."""
+    """The rating key of the collection titled exactly `title` (Plex matches substrings)."""
     params = {"type": str(18), "title": title}  # 18: collections
     offset = 0
     while True:
-        page = await server.page(f"/library/sections/{library_id}/all", offset=offset, size=100, params=params)
+        page = await server.page(
+            f"/library/sections/{library_id}/all", offset=offset, size=100, params=params
+        )
         for entry in page.items:
             if entry.get("title") == title:
                 return str(entry.get("ratingKey"))

@@ -35,7 +35,9 @@ CONCURRENCY = 4
 
 
 def check_tokens_job() -> JobSpec:
-    return JobSpec(name="check_tokens", func=run_check_tokens, schedule=SCHEDULE, retries=0, timeout=600)
+    return JobSpec(
+        name="check_tokens", func=run_check_tokens, schedule=SCHEDULE, retries=0, timeout=600
+    )
 
 
 async def run_check_tokens(ctx: Any, **_: Any) -> dict[str, int]:
@@ -62,7 +64,10 @@ async def check_tokens(core: Any, *, older_than: timedelta | None = None) -> dic
     if failures:
         log.warning("Plex sign-in check stopped early: %s", type(failures[0]).__name__)
     signed_out = sum(1 for outcome in outcomes if outcome == "signed_out")
-    return {"checked": sum(1 for outcome in outcomes if isinstance(outcome, str)), "signed_out": signed_out}
+    return {
+        "checked": sum(1 for outcome in outcomes if isinstance(outcome, str)),
+        "signed_out": signed_out,
+    }
 
 
 async def _check_one(core: Any, conn: Connection, user: User) -> str:

@@ -57,7 +57,9 @@ def iso_time(epoch: Any) -> str | None:
 
 
 def _tags(entry: Mapping[str, Any], key: str) -> list[str]:
-    return [str(tag["tag"]) for tag in entry.get(key) or () if isinstance(tag, dict) and tag.get("tag")]
+    return [
+        str(tag["tag"]) for tag in entry.get(key) or () if isinstance(tag, dict) and tag.get("tag")
+    ]
 
 
 # ---- views ----------------------------------------------------------------------------------
@@ -74,7 +76,9 @@ def library_view(section: Mapping[str, Any], count: int | None) -> dict[str, Any
     }
 
 
-def item_view(entry: Mapping[str, Any], *, summary_chars: int | None = LIST_SUMMARY_CHARS) -> dict[str, Any]:
+def item_view(
+    entry: Mapping[str, Any], *, summary_chars: int | None = LIST_SUMMARY_CHARS
+) -> dict[str, Any]:
     summary = str(entry.get("summary") or "")
     if summary_chars is not None and len(summary) > summary_chars:
         summary = summary[: summary_chars - 1].rstrip() + "…"
@@ -155,8 +159,15 @@ async def items(
     params = {"sort": SORTS[sort]}
     if query:
         params["title"] = query
-    page = await server.page(f"/library/sections/{library_id}/all", offset=offset, size=limit, params=params)
-    return {"items": [item_view(entry) for entry in page.items], "total": page.total, "offset": offset, "limit": limit}
+    page = await server.page(
+        f"/library/sections/{library_id}/all", offset=offset, size=limit, params=params
+    )
+    return {
+        "items": [item_view(entry) for entry in page.items],
+        "total": page.total,
+        "offset": offset,
+        "limit": limit,
+    }
 
 
 async def collections(
@@ -164,7 +175,9 @@ async def collections(
 ) -> dict[str, Any]:
     """One page of collections: of one library, or of every library this token sees, in order."""
     if library_id is not None:
-        page = await server.page(f"/library/sections/{library_id}/collections", offset=offset, size=limit)
+        page = await server.page(
+            f"/library/sections/{library_id}/collections", offset=offset, size=limit
+        )
         views = [collection_view(entry, str(library_id)) for entry in page.items]
         return {"items": views, "total": page.total, "offset": offset, "limit": limit}
     section_ids = [str(section.get("key")) for section in await server.sections()]
@@ -193,7 +206,11 @@ async def details(server: PlexServer, rating_key: int) -> dict[str, Any] | None:
         return None
     children = None
     if entry.get("type") in ("show", "season", "artist", "album"):
-        children = await server.page(f"/library/metadata/{rating_key}/children", offset=0, size=DETAIL_CHILDREN)
+        children = await server.page(
+            f"/library/metadata/{rating_key}/children", offset=0, size=DETAIL_CHILDREN
+        )
     elif entry.get("type") == "collection":
-        children = await server.page(f"/library/collections/{rating_key}/children", offset=0, size=DETAIL_CHILDREN)
+        children = await server.page(
+            f"/library/collections/{rating_key}/children", offset=0, size=DETAIL_CHILDREN
+        )
     return details_view(entry, children)

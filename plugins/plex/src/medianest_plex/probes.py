@@ -21,7 +21,9 @@ from medianest_plex.library import image_url
 INTERVAL = 30.0
 TIMEOUT = 10.0
 RECENT = 10
-COUNT_BUDGET = 3.0  # seconds for the section counts; a slow count leaves them unknown, not the probe
+COUNT_BUDGET = (
+    3.0  # seconds for the section counts; a slow count leaves them unknown, not the probe
+)
 
 
 def status_probe() -> StatusProbe:
@@ -36,13 +38,20 @@ async def check(core: Any, connection: Connection | None) -> ProbeResult:
     started = time.perf_counter()
     identity = await server.identity()
     response_time_ms = round((time.perf_counter() - started) * 1000, 1)
-    sections = await server.sections()  # the first call that needs the token: a wrong one fails here
+    sections = (
+        await server.sections()
+    )  # the first call that needs the token: a wrong one fails here
     recent = await server.page("/library/recentlyAdded", offset=0, size=RECENT)
     counts = await _counts(server, sections)
     data = {
         "version": identity.get("version"),
         "libraries": [
-            {"id": str(s.get("key")), "title": s.get("title"), "type": s.get("type"), "count": counts.get(str(s.get("key")))}
+            {
+                "id": str(s.get("key")),
+                "title": s.get("title"),
+                "type": s.get("type"),
+                "count": counts.get(str(s.get("key"))),
+            }
             for s in sections
         ],
         "recently_added": [_recent(entry) for entry in recent.items],
@@ -55,7 +64,8 @@ async def _counts(server: PlexServer, sections: list[dict[str, Any]]) -> dict[st
     try:
         async with asyncio.timeout(COUNT_BUDGET):
             totals = await asyncio.gather(
-                *(server.count(f"/library/sections/{key}/all") for key in keys), return_exceptions=True
+                *(server.count(f"/library/sections/{key}/all") for key in keys),
+                return_exceptions=True,
             )
     except TimeoutError:
         return {}

@@ -45,11 +45,16 @@ class ItemsQuery(Paging):
 
 
 class CollectionsQuery(Paging):
-    library: int | None = Field(default=None, ge=1, description="a library id; all libraries when absent")
+    library: int | None = Field(
+        default=None, ge=1, description="a library id; all libraries when absent"
+    )
 
 
 class ImageQuery(BaseModel):
-    path: str = Field(max_length=200, description="a Plex-relative image path, e.g. /library/metadata/1/thumb/1700000000")
+    path: str = Field(
+        max_length=200,
+        description="a Plex-relative image path, e.g. /library/metadata/1/thumb/1700000000",
+    )
     width: int | None = Field(default=None, ge=1, le=MAX_IMAGE_SIDE)
     height: int | None = Field(default=None, ge=1, le=MAX_IMAGE_SIDE)
 
@@ -94,7 +99,9 @@ async def library_items(library_id: int, query_args: ItemsQuery):
     q = query_args
     page = await _browse(
         ("items", library_id, q.offset, q.limit, q.sort, q.q),
-        lambda server: library.items(server, library_id, offset=q.offset, limit=q.limit, sort=q.sort, query=q.q),
+        lambda server: library.items(
+            server, library_id, offset=q.offset, limit=q.limit, sort=q.sort, query=q.q
+        ),
     )
     return ok(page)
 
@@ -135,4 +142,6 @@ async def image(query_args: ImageQuery):
     content_type = upstream.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in IMAGE_TYPES:
         raise NotFound("No such image")  # never relay anything but a raster image
-    return Response(upstream.content, content_type=content_type, headers={"Cache-Control": IMAGE_CACHE})
+    return Response(
+        upstream.content, content_type=content_type, headers={"Cache-Control": IMAGE_CACHE}
+    )
