@@ -6,6 +6,7 @@ events, jobs, the service client, secrets) and never import the app's internals.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from tortoise.context import TortoiseContext
 
 log = logging.getLogger("medianest")
+STOP_STEP_SECONDS = 5.0
 
 # Collected once at start-up, after models and before `startup`.
 REGISTRATION_HOOKS = (
@@ -159,19 +161,31 @@ class Core:
         if not self._running:
             return  # never started, or already stopped after a failed start
         self._running = False
-        await self.status.stop()  # no probe runs while plugins and clients shut down
-        await self.jobs.stop()  # running jobs finish, or go back to the queue, before that too
-        for record in list(self.host.records.values()):
-            if record.loaded:
-                await self.host.call(record.id, "shutdown", core=self)
-        for func in reversed(self._shutdown_tasks):
-            try:
-                await func()
-            except Exception:
-                log.exception("shutdown step failed")
-        if self.orm is not None:
-            await self.orm.close_connections()
-            self.orm = None
+        try:
+            await self._bounded(self.status.stop(), "status")  # no probe runs while clients close
+            await self._bounded(self.jobs.stop(), "jobs", self.settings.job_shutdown_grace + STOP_STEP_SECONDS)
+            for record in list(self.host.records.values()):
+                if record.loaded:
+                    await self.host.call(record.id, "shutdown", core=self)
+            for func in reversed(self._shutdown_tasks):
+                await self._bounded(func(), getattr(func, "__qualname__", "step"))
+        finally:
+            # Whatever happened above, the ORM closes: a process keeps one ORM context, and a
+            # leftover one would refuse the next start (the CLI, tests).
+            if self.orm is not None:
+                await self.orm.close_connections()
+                self.orm = None
+
+    @staticmethod
+    async def _bounded(step: Any, name: str, seconds: float = STOP_STEP_SECONDS) -> None:
+        """One shutdown step, which may neither hang the stop nor abort the ones after it."""
+        try:
+            async with asyncio.timeout(seconds):
+                await step
+        except TimeoutError:
+            log.warning("shutdown step %s took longer than %.0f s; moving on", name, seconds)
+        except Exception:
+            log.exception("shutdown step %s failed", name)
 
     async def _load_plugin_state(self) -> None:
         rows = {row.id: row for row in await PluginStateRow.all()}

@@ -94,27 +94,36 @@ async def app_factory(backend_settings: dict[str, Any]) -> AsyncIterator[AppFact
     One app runs at a time per process (the ORM is process-wide): `await
     app_factory.stop(app)` before starting a second one.
     """
+    from quart.testing.app import TestApp
+
     from medianest.app import create_app
     from medianest.settings import Settings
 
-    running: dict[int, Any] = {}
+    running: dict[int, tuple[Any, Any]] = {}  # id(app) -> (app, its lifespan)
 
     async def stop(app: Any) -> None:
         """Stop one app before the test ends (to start another on the same database)."""
-        await running.pop(id(app)).__aexit__(None, None, None)
+        _, lifespan = running.pop(id(app))
+        try:
+            await lifespan.__aexit__(None, None, None)
+        finally:
+            core = app.extensions["medianest"]
+            if core.orm is not None:  # a stop that timed out must not poison the next test
+                await core.orm.close_connections()
+                core.orm = None
 
     async def make(plugins: Sequence[Any] = (), **overrides: Any) -> Any:
         settings = Settings(**{**backend_settings, **overrides})
         app = create_app(settings, plugins=list(plugins))
-        lifespan = app.test_app()
+        lifespan = TestApp(app, startup_timeout=60, shutdown_timeout=60)
         await lifespan.__aenter__()
-        running[id(app)] = lifespan
+        running[id(app)] = (app, lifespan)
         return app
 
     make.stop = stop  # type: ignore[attr-defined]
     yield make
-    for lifespan in reversed(list(running.values())):
-        await lifespan.__aexit__(None, None, None)
+    for app, _ in reversed(list(running.values())):
+        await stop(app)
 
 
 @pytest.fixture
