@@ -23,10 +23,19 @@ from redis.asyncio import Redis
 from sample_plugins.job_plugins import crash_plugin
 
 WAIT = 60.0  # guards against hanging forever; never an expectation about speed
-LEASE = 2.0  # seconds; short so that a dead worker's job comes back within the test
+LEASE = 4.0  # seconds; short so that a dead worker's job comes back soon, long enough for a busy CI
 TESTS_DIR = Path(__file__).resolve().parent
 
+WORKER = (sys.executable, "-m", "medianest.cli", "worker")
+
 pytestmark = pytest.mark.timeout(240)
+
+
+def outside_env() -> dict[str, str]:
+    """This environment without MEDIANEST_ settings, and with the sample plugins importable."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MEDIANEST_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
+    return env
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT) -> Any:
@@ -56,7 +65,7 @@ def events(path: Path, event: str) -> list[tuple[str, int, int]]:
 
 
 class WorkerProcess:
-    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
         self.process = process
         self.log = log
 
@@ -71,23 +80,23 @@ class WorkerProcess:
         async def started() -> bool:
             if "job worker" in self.output() and "started" in self.output():
                 return True  # (it may have died since: the poison test's workers do)
-            if self.process.poll() is not None:
+            if self.exited:
                 pytest.fail(f"worker exited with {self.process.returncode}:\n{self.output()}")
             return False
 
         await eventually(started, "the worker to start")
 
+    @property
+    def exited(self) -> bool:
+        return self.process.returncode is not None
+
     async def exit_code(self) -> int:
-        async def exited() -> bool:
-            return self.process.poll() is not None
+        return await asyncio.wait_for(self.process.wait(), WAIT)
 
-        await eventually(exited, f"worker {self.pid} to exit")
-        return self.process.returncode
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+    async def kill(self) -> None:
+        if not self.exited:
+            self.process.kill()  # SIGKILL: no cleanup at all
+        await self.process.wait()
 
 
 @pytest.fixture
@@ -109,8 +118,7 @@ async def workers(production: dict[str, Any], tmp_path: Path) -> AsyncIterator[C
     """Start `medianest worker` processes: `await workers(poll=0.2, grace=10)`."""
     started: list[WorkerProcess] = []
     base_env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("MEDIANEST_")},
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS_DIR), os.environ.get("PYTHONPATH")])),
+        **outside_env(),
         "MEDIANEST_DATABASE_URL": production["database_url"],
         "MEDIANEST_REDIS_URL": production["redis_url"],
         "MEDIANEST_REDIS_PREFIX": production["redis_prefix"],
@@ -119,16 +127,21 @@ async def workers(production: dict[str, Any], tmp_path: Path) -> AsyncIterator[C
         "MEDIANEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "MEDIANEST_EXTRA_PLUGINS": "sample_plugins.job_plugins:crash_plugin",
         "MEDIANEST_JOB_LEASE_SECONDS": str(LEASE),
-        "MEDIANEST_LOG_LEVEL": "INFO",
     }
 
-    async def start(poll: float = 0.2, grace: float = 10.0, concurrency: int = 2) -> WorkerProcess:
+    async def start(
+        poll: float = 0.2, grace: float = 10.0, concurrency: int = 2, log_level: str = "INFO"
+    ) -> WorkerProcess:
         log = tmp_path / f"worker-{len(started)}.log"
-        env = {**base_env, "MEDIANEST_JOB_POLL_SECONDS": str(poll)}
-        command = [sys.executable, "-m", "medianest.cli", "worker", "--concurrency", str(concurrency)]
+        env = {
+            **base_env,
+            "MEDIANEST_JOB_POLL_SECONDS": str(poll),
+            "MEDIANEST_LOG_LEVEL": log_level,
+        }
+        options = ["--concurrency", str(concurrency), "--grace", str(grace)]
         with log.open("wb") as output:
-            process = subprocess.Popen(
-                [*command, "--grace", str(grace)], env=env, stdout=output, stderr=subprocess.STDOUT
+            process = await asyncio.create_subprocess_exec(
+                *WORKER, *options, env=env, stdout=output, stderr=subprocess.STDOUT
             )
         worker = WorkerProcess(process, log)
         started.append(worker)
@@ -137,7 +150,7 @@ async def workers(production: dict[str, Any], tmp_path: Path) -> AsyncIterator[C
 
     yield start
     for worker in started:
-        worker.kill()
+        await worker.kill()
 
 
 async def finished(core: Any, job_id: Any, *states: str) -> JobRecord:
@@ -156,7 +169,7 @@ async def test_a_job_whose_worker_is_killed_completes_once_on_another(core, work
     job = await core.jobs.enqueue("crashjobs.hold", {"path": str(path), "release": str(release)})
     await eventually(lambda: _value(events(path, "start")), "the job to start")
 
-    first.kill()  # SIGKILL: no cleanup, the lease stays on the row
+    await first.kill()  # no cleanup: the lease stays on the row
     release.touch()
     second = await workers()
     # Nothing else is enqueued: the second worker finds the job by its expired lease alone.
@@ -176,10 +189,17 @@ async def test_a_job_longer_than_lease_and_stream_idle_time_runs_once(
     stream, group = f"{production['redis_prefix']}jobs", f"{production['redis_prefix']}workers"
     redis = Redis.from_url(production["redis_url"])
     try:
-        # Only the doorbell message wakes this worker, so it claims the job through the stream
-        # and leaves that message pending until the job ends.
-        runner = await workers(poll=30)
-        job = await core.jobs.enqueue("crashjobs.hold", {"path": str(path), "release": str(release)})
+        # Held back until this worker has looked for work once and gone idle: from then on
+        # only a doorbell message wakes it, so it claims the job through that message and
+        # leaves the message pending until the job ends.
+        args = {"path": str(path), "release": str(release)}
+        job = await core.jobs.enqueue("crashjobs.hold", args, delay=3600)
+        runner = await workers(poll=30, log_level="DEBUG")
+        await eventually(
+            lambda: _value("job worker idle" in runner.output()), "the worker to go idle"
+        )
+        await JobRecord.filter(id=job.id).update(not_before=None)
+        await core.jobs.ring(str(job.id))
         await eventually(lambda: _value(events(path, "start")), "the job to start")
         await workers()  # sweeps every 0.2 s: it would take the job over if the lease lapsed
 
@@ -217,7 +237,7 @@ async def test_a_job_that_kills_every_worker_ends_dead(core, workers, tmp_path):
 
     async def dead_letter() -> JobRecord | None:
         nonlocal worker
-        if worker.process.poll() is not None:  # it took the poison: a new worker takes over
+        if worker.exited:  # it took the poison: a new worker takes over
             worker = await workers()
         record = await core.jobs.get(job.id)
         return record if record.status == "dead" else None
@@ -240,12 +260,15 @@ async def test_sigterm_lets_running_jobs_finish_requeues_the_rest_and_exits_0(
     held_job = await core.jobs.enqueue(
         "crashjobs.hold", {"path": str(abandoned), "release": str(tmp_path / "never")}
     )
-    await eventually(
-        lambda: _value(events(finishing, "start") and events(abandoned, "start")), "both jobs to start"
-    )
+    async def both_started() -> bool:
+        return bool(events(finishing, "start") and events(abandoned, "start"))
 
+    async def stopping() -> bool:
+        return "job worker stopping" in worker.output()
+
+    await eventually(both_started, "both jobs to start")
     worker.process.send_signal(signal.SIGTERM)
-    await eventually(lambda: _value("job worker stopping" in worker.output()), "the worker to stop")
+    await eventually(stopping, "the worker to begin stopping")
     (tmp_path / "go").touch()  # one job finishes within the grace; the other never would
 
     assert await worker.exit_code() == 0
@@ -274,16 +297,14 @@ async def test_cancelling_from_the_app_stops_the_job_in_the_worker(core, workers
     assert events(held, "done") == []
 
 
-async def test_the_worker_refuses_an_extra_plugin_it_cannot_import(tmp_path):
+def test_the_worker_refuses_an_extra_plugin_it_cannot_import(tmp_path):
     env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("MEDIANEST_")},
+        **outside_env(),
         "MEDIANEST_DATA_DIR": str(tmp_path),
         "MEDIANEST_EXTRA_PLUGINS": "no_such_module:plugin",
         "MEDIANEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "medianest.cli", "worker"], env=env, capture_output=True, timeout=WAIT
-    )
+    result = subprocess.run(WORKER, env=env, capture_output=True, timeout=WAIT, check=False)
     assert result.returncode != 0
     assert b"no_such_module" in result.stderr
 

@@ -228,6 +228,7 @@ class Worker:
                 continue
             if claimed is None:
                 self._slots.release()
+                log.debug("job worker idle: nothing to claim")
                 # asyncio.timeout, not wait_for: in 3.11 wait_for swallows a cancellation that
                 # coincides with the wake-up, and stop() would wait for this loop forever.
                 with contextlib.suppress(TimeoutError):
