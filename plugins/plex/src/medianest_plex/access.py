@@ -28,6 +28,7 @@ from medianest_plex.config import PLUGIN_ID, server_options
 from medianest_plex.models import PlexAccess
 
 IDENTITY_TTL = 300.0  # seconds a server's machineIdentifier is trusted without asking again
+BROWSE_CACHE_ENTRIES = 256  # a page of 50 items is ~45 KB as Python objects: ~12 MB at most
 SERVICE_TITLES = {PMS: "Plex", "plex.tv": "plex.tv"}
 
 
@@ -54,7 +55,7 @@ class PlexRuntime:
         self.core = core
         self.client_id = client_identifier(core.keys)
         self.plextv = PlexTV(core.http, core.settings.plex_tv_url, self.client_id)
-        self.browse_cache: TTLCache[Any] = TTLCache(max_entries=512)
+        self.browse_cache: TTLCache[Any] = TTLCache(max_entries=BROWSE_CACHE_ENTRIES)
         self._identities: dict[str, tuple[float, str]] = {}
 
     def server(
