@@ -17,7 +17,7 @@ import pytest
 from medianest.events import Event
 from medianest.jobs import JobRecord, UnknownJob
 from medianest.jobs.store import utcnow
-from sample_plugins.job_plugins import JobsPlugin
+from sample_plugins.job_plugins import BadJobsPlugin, JobsPlugin
 
 WAIT = 30.0  # guards against hanging forever; never an expectation about speed
 FAST = {  # short waits so that retries and sweeps happen within the test
@@ -163,6 +163,41 @@ async def test_a_job_that_keeps_failing_transiently_ends_dead(app_factory):
     assert done.attempts == 3
     assert "ConnectError" in done.error
     assert plugin.runs["unreachable"] == 3
+
+
+async def test_a_job_over_its_timeout_is_retried_then_dead(app_factory):
+    plugin = JobsPlugin()
+    _, core = await started_app(app_factory, plugin)
+
+    job = await core.jobs.enqueue("jobtest.slow")
+    done = await finished(core, job.id)
+
+    assert done.status == "dead"
+    assert done.attempts == 2  # retries=1
+    assert "timed out after 0.05s" in done.error
+    assert plugin.runs["slow"] == 2
+
+
+async def test_a_result_that_is_not_json_fails_the_job(app_factory):
+    _, core = await started_app(app_factory, JobsPlugin())
+
+    done = await finished(core, (await core.jobs.enqueue("jobtest.opaque")).id)
+
+    assert done.status == "failed"
+    assert "not JSON" in done.error
+    assert done.result is None
+
+
+async def test_a_plugin_declaring_invalid_jobs_is_failed(app_factory):
+    _, core = await started_app(app_factory, BadJobsPlugin(), JobsPlugin())
+
+    record = core.host.get("badjobs")
+    assert record.state.value == "failed"
+    assert "Bad-Name" in record.error
+    assert "async def" in record.error
+    with pytest.raises(UnknownJob):
+        await core.jobs.enqueue("badjobs.Bad-Name")
+    assert core.host.get("jobtest").state.value == "enabled"  # the others carry on
 
 
 async def test_max_attempts_defaults_to_the_specs_retries_plus_one(app_factory):

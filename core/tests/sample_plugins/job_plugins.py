@@ -42,6 +42,8 @@ class JobsPlugin:
             JobSpec("broken", self.broken),
             JobSpec("unreachable", self.unreachable, retries=5),
             JobSpec("gated", self.gated),
+            JobSpec("slow", self.slow, retries=1, timeout=0.05),
+            JobSpec("opaque", self.opaque),
         ]
         if self.schedule is not None:
             jobs.append(JobSpec("tick", self.tick, schedule=self.schedule))
@@ -70,6 +72,13 @@ class JobsPlugin:
         self.runs["unreachable"] += 1
         raise httpx.ConnectError("connection refused")
 
+    async def slow(self, ctx: JobContext):
+        self.runs["slow"] += 1
+        await asyncio.sleep(60)  # far beyond the JobSpec's timeout
+
+    async def opaque(self, ctx: JobContext):
+        return {"not json": object()}
+
     async def gated(self, ctx: JobContext, key: str):
         """Runs until the test opens `gates[key]`, or stops when asked to."""
         self.runs[key] += 1
@@ -95,6 +104,22 @@ class JobsPlugin:
             await asyncio.sleep(0.15)  # longer than the schedule: the next tick comes while it runs
         finally:
             self.active_scheduled -= 1
+
+
+class BadJobsPlugin:
+    """Declares jobs the core must refuse: a bad name and a function that is not async."""
+
+    plugin = PluginSpec(id="badjobs", title="Bad jobs")
+
+    @hookimpl
+    def register_jobs(self, core):
+        async def fine(ctx):
+            return None
+
+        def not_async(ctx):
+            return None
+
+        return [JobSpec("Bad-Name", fine), JobSpec("blocking", not_async)]
 
 
 def _append(path: str, line: str) -> None:

@@ -88,14 +88,18 @@ class StreamDoorbell:
     async def deliveries(self) -> AsyncIterator[Delivery]:
         """Messages for this consumer, each to be acknowledged; raises on a Redis failure."""
         await self._ensure_group()
-        async for message in self.broker.listen():
-            try:
-                job_id = bytes(message.data).decode()
-            except (TypeError, UnicodeDecodeError):
-                log.warning("dropping a job message that is not a job id")
-                await message.ack()
-                continue
-            yield Delivery(job_id=job_id, ack=message.ack)
+        try:
+            async for message in self.broker.listen():
+                try:
+                    job_id = bytes(message.data).decode()
+                except (TypeError, UnicodeDecodeError):
+                    log.warning("dropping a job message that is not a job id")
+                    await message.ack()
+                    continue
+                yield Delivery(job_id=job_id, ack=message.ack)
+        except Exception:
+            self._group_ready = False  # Redis may have lost the group (restart, flush): recreate
+            raise
 
     async def _ensure_group(self) -> None:
         """Create the consumer group (idempotent). Redis being down is not fatal: the jobs are

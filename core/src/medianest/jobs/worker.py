@@ -32,7 +32,7 @@ from uuid import uuid4
 from medianest.events.memory import cancel_and_wait
 from medianest.jobs.context import JobContext
 from medianest.jobs.doorbell import Delivery
-from medianest.jobs.errors import JobCancelled, is_transient
+from medianest.jobs.errors import JobCancelled, TransientJobError, is_transient
 from medianest.jobs.registry import RegisteredJob
 from medianest.jobs.store import KEEP, Claim, utcnow
 from medianest.log import redact, request_id_var
@@ -96,6 +96,7 @@ class RunningJob:
     ack: Ack | None = None  # the doorbell message that named it, acknowledged after the outcome
     task: asyncio.Task[None] | None = None
     stop_reason: str | None = None
+    settling: bool = False  # the job's code has ended; its outcome is being written
     progress: _Progress = field(default_factory=_Progress)
     _hard_stop: asyncio.TimerHandle | None = None
 
@@ -108,16 +109,42 @@ class RunningJob:
         if self.stop_reason is None:
             self.stop_reason = reason
         self.ctx.cancelled.set()
-        if self.task is None or self.task.done():
-            return
         if grace <= 0:
-            self.task.cancel()
+            self._hard_cancel()
         elif self._hard_stop is None:
-            self._hard_stop = asyncio.get_running_loop().call_later(grace, self.task.cancel)
+            self._hard_stop = asyncio.get_running_loop().call_later(grace, self._hard_cancel)
+
+    def _hard_cancel(self) -> None:
+        # Never while the outcome is being written: a half-written outcome would leave the
+        # job `running` until its lease expires, and then run it again.
+        if self.task is not None and not self.task.done() and not self.settling:
+            self.task.cancel()
 
     def settled(self) -> None:
+        self.settling = True
         if self._hard_stop is not None:
             self._hard_stop.cancel()
+        if self.progress.flush is not None:
+            self.progress.flush.cancel()
+
+
+class _Outage:
+    """A step that runs over and over: its first failure is logged with the traceback, the
+    following ones not at all, and the recovery once."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        self.failing = False
+
+    def failed(self, exc: Exception) -> None:
+        if not self.failing:
+            log.error("%s failed; retrying until it works", self.step, exc_info=exc)
+        self.failing = True
+
+    def succeeded(self) -> None:
+        if self.failing:
+            log.info("%s works again", self.step)
+        self.failing = False
 
 
 class Worker:
@@ -211,6 +238,7 @@ class Worker:
     # ---- claiming ---------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
+        outage = _Outage("claiming jobs")
         while True:
             await self._slots.acquire()
             self._wake.clear()  # before looking, so that a ring during the claim is not missed
@@ -221,11 +249,12 @@ class Worker:
                 self._slots.release()
                 await self._undo_claim(claiming)
                 raise
-            except Exception:
+            except Exception as exc:
                 self._slots.release()
-                log.exception("claiming a job failed; trying again in %.1fs", self.poll)
+                outage.failed(exc)
                 await asyncio.sleep(self.poll)
                 continue
+            outage.succeeded()
             if claimed is None:
                 self._slots.release()
                 log.debug("job worker idle: nothing to claim")
@@ -268,20 +297,19 @@ class Worker:
     # ---- the doorbell -----------------------------------------------------------------
 
     async def _listen_loop(self) -> None:
+        outage = _Outage("reading the job stream (meanwhile workers poll the database)")
         failures = 0
         while True:
             try:
                 assert self.queue.doorbell is not None
                 async for delivery in self.queue.doorbell.deliveries():
                     failures = 0
+                    outage.succeeded()
                     await self._hints.put(delivery)  # waits while every slot is busy
                     self._wake.set()
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 failures += 1
-                if failures == 1:
-                    log.warning("job broker unreachable (%s); polling the database meanwhile", exc)
+                outage.failed(exc)
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
 
     async def _hand_back_hints(self) -> None:
@@ -295,11 +323,14 @@ class Worker:
     # ---- the sweep --------------------------------------------------------------------
 
     async def _sweep_loop(self) -> None:
+        outage = _Outage("the job sweep")
         while True:
             try:
                 await self.sweep()
-            except Exception:
-                log.exception("job sweep failed; trying again in %.1fs", self.poll)
+            except Exception as exc:
+                outage.failed(exc)
+            else:
+                outage.succeeded()
             await asyncio.sleep(self.poll)
 
     async def sweep(self) -> None:
@@ -360,23 +391,31 @@ class Worker:
             await self.queue.schedule_next(running.registered)
 
     async def _attempt(self, running: RunningJob) -> str:
-        job = running.claim.job
-        spec = running.registered.spec
-        try:
-            async with asyncio.timeout(spec.timeout):
-                result = await spec.func(running.ctx, **job.args)
-        except asyncio.CancelledError:
-            if running.stop_reason is None:  # torn down from outside: give the job back
-                await self._settle_interrupted(running, SHUTDOWN)
-                raise
-            return await self._settle_interrupted(running, running.stop_reason)
-        except JobCancelled:
+        result, error = await self._call(running)
+        if error is None:
+            return await self._settle_success(running, result)
+        if isinstance(error, asyncio.CancelledError) and running.stop_reason is None:
+            await self._settle_interrupted(running, SHUTDOWN)  # torn down from outside
+            raise error
+        if running.stop_reason is not None or isinstance(error, JobCancelled):
             return await self._settle_interrupted(running, running.stop_reason or CANCELLED)
-        except Exception as exc:
-            if running.stop_reason is not None:
-                return await self._settle_interrupted(running, running.stop_reason)
-            return await self._settle_failure(running, exc)
-        return await self._settle_success(running, result)
+        return await self._settle_failure(running, error)
+
+    async def _call(self, running: RunningJob) -> tuple[Any, BaseException | None]:
+        """Run the job's function: (its result, None) or (None, what it raised)."""
+        spec = running.registered.spec
+        deadline = asyncio.timeout(spec.timeout)
+        try:
+            async with deadline:
+                return await spec.func(running.ctx, **running.claim.job.args), None
+        except TimeoutError as exc:
+            if deadline.expired():  # the JobSpec's timeout, not one inside the job
+                return None, TransientJobError(f"timed out after {spec.timeout:g}s")
+            return None, exc
+        except (Exception, asyncio.CancelledError) as exc:
+            return None, exc
+        finally:
+            running.settling = True
 
     async def _settle_success(self, running: RunningJob, result: Any) -> str:
         try:
@@ -385,7 +424,7 @@ class Worker:
             return await self._settle_failure(running, TypeError(f"the result is not JSON: {exc}"))
         return await self._finish(running, "succeeded", result=result)
 
-    async def _settle_failure(self, running: RunningJob, exc: Exception) -> str:
+    async def _settle_failure(self, running: RunningJob, exc: BaseException) -> str:
         job = running.claim.job
         error = describe(exc)
         if not is_transient(exc):
