@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         upstream_hits = stand_in.hits - hits_before
     figures = report("MediaNest cached status", results["bare"], results["status"])
     verdict = "meets" if figures["throughput_ratio"] >= TARGET_RATIO else "misses"
-    print(f"throughput ratio {figures['throughput_ratio']:.2f} {verdict} the {TARGET_RATIO} target")
+    print(f"throughput ratio {figures['throughput_ratio']:.3f} {verdict} the {TARGET_RATIO} target")
     print(f"requests the stand-in service got during the load: {upstream_hits} (expected 0)")
     print(
         json_line(

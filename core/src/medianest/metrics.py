@@ -61,8 +61,9 @@ class Metrics:
         self._platform = PlatformCollector(core)
         self.registry.register(self._platform)
         self._core = core
-        # (method, route, status, plugin) -> its two series: `labels()` costs more than the update
-        self._series: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
+        # (method, route, status class) -> its request counter and latency histogram. Bounded
+        # (methods x routes x classes); finding labels costs more than updating the series.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def install(self, app: Quart) -> None:
         """Time every request; call before the other `before_request` hooks are added, so that
@@ -80,23 +81,25 @@ class Metrics:
 
     async def _finished(self, response: Response) -> Response:
         started = g.get("metrics_started")
-        if started is not None:
-            labels = (
-                request.method if request.method in METHODS else "other",
-                request.url_rule.rule if request.url_rule is not None else UNMATCHED,
-                f"{response.status_code // 100}xx",
-                self._plugin_of(request.blueprints),
-            )
-            series = self._series.get(labels)
-            if series is None:  # bounded: routes x methods x status classes
-                series = self._series[labels] = (self.requests.labels(*labels), self.latency.labels(*labels))
-            series[0].inc()
-            series[1].observe(time.perf_counter() - started)
+        if started is None:
+            return response
+        current = request._get_current_object()  # type: ignore[attr-defined] # one proxy lookup
+        method = current.method if current.method in METHODS else "other"
+        route = current.url_rule.rule if current.url_rule is not None else UNMATCHED
+        key = (method, route, response.status_code // 100)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self._series_for(current, key)
+        series[0].inc()
+        series[1].observe(time.perf_counter() - started)
         return response
 
-    def _plugin_of(self, blueprints: list[str]) -> str:
-        owner = self._core.blueprint_owner.get(blueprints[-1]) if blueprints else None
-        return owner or "core"
+    def _series_for(self, current: Any, key: tuple[str, str, int]) -> tuple[Any, Any]:
+        method, route, status_class = key
+        top_blueprint = current.blueprints[-1] if current.blueprints else None
+        plugin = self._core.blueprint_owner.get(top_blueprint, "core") if top_blueprint else "core"
+        labels = (method, route, f"{status_class}xx", plugin)
+        return self.requests.labels(*labels), self.latency.labels(*labels)
 
 
 class PlatformCollector(Collector):

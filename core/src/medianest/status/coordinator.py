@@ -205,6 +205,7 @@ class Coordinator:
         self._retired: set[asyncio.Task[None]] = set()
         self._down_since: float | None = None  # set once the outage was logged
         self._bug_logged = False
+        self._fixed: dict[str, Any] | None = None  # `entry()`'s unchanging part, until the next check
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -238,25 +239,36 @@ class Coordinator:
     # ---- reading ----------------------------------------------------------------------------
 
     def entry(self, now: float | None = None) -> dict[str, Any]:
-        """The SPEC's status entry, with staleness measured against `now`."""
+        """The SPEC's status entry, with staleness measured against `now`. Treat it as
+        read-only: its unchanged parts are shared between calls (the dashboard reads it per
+        request)."""
         now = time.time() if now is None else now
         age = None if self.last_success_at is None else round(max(0.0, now - self.last_success_at), 1)
         stale = age is not None and age > STALE_AFTER_INTERVALS * self.probe.interval
-        entry: dict[str, Any] = {
+        if self._fixed is None:
+            self._fixed = self._fixed_part()
+        entry = {**self._fixed, "uptime_percentage": self._uptime.percentage(now), "stale": stale, "age_seconds": age}
+        if stale and self.monitors is not None:
+            entry["monitors"] = [{**monitor, "stale": True} for monitor in self.monitors]
+        return entry
+
+    def _fixed_part(self) -> dict[str, Any]:
+        """The entry's fields that change only with a check, in the SPEC's order."""
+        fixed: dict[str, Any] = {
             "service": self.service,
             "title": self.title,
             "status": self.status,
             "response_time_ms": self.response_time_ms,
             "last_check_at": iso(self.last_check_at),
             "last_success_at": iso(self.last_success_at),
-            "uptime_percentage": self._uptime.percentage(now),
+            "uptime_percentage": None,
             "error": self.error,
-            "stale": stale,
-            "age_seconds": age,
+            "stale": False,
+            "age_seconds": None,
         }
         if self.monitors is not None:
-            entry["monitors"] = [{**monitor, "stale": True} if stale else dict(monitor) for monitor in self.monitors]
-        return entry
+            fixed["monitors"] = self.monitors
+        return fixed
 
     # ---- one check ----------------------------------------------------------------------------
 
@@ -311,6 +323,7 @@ class Coordinator:
 
     async def _apply(self, outcome: Outcome, at: float) -> None:
         before_status, before_error, before_monitors = self.status, self.error, self.monitors
+        self._fixed = None
         self.status, self.error = outcome.status, outcome.error
         self.response_time_ms = outcome.response_time_ms
         self.last_check_at = at
