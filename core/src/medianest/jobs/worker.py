@@ -388,7 +388,10 @@ class Worker:
             self.queue.stats.record(running.claim.job.name, outcome, time.monotonic() - started)
         finished = outcome in ("succeeded", "failed", "dead", CANCELLED)
         if finished and running.registered.spec.schedule:
-            await self.queue.schedule_next(running.registered)
+            try:
+                await self.queue.schedule_next(running.registered)
+            except Exception:  # the sweep schedules it instead
+                log.warning("scheduling the next %s failed", running.claim.job.name, exc_info=True)
 
     async def _attempt(self, running: RunningJob) -> str:
         result, error = await self._call(running)
