@@ -12,7 +12,7 @@ import asyncio
 import logging
 import pkgutil
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from medianest.settings import Settings
@@ -39,7 +39,12 @@ async def run_worker(settings: Settings) -> None:
     if extra:
         core.host.discover(extra)
     stopping = asyncio.Event()
-    _on_stop_signals(stopping, hurry=lambda: core.jobs.worker and core.jobs.worker.hurry())
+
+    def hurry() -> None:
+        if core.jobs.worker is not None:
+            core.jobs.worker.hurry()
+
+    _on_stop_signals(stopping, hurry)
     await app.startup()
     try:
         await stopping.wait()
@@ -48,7 +53,8 @@ async def run_worker(settings: Settings) -> None:
         await app.shutdown()
 
 
-def _on_stop_signals(stopping: asyncio.Event, hurry: Any) -> None:
+def _on_stop_signals(stopping: asyncio.Event, hurry: Callable[[], None]) -> None:
+    """First SIGTERM/SIGINT: stop. Any further one: stop now."""
     loop = asyncio.get_running_loop()
 
     def received() -> None:
