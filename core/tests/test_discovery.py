@@ -129,3 +129,15 @@ def test_plugins_add_cli_commands(site, monkeypatch):
     result = CliRunner().invoke(main, ["greet"])
     assert result.exit_code == 0 and "hello from a plugin" in result.stdout
     assert "greet" in CliRunner().invoke(main, ["--help"]).stdout
+
+
+def test_plugin_switches_are_comma_separated_in_the_environment(monkeypatch):
+    from medianest.settings import load_settings
+
+    monkeypatch.setenv("MEDIANEST_BLOCK_PLUGINS", "alpha, broken")
+    monkeypatch.setenv("MEDIANEST_PLUGINS", "alpha")
+    monkeypatch.setenv("MEDIANEST_TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1/32")
+    settings = load_settings()
+    assert settings.block_plugins == ["alpha", "broken"]
+    assert settings.plugins == ["alpha"]
+    assert settings.trusted_proxies == ["10.0.0.0/8", "127.0.0.1/32"]

@@ -39,11 +39,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "text"] = "text"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    plugins: list[str] | None = Field(default=None, description="allow-list of plugin ids")
-    block_plugins: list[str] = Field(default_factory=list)
+    # NoDecode: comma-separated in the environment ("plex,youtube"), not JSON.
+    plugins: Annotated[list[str] | None, NoDecode] = Field(default=None, description="allow-list of plugin ids")
+    block_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     disable_plugin_autoload: bool = False
     plugin_hook_timeout: float = Field(default=10.0, gt=0)
-    trusted_proxies: list[str] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
     session_idle_minutes: int = Field(default=24 * 60, ge=5)
     session_lifetime_hours: int = Field(default=7 * 24, ge=1)
     run_jobs: bool | None = Field(
