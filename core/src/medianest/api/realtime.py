@@ -83,8 +83,9 @@ class Sockets:
         to no topic), for this user (or for everyone). `authorize(actor)` (sync or async) says
         whether this user may follow the topic.
         """
-        self.forward(names)
-        await self.serve(names=names, topics=(topic,), authorize=authorize)
+        wanted = frozenset(names)
+        self.forward(wanted)
+        await self.serve(names=wanted, topics=(topic,), authorize=authorize)
 
     def forward(self, names: Iterable[str]) -> None:
         """Have the hub receive these events from the bus too (beyond the browser events it
