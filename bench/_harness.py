@@ -78,6 +78,18 @@ def bare_app() -> Any:
 # ---- serving ------------------------------------------------------------------------------
 
 
+def medianest_env(data_dir: str, **settings: str) -> dict[str, str]:
+    """The environment for a MediaNest under test: embedded defaults in `data_dir`, no plugin
+    autoload, none of the caller's MEDIANEST_* variables; `settings` add `MEDIANEST_<NAME>`s."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MEDIANEST_")}
+    return {
+        **inherited,
+        "MEDIANEST_DATA_DIR": data_dir,
+        "MEDIANEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        **{f"MEDIANEST_{name.upper()}": value for name, value in settings.items()},
+    }
+
+
 def application_path(app: str | Callable[[], Any]) -> str:
     """hypercorn's `module:attr` form; a factory becomes `/its/file.py:name()`."""
     if isinstance(app, str):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import time
 from functools import partial
 
 import httpx
-from _harness import BARE_APP, alternate, check_json_ok, json_line, load, report, serve
+from _harness import BARE_APP, alternate, check_json_ok, json_line, load, medianest_env, report, serve
 
 PASSWORD = "bench password that is long"
 
@@ -38,12 +37,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--sign-ins", type=int, default=200)
     return parser.parse_args(argv)
-
-
-def medianest_env(data_dir: str) -> dict[str, str]:
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MEDIANEST_")}
-    return {**inherited, "MEDIANEST_DATA_DIR": data_dir, "MEDIANEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "MEDIANEST_LOG_LEVEL": "WARNING"}
 
 
 async def prepare(data_dir: str) -> str:
@@ -106,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="medianest-bench-auth-") as data_dir:
         token = asyncio.run(prepare(data_dir))
-        with serve(BARE_APP) as bare, serve("medianest.asgi:app", medianest_env(data_dir)) as medianest:
+        with serve(BARE_APP) as bare, serve("medianest.asgi:app", medianest_env(data_dir, log_level="WARNING")) as medianest:
             cookie = session_cookie(medianest)
             targets = {
                 "bare": (bare + "/healthz", {}),

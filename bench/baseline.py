@@ -25,6 +25,7 @@ from _harness import (
     json_line,
     load,
     load_tool,
+    medianest_env,
     report,
     serve,
 )
@@ -39,16 +40,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; medians kept")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
     return parser.parse_args(argv)
-
-
-def medianest_env(data_dir: str) -> dict[str, str]:
-    """Embedded defaults in a throwaway data dir, whatever MEDIANEST_* the caller has set."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MEDIANEST_")}
-    return {
-        **inherited,
-        "MEDIANEST_DATA_DIR": data_dir,
-        "MEDIANEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
-from _harness import BenchError, json_line, serve
+from _harness import BenchError, json_line, medianest_env, serve
 from status_bench import BOOTSTRAP_PASSWORD, admin_session
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -102,17 +102,6 @@ def medianest_app() -> Any:
     from medianest.app import create_app
 
     return create_app(plugins=[Publisher()])
-
-
-def medianest_env(data_dir: str) -> dict[str, str]:
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MEDIANEST_")}
-    return {
-        **inherited,
-        "MEDIANEST_DATA_DIR": data_dir,
-        "MEDIANEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-        "MEDIANEST_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
-        "MEDIANEST_LOG_LEVEL": "WARNING",
-    }
 
 
 # ---- the clients ------------------------------------------------------------------------------------
@@ -209,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="medianest-bench-data-") as data_dir,
         serve(bare_broadcast_app) as bare_url,
-        serve(medianest_app, medianest_env(data_dir)) as medianest_url,
+        serve(medianest_app, medianest_env(data_dir, admin_password=BOOTSTRAP_PASSWORD, log_level="WARNING")) as medianest_url,
     ):
         targets = [
             Target("bare", bare_url.replace("http", "ws") + "/ws", bare_url + "/publish", {}),
