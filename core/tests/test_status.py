@@ -312,6 +312,12 @@ async def test_a_changed_connection_is_polled_at_once(app_factory, upstream, ser
     assert upstream.hits >= 1
 
 
+async def test_the_status_interval_setting_overrides_every_probes_own(app_factory, upstream, service_id):
+    core = await start(app_factory, ProbePlugin(service_id, upstream.url, interval=3600), status_interval=0.5)
+    await until(lambda: upstream.hits >= 3)  # polled again and again, not once an hour
+    assert core.status.get(service_id)["status"] == "online"
+
+
 async def test_statuses_follow_the_upstream(app_factory, upstream, service_id):
     core = await start(app_factory, ProbePlugin(service_id, upstream.url))
     await core.status.refresh(service_id)

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     block_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     disable_plugin_autoload: bool = False
     plugin_hook_timeout: float = Field(default=10.0, gt=0)
+    status_interval: float | None = Field(
+        default=None,
+        ge=0.5,
+        description="check every service this often (seconds) instead of each probe's own interval",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
     session_idle_minutes: int = Field(default=24 * 60, ge=5)
     session_lifetime_hours: int = Field(default=7 * 24, ge=1)

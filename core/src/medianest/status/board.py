@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -123,8 +124,9 @@ class StatusBoard:
     # ---- internals ----------------------------------------------------------------------------
 
     def _every_probe(self) -> list[tuple[str, StatusProbe]]:
+        override = self._core.settings.status_interval
         return [
-            (record.id, probe)
+            (record.id, probe if override is None else dataclasses.replace(probe, interval=override))
             for record in self._core.host.records.values()
             if record.loaded
             for probe in record.contributions.get("register_status_probes", [])
