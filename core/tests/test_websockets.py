@@ -336,3 +336,13 @@ async def test_over_hypercorn_refusals_are_a_403_and_a_4401(app):
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), WAIT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_UNAUTHENTICATED
+
+
+async def test_turning_a_plugin_off_tells_open_dashboards_without_its_error(tracker_app):
+    admin = await signed_in_client(tracker_app, "root", role="admin")
+    alice = await signed_in_client(tracker_app, "alice")
+    async with alice.client.websocket("/ws/status") as ws:
+        await ready(ws)
+        answer = await admin.put("/api/admin/plugins/tracker", json={"enabled": False})
+        assert answer.status_code == 200, await answer.get_data()
+        assert await receive(ws) == {"event": "plugins:changed", "data": {"plugin": "tracker", "enabled": False}}

@@ -206,6 +206,8 @@ class Core:
 
     async def _announce_state(self, record: PluginRecord) -> None:
         await self.publish("plugin:state", {"plugin": record.id, "enabled": record.enabled})
+        # What browsers may know (never the plugin's error): open dashboards reload their widgets.
+        await self.publish("plugins:changed", {"plugin": record.id, "enabled": record.active})
 
     async def _to_plugins(self, event: Event) -> None:
         await self.host.fan_out("on_event", core=self, event=event)

@@ -44,7 +44,7 @@ log = logging.getLogger("medianest.realtime")
 
 CLOSE_FORBIDDEN = 4403  # signed in, but may not use this socket (a password change is due)
 CLOSE_NOT_FOUND = 4404  # no such object, or another user's
-STATUS_EVENTS = frozenset({"service:status", "notification"})
+STATUS_EVENTS = frozenset({"service:status", "notification", "plugins:changed"})
 READY = json.dumps({"event": "ready", "data": {}})
 
 Authorize = Callable[[Actor], Awaitable[bool] | bool]
@@ -58,7 +58,9 @@ blueprint = Blueprint("realtime", __name__)
 async def status_socket() -> None:
     """Service status changes and the signed-in user's notifications, as they happen.
 
-    Messages are `{"event": "service:status" | "notification" | "ready", "data": {…}}`.
+    Messages are `{"event": "service:status" | "notification" | "plugins:changed" | "ready",
+    "data": {…}}`; `plugins:changed` says `{plugin, enabled}` when an admin turns a plugin on or
+    off (or it fails), so dashboards reload their widgets.
     """
     core: Core = current_app.extensions["medianest"]
     await core.realtime.serve(names=STATUS_EVENTS)

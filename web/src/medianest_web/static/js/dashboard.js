@@ -241,6 +241,11 @@ function startLive() {
     }
   });
   live.on("service:status", applyStatusEvent);
+  live.on("plugins:changed", () => {
+    // An admin turned a plugin on or off: its widgets and services come or go.
+    loadWidgets();
+    loadStatus();
+  });
   live.on("notification", (data) => {
     const message = data && (data.message || data.text);
     if (message) toast(String(message), { kind: data.level || data.kind || "info", title: data.title ? String(data.title) : "" });
