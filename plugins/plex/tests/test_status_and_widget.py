@@ -109,6 +109,25 @@ async def test_the_widget_asks_a_local_user_to_sign_in_with_plex(plex_app):
     assert "Sign in with Plex" in summary["html"]
 
 
+async def test_posters_are_shown_only_to_those_the_image_proxy_serves(
+    plex_app, household, sign_in_with_plex
+):
+    core = plex_app.extensions["medianest"]
+    owner = await sign_in_with_plex(plex_app, household.owner)
+    admin = await signed_in(plex_app, "localadmin", role="admin")  # never signed in with Plex
+    await core.status.refresh("plex")
+
+    owners = summary_of(await data_of(await owner.get("/api/dashboard/widgets")))
+    admins = summary_of(await data_of(await admin.get("/api/dashboard/widgets")))
+
+    poster = owners["data"]["recently_added"][0]["thumb"]
+    assert (await owner.get(poster)).status_code == 200
+    assert (await admin.get(poster)).status_code == 403  # the proxy uses one's own access
+    assert len(admins["data"]["libraries"]) == 4  # admins still see every library
+    assert all(item["thumb"] is None for item in admins["data"]["recently_added"])
+    assert "/api/plex/image" not in admins["html"]
+
+
 async def test_the_widget_reads_the_cache_and_never_calls_plex(
     plex_app, household, sign_in_with_plex
 ):

@@ -35,10 +35,13 @@ def summary_widget() -> Widget:
 async def summary_data(core: Any, actor: Any) -> dict[str, Any]:
     entry = core.status.get(PMS) or {}
     cached = _probe_data(core)
-    visible = await _visible_libraries(actor)
+    access = await PlexAccess.get_or_none(user_id=actor.user_id)
+    visible = _visible_libraries(actor, access)
     libraries = [lib for lib in cached.get("libraries") or () if _shown(lib, visible)]
+    # Posters come through the image proxy with the viewer's own Plex access: without one
+    # (an admin who never signed in with Plex) they would be refused, so none are shown.
     recent = [
-        {**item, "added_at": iso_time(item.get("added_at"))}
+        {**item, "added_at": iso_time(item.get("added_at"))} | ({} if access else {"thumb": None})
         for item in cached.get("recently_added") or ()
         if isinstance(item, Mapping) and (visible is None or item.get("library_id") in visible)
     ]
@@ -60,11 +63,10 @@ def _probe_data(core: Any) -> Mapping[str, Any]:
     return {}
 
 
-async def _visible_libraries(actor: Any) -> frozenset[str] | None:
+def _visible_libraries(actor: Any, access: PlexAccess | None) -> frozenset[str] | None:
     """The library ids this person sees; None for everything (admins, the server's owner)."""
     if actor.is_admin:
         return None
-    access = await PlexAccess.get_or_none(user_id=actor.user_id)
     if access is None:
         return frozenset()
     if access.owner:
