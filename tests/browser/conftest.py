@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -84,7 +85,7 @@ def _medianest_command() -> list[str]:
     return [found]
 
 
-def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+def _server_env(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("MEDIANEST_")}
     env.update(
         MEDIANEST_DATA_DIR=str(data_dir),
@@ -95,6 +96,7 @@ def _server_env(data_dir: Path, port: int) -> dict[str, str]:
         MEDIANEST_PLEX_TV_URL="http://127.0.0.1:9",  # never the internet from a test
         MEDIANEST_LOG_LEVEL="WARNING",
     )
+    env.update(extra or {})
     return env
 
 
@@ -124,15 +126,16 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[LiveServer]:
-    """`medianest serve` on a free port with a fresh data dir under `folder`."""
+def serve(folder: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """`medianest serve` on a free port with a fresh data dir under `folder` (and `env`'s
+    `MEDIANEST_*` settings on top of the tests' own)."""
     port = _free_port()
     server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=folder / "data", log_path=folder / "server.log")
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
             [*_medianest_command(), "serve"],
             cwd=folder,
-            env=_server_env(server.data_dir, port),
+            env=_server_env(server.data_dir, port, env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -182,6 +185,7 @@ class PageWatch:
     """What a page did: every request URL, console errors and uncaught exceptions."""
 
     requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
 
@@ -216,6 +220,7 @@ def context(browser) -> Iterator[object]:
 def page(context, watch: PageWatch) -> object:
     page = context.new_page()
     page.on("request", lambda request: watch.requests.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and watch.failed_responses.append(f"{response.status} {response.url}"))
     page.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
     page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
     return page
@@ -273,3 +278,77 @@ def admin_session(live_server: LiveServer, context) -> LiveServer:
     assert changed.ok, changed.text()
     live_server.admin_password = CHANGED_PASSWORD
     return live_server
+
+
+# ---- a whole household: plex.tv, a Plex server and Uptime Kuma, all stand-ins -------------------
+
+
+@dataclass
+class Household:
+    """`medianest serve` wired to the stand-ins the way an admin would wire it.
+
+    `plex` is `medianest_plex.testing.demo_household()` (an owner, a friend with Movies and
+    TV Shows shared, a stranger without access); `kuma` the demo Uptime Kuma with its status
+    page `home`, served by `kuma_server` (whose `outage()`/`recover()` take it down and up).
+    Services are checked every second, so a change shows on the page within seconds.
+    """
+
+    server: LiveServer
+    plex: Any
+    kuma: Any
+    kuma_server: Any
+
+
+def _sign_in_and_change_password(client: httpx.Client, server: LiveServer) -> dict[str, str]:
+    """Signs `client` in as the admin, changes the bootstrap password; returns the CSRF header."""
+    signed_in = client.post("/api/auth/admin", json={"username": server.admin_username, "password": server.admin_password})
+    assert signed_in.status_code == 200, signed_in.text
+    csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
+    changed = client.post(
+        "/api/auth/password",
+        json={"current_password": server.admin_password, "new_password": CHANGED_PASSWORD},
+        headers=csrf,
+    )
+    assert changed.status_code == 200, changed.text
+    server.admin_password = CHANGED_PASSWORD
+    return {"X-CSRF-Token": client.cookies["csrf_token"]}
+
+
+def connect_services(server: LiveServer, plex: Any, kuma_url: str) -> None:
+    """What the admin does on the Services page, through the same API."""
+    from medianest_uptime_kuma.testing import DEFAULT_API_KEY
+
+    with httpx.Client(base_url=server.url, timeout=10.0) as client:
+        csrf = _sign_in_and_change_password(client, server)
+        connections = {
+            "plex": {"url": plex.server.url, "api_key": plex.server.owner_token, "enabled": True},
+            "uptime_kuma": {"url": kuma_url, "api_key": DEFAULT_API_KEY, "enabled": True, "config": {"status_page": "home"}},
+        }
+        for name, body in connections.items():
+            saved = client.put(f"/api/admin/services/{name}", json=body, headers=csrf)
+            assert saved.status_code == 200, saved.text
+
+
+@pytest.fixture
+def household(tmp_path: Path) -> Iterator[Household]:
+    from medianest_plex.testing import demo_household
+    from medianest_uptime_kuma.testing import FakeUptimeKuma
+
+    plex = demo_household(media_root=str(tmp_path / "media"))
+    kuma = FakeUptimeKuma.demo()
+    with plex.plextv, plex.server, kuma.serve_in_thread() as kuma_server:
+        settings = {"MEDIANEST_PLEX_TV_URL": plex.plextv.url, "MEDIANEST_STATUS_INTERVAL": "1"}
+        with serve(tmp_path, settings) as server:
+            connect_services(server, plex, kuma_server.url)
+            yield Household(server, plex, kuma, kuma_server)
+
+
+@pytest.fixture
+def household_admin(household: Household, context) -> Household:
+    """The browser context signed in as the household's admin (password already changed)."""
+    server = household.server
+    signed_in = context.request.post(
+        f"{server.url}/api/auth/admin", data={"username": server.admin_username, "password": server.admin_password}
+    )
+    assert signed_in.ok, signed_in.text()
+    return household

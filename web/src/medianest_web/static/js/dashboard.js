@@ -8,6 +8,7 @@ import { toast } from "./toast.js";
 import { LiveSocket } from "./ws.js";
 
 const FALLBACK_REFRESH_MS = 60000; // while the socket is down, poll instead
+const WIDGET_REFRESH_DELAY_MS = 1000; // a burst of status changes reloads the widgets once
 const MAX_LIST_ITEMS = 8;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
@@ -137,7 +138,7 @@ function widgetCard(widget, index) {
   const title = String(widget.title || humanize(widget.id || "Widget"));
   const card = h(
     "article",
-    { class: "card widget", "aria-labelledby": headingId },
+    { class: "card widget", "aria-labelledby": headingId, "data-plugin": String(widget.plugin || "") },
     h(
       "h3",
       { class: "widget__title", id: headingId },
@@ -217,6 +218,12 @@ function itemsOf(data) {
   return data && Array.isArray(data.items) ? data.items : [];
 }
 
+let widgetRefresh = null;
+function refreshWidgetsSoon() {
+  clearTimeout(widgetRefresh);
+  widgetRefresh = setTimeout(loadWidgets, WIDGET_REFRESH_DELAY_MS);
+}
+
 function retryButton(action) {
   return h("button", { class: "btn btn--sm", type: "button", onclick: action }, icon("refresh"), "Try again");
 }
@@ -240,7 +247,10 @@ function startLive() {
       opened = true;
     }
   });
-  live.on("service:status", applyStatusEvent);
+  live.on("service:status", (update) => {
+    applyStatusEvent(update);
+    refreshWidgetsSoon(); // widgets show the same services from the same cache
+  });
   live.on("plugins:changed", () => {
     // An admin turned a plugin on or off: its widgets and services come or go.
     loadWidgets();

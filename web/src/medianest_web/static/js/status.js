@@ -49,7 +49,7 @@ function meta(iconName, content) {
 function monitorItem(monitor) {
   return h(
     "li",
-    { class: "monitor" },
+    { class: "monitor", "data-monitor": String(monitor.id ?? "") },
     h("span", { class: "monitor__name", title: String(monitor.name ?? "") }, String(monitor.name ?? "Monitor")),
     statusPill(monitor.status),
   );
