@@ -504,6 +504,23 @@ async def test_breaker_state_is_shared_through_redis(redis_url, shared_service, 
         assert (await second.breaker(shared_service)).state == "closed"
 
 
+async def test_breakers_live_under_the_apps_key_prefix(redis_url, unique_prefix, upstream):
+    settings = {**FAST, "retries": 0, "breaker_threshold": 1, "redis_url": redis_url}
+    async with (
+        ServiceClient(**settings, redis_prefix=unique_prefix) as ours,
+        ServiceClient(**settings, redis_prefix=unique_prefix + "other:") as theirs,
+    ):
+        with pytest.raises(ServiceDown, match="http_5xx"):
+            await ours.request("plex", "GET", f"{upstream.url}/status/500")
+        assert (await ours.breaker("plex")).state == "opened"
+        assert (await theirs.breaker("plex")).state == "closed"  # another install on this Redis
+    redis = aioredis.from_url(redis_url)
+    keys = [key.decode() async for key in redis.scan_iter(match=f"{unique_prefix}*")]
+    await redis.delete(*keys)
+    await redis.aclose()
+    assert keys and all(key.startswith(f"{unique_prefix}cbr::plex@") for key in keys)
+
+
 async def test_changed_breaker_settings_are_not_frozen_in_redis(
     redis_url, shared_service, upstream
 ):

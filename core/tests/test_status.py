@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from medianest.events import Event
 from medianest.http import ServiceAuthFailed, ServiceDown, ServiceResponseError
@@ -32,7 +31,6 @@ from medianest.status.coordinator import (
     outcome_of_result,
 )
 from medianest.status.models import ServiceCheck, ServiceStatusRow
-from medianest.testing import services as test_services
 
 WAIT = 15.0  # guards against hanging forever; never an expectation about speed
 
@@ -164,17 +162,10 @@ class ProbePlugin:
 
 
 @pytest.fixture
-async def service_id(backend: str) -> AsyncIterator[str]:
-    """A plugin id (and service name) of this test alone: circuit breakers live in Redis under
-    the service's name, shared by every app on that Redis."""
-    name = f"svc{uuid.uuid4().hex[:10]}"
-    yield name
-    if backend == "production":
-        redis = aioredis.from_url(test_services.redis_url())
-        keys = [key async for key in redis.scan_iter(match=f"cbr::{name}*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+def service_id() -> str:
+    """A plugin id (and service name) of this test alone (its breaker lives in Redis under the
+    test's key prefix, which the backend fixture deletes)."""
+    return f"svc{uuid.uuid4().hex[:10]}"
 
 
 def core_of(app: Any) -> Any:

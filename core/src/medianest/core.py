@@ -66,7 +66,7 @@ class Core:
         self.hub = Hub()
         self.hub.attach(self.events)
         self.system = SystemSettings()
-        self.http = ServiceClient(redis_url=settings.redis_url)  # every outbound call to a service
+        self.http = ServiceClient(redis_url=settings.redis_url, redis_prefix=settings.redis_prefix)  # every outbound call to a service
         from medianest.auth.service import AuthService
 
         self.auth = AuthService(self)

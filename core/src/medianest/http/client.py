@@ -133,6 +133,7 @@ class ServiceClient:
         self,
         *,
         redis_url: str | None = None,
+        redis_prefix: str = "",
         connect_timeout: float = 3.0,
         read_timeout: float = 10.0,
         retries: int = 2,
@@ -162,6 +163,7 @@ class ServiceClient:
             threshold=breaker_threshold,
             ttl=breaker_ttl,
             redis_url=redis_url,
+            redis_prefix=redis_prefix,
             recheck_interval=redis_recheck_interval,
         )
         self._http: httpx.AsyncClient | None = None
@@ -400,7 +402,13 @@ class _BreakerBoard:
     """
 
     def __init__(
-        self, *, threshold: int, ttl: float, redis_url: str | None, recheck_interval: float
+        self,
+        *,
+        threshold: int,
+        ttl: float,
+        redis_url: str | None,
+        redis_prefix: str,
+        recheck_interval: float,
     ) -> None:
         self._suffix = f"@{threshold}x{ttl:g}s"
         memory = AsyncInMemoryUnitOfWork()
@@ -410,6 +418,7 @@ class _BreakerBoard:
         if redis_url:
             shared = AsyncRedisUnitOfWork(_bounded(redis_url))
             repository = cast("AsyncRedisRepository", shared.contexts)
+            repository.prefix = redis_prefix + repository.prefix  # the app's namespace first
             self._shared = _Shared(_factory(threshold, ttl, shared), repository)
         self._redis_ok = self._shared is not None
         self._recheck_interval = recheck_interval
