@@ -32,11 +32,23 @@ async def test_request_id_is_taken_from_the_request_when_sane(client):
     assert response.headers["X-Request-ID"] != "bad id <script>"
 
 
-async def test_readyz_checks_the_database(client):
+async def test_readyz_checks_every_backend_in_use(client, backend):
     response = await client.get("/readyz")
     body = await response.get_json()
     assert response.status_code == 200
-    assert body["data"]["checks"]["database"]["ok"] is True
+    expected = {"database"} if backend == "embedded" else {"database", "redis", "broker"}
+    assert body["data"]["checks"] == {name: {"ok": True} for name in expected}
+
+
+async def test_readyz_is_503_while_redis_is_unreachable(app_factory):
+    app = await app_factory(redis_url="redis://127.0.0.1:1/0")
+    response = await app.test_client().get("/readyz")
+    body = await response.get_json()
+    assert response.status_code == 503
+    assert body["data"]["status"] == "not ready"
+    assert body["data"]["checks"]["database"] == {"ok": True}
+    assert body["data"]["checks"]["redis"]["ok"] is False
+    assert body["data"]["checks"]["broker"]["ok"] is False
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/nowhere"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from medianest import db
@@ -226,10 +227,23 @@ class Core:
             await self.system.reload()
 
     async def readiness(self) -> dict[str, dict[str, Any]]:
-        checks: dict[str, dict[str, Any]] = {}
-        try:
-            await db.ping()
-            checks["database"] = {"ok": True}
-        except Exception as exc:
-            checks["database"] = {"ok": False, "error": type(exc).__name__}
+        """The database, and with Redis: the event bus's subscription and the job broker."""
+        checks = {"database": await _ready(db.ping())}
+        if self.settings.redis_url:
+            subscribed = getattr(self.events, "connected", True)
+            checks["redis"] = {"ok": True} if subscribed else {"ok": False, "error": "not subscribed"}
+            checks["broker"] = await _ready(self.jobs.broker_ok())
         return checks
+
+
+READY_TIMEOUT = 2.0  # a readiness probe must answer even when a backend hangs
+
+
+async def _ready(check: Awaitable[Any]) -> dict[str, Any]:
+    """`{"ok": True}`, or `{"ok": False, "error": <exception class>}` (never its message)."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT):
+            answer = await check
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True} if answer is not False else {"ok": False, "error": "no answer"}
