@@ -346,3 +346,14 @@ async def test_turning_a_plugin_off_tells_open_dashboards_without_its_error(trac
         answer = await admin.put("/api/admin/plugins/tracker", json={"enabled": False})
         assert answer.status_code == 200, await answer.get_data()
         assert await receive(ws) == {"event": "plugins:changed", "data": {"plugin": "tracker", "enabled": False}}
+
+
+async def test_a_quiet_socket_gets_a_keep_alive_ping(app, user_client):
+    core_of(app).realtime.heartbeat_interval = 0.05
+    async with user_client.client.websocket("/ws/status") as ws:
+        await ready(ws)
+        assert await receive(ws) == {"event": "ping", "data": {}}
+        await publish(app, "service:status", {"service": "plex", "status": "online"})
+        while (message := await receive(ws))["event"] == "ping":
+            pass
+        assert message["event"] == "service:status"  # events still flow between pings

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("medianest.realtime")
 
 CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001  # the server is stopping; the client may reconnect
 CLOSE_TRY_AGAIN_LATER = 1013  # the client fell behind; it may reconnect
 CLOSE_UNAUTHENTICATED = 4401  # no session, or its sessions were revoked
 
@@ -159,6 +160,15 @@ class Hub:
     def close_user(self, user_id: str, code: int = CLOSE_UNAUTHENTICATED) -> int:
         """Close every socket of a user (sessions revoked, account disabled); returns how many."""
         clients = tuple(self._by_user.get(user_id, ()))
+        for client in clients:
+            self._forget(client)
+            client._close(code)
+        return len(clients)
+
+    def close_all(self, code: int = CLOSE_GOING_AWAY) -> int:
+        """Close every socket (the server is stopping: browsers reconnect to another instance
+        or once it is back); returns how many."""
+        clients = tuple(self._clients)
         for client in clients:
             self._forget(client)
             client._close(code)

@@ -46,6 +46,9 @@ CLOSE_FORBIDDEN = 4403  # signed in, but may not use this socket (a password cha
 CLOSE_NOT_FOUND = 4404  # no such object, or another user's
 STATUS_EVENTS = frozenset({"service:status", "notification", "plugins:changed"})
 READY = json.dumps({"event": "ready", "data": {}})
+# Sent after a quiet spell: proxies keep an idle socket open and a dead peer is found. The
+# server's own pings are off (see medianest.server), so this is the socket's only keep-alive.
+HEARTBEAT = json.dumps({"event": "ping", "data": {}})
 
 Authorize = Callable[[Actor], Awaitable[bool] | bool]
 StillValid = Callable[[], Awaitable[bool]]
@@ -58,8 +61,8 @@ blueprint = Blueprint("realtime", __name__)
 async def status_socket() -> None:
     """Service status changes and the signed-in user's notifications, as they happen.
 
-    Messages are `{"event": "service:status" | "notification" | "plugins:changed" | "ready",
-    "data": {…}}`; `plugins:changed` says `{plugin, enabled}` when an admin turns a plugin on or
+    Messages are `{"event": "service:status" | "notification" | "plugins:changed" | "ready" |
+    "ping", "data": {…}}` (`ping` after 20 s of silence: a keep-alive, nothing to do); `plugins:changed` says `{plugin, enabled}` when an admin turns a plugin on or
     off (or it fails), so dashboards reload their widgets.
     """
     core: Core = current_app.extensions["medianest"]
@@ -73,6 +76,7 @@ class Sockets:
         self._core = core
         self.first_message_timeout = 5.0  # seconds a cookie-less socket has to send its token
         self.recheck_interval = 45.0  # seconds between checks that the session still stands
+        self.heartbeat_interval = 20.0  # seconds of silence before a socket gets a `ping`
         self._session_watchers: dict[str, set[asyncio.Event]] = {}
         self._forwarded: set[str] = set(PUSHED_EVENTS)  # the names the bus hands to the hub
         core.events.subscribe(self._on_session_ended, names=("session:ended",))
@@ -206,11 +210,13 @@ class Sockets:
             await asyncio.gather(*tasks, return_exceptions=True)
         return next(iter(done)).result()
 
-    @staticmethod
-    async def _send_events(client: Client) -> int:
+    async def _send_events(self, client: Client) -> int:
         while True:
             try:
-                message = await client.next_message()
+                async with asyncio.timeout(self.heartbeat_interval):
+                    message = await client.next_message()
+            except TimeoutError:
+                message = HEARTBEAT
             except ClientClosed as closed:
                 return closed.code
             await websocket.send(message)
