@@ -4,6 +4,9 @@ Every route needs `plex.browse` and reaches Plex with the caller's own access, s
 sees exactly what Plex shares with them. Answers are cached for a few seconds per person and
 request (`cache_seconds`), so repeat views cost Plex nothing. Plex unreachable → 503
 `SERVICE_UNAVAILABLE` with `details.service = "plex"`, within the connection's timeout.
+
+The `fetch_*` functions are what the routes answer; the browse pages (`pages`) call them too,
+so a page and the API share one cache entry for the same person and request.
 """
 
 from __future__ import annotations
@@ -70,8 +73,12 @@ def _core() -> Any:
     return current_app.extensions["medianest"]
 
 
-async def _browse(key: tuple[Hashable, ...], fetch: Callable[[PlexServer], Awaitable[T]]) -> T:
-    """`fetch` with the caller's own Plex access, cached per caller and request."""
+async def browse(key: tuple[Hashable, ...], fetch: Callable[[PlexServer], Awaitable[T]]) -> T:
+    """`fetch` with the caller's own Plex access, cached per caller and request.
+
+    Raises the API's errors (`api_errors`): 503 when Plex is down, 403 without Plex access.
+    The cached value is shared between requests: callers must not change it.
+    """
     core = _core()
     user_id = g.actor.user_id
     ttl = (await plugin_settings(core)).cache_seconds
@@ -83,11 +90,41 @@ async def _browse(key: tuple[Hashable, ...], fetch: Callable[[PlexServer], Await
         return await runtime(core).browse_cache.get_or_fetch((user_id, *key), load, ttl)
 
 
+async def fetch_libraries() -> list[dict[str, Any]]:
+    return await browse(("libraries",), library.libraries)
+
+
+async def fetch_items(
+    library_id: int, *, offset: int, limit: int, sort: str, query: str | None
+) -> dict[str, Any]:
+    return await browse(
+        ("items", library_id, offset, limit, sort, query),
+        lambda server: library.items(
+            server, library_id, offset=offset, limit=limit, sort=sort, query=query
+        ),
+    )
+
+
+async def fetch_collections(library_id: int | None, *, offset: int, limit: int) -> dict[str, Any]:
+    return await browse(
+        ("collections", library_id, offset, limit),
+        lambda server: library.collections(server, library_id, offset=offset, limit=limit),
+    )
+
+
+async def fetch_details(rating_key: int) -> dict[str, Any]:
+    """One item's details; NotFound when the caller's Plex has no such item."""
+    found = await browse(("item", rating_key), lambda server: library.details(server, rating_key))
+    if found is None:
+        raise NotFound("No such item")
+    return found
+
+
 @blueprint.get("/libraries")
 @requires(BROWSE)
 async def libraries():
     """The libraries Plex shares with you, with their item counts."""
-    found = await _browse(("libraries",), library.libraries)
+    found = await fetch_libraries()
     return ok({"items": found, "total": len(found)})
 
 
@@ -97,12 +134,7 @@ async def libraries():
 async def library_items(library_id: int, query_args: ItemsQuery):
     """One page of a library's items (at most 100), sorted, optionally filtered by title."""
     q = query_args
-    page = await _browse(
-        ("items", library_id, q.offset, q.limit, q.sort, q.q),
-        lambda server: library.items(
-            server, library_id, offset=q.offset, limit=q.limit, sort=q.sort, query=q.q
-        ),
-    )
+    page = await fetch_items(library_id, offset=q.offset, limit=q.limit, sort=q.sort, query=q.q)
     return ok(page)
 
 
@@ -112,21 +144,14 @@ async def library_items(library_id: int, query_args: ItemsQuery):
 async def collections(query_args: CollectionsQuery):
     """One page of collections, of one library or of all of yours."""
     q = query_args
-    page = await _browse(
-        ("collections", q.library, q.offset, q.limit),
-        lambda server: library.collections(server, q.library, offset=q.offset, limit=q.limit),
-    )
-    return ok(page)
+    return ok(await fetch_collections(q.library, offset=q.offset, limit=q.limit))
 
 
 @blueprint.get("/items/<int:rating_key>")
 @requires(BROWSE)
 async def item_details(rating_key: int):
     """One item's details (and its first seasons, episodes, albums or tracks)."""
-    found = await _browse(("item", rating_key), lambda server: library.details(server, rating_key))
-    if found is None:
-        raise NotFound("No such item")
-    return ok(found)
+    return ok(await fetch_details(rating_key))
 
 
 @blueprint.get("/image")
