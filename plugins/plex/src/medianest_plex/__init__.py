@@ -1,12 +1,14 @@
 """Plex for MediaNest: sign in with Plex, browse libraries and collections.
 
 What each hook hands the core lives in its own module: `auth` (the PIN sign-in), `routes`
-(browsing), `probes`, `widgets`, `jobs`, `models`; `collections` holds the helpers other
-plugins call to put their files into Plex. See docs/plugins/plex.md.
+(browsing), `pages` (the browse pages, where the web dashboard is installed), `probes`,
+`widgets`, `jobs`, `models`; `collections` holds the helpers other plugins call to put their
+files into Plex. See docs/plugins/plex.md.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import Any
 
 from medianest.plugins import (
@@ -57,7 +59,11 @@ def register_permissions(core: Any) -> list[Permission]:
 
 @hookimpl
 def register_routes(core: Any) -> list[Any]:
-    return [routes.blueprint]
+    if find_spec("medianest_web") is None:
+        return [routes.blueprint]  # the pages extend the dashboard's layout: API only without it
+    from medianest_plex import pages
+
+    return [routes.blueprint, pages.blueprint]
 
 
 @hookimpl
