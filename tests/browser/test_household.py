@@ -119,3 +119,29 @@ def test_a_plex_account_without_access_to_the_server_is_refused(household, conte
     page.get_by_text("No access to this server", exact=True).wait_for(timeout=WAIT_MS)
     assert page.url.startswith(f"{household.server.url}/login")
     assert not [c for c in context.cookies() if c["name"] == "medianest_session"]
+
+
+def test_the_admin_tests_connections_with_saved_and_unsaved_values(household_admin, page, watch, shoot):
+    household = household_admin
+    page.goto(f"{household.server.url}/admin/services")
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    kuma = page.locator('[data-service-form="uptime_kuma"]')
+    kuma.get_by_role("button", name="Test connection").click()
+    kuma.locator(".service-form__result .pill--online").wait_for(timeout=WAIT_MS)
+    assert "answered" in kuma.locator(".service-form__result").inner_text()
+
+    plex = page.locator('[data-service-form="plex"]')
+    assert plex.locator("input[type=password]").input_value() == ""  # the saved token stays on the server
+    plex.locator("input[type=password]").fill("not-the-owner-token")  # typed, not saved
+    plex.get_by_role("button", name="Test connection").click()
+    plex.locator(".service-form__result .pill--offline").wait_for(timeout=WAIT_MS)
+    result = plex.locator(".service-form__result").inner_text()
+    assert "refused" in result and "not-the-owner-token" not in result
+    shoot("household-admin-services")
+
+    page.reload()  # nothing was saved: the saved token still works
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    plex.get_by_role("button", name="Test connection").click()
+    plex.locator(".service-form__result .pill--online").wait_for(timeout=WAIT_MS)
+    assert household.plex.server.owner_token not in page.content()
+    assert watch.page_errors == []

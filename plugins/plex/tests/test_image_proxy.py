@@ -136,3 +136,14 @@ async def test_images_need_a_session(plex_app, household):
     item = household.server.items(household.movies)[0]
     response = await ApiClient(plex_app).get(image_url(f"{item.key}/thumb/{item.added_at}"))
     assert response.status_code == 401
+
+
+async def test_a_page_of_posters_spends_the_image_budget_not_the_api_one(plex_app, owner, household):
+    await plex_app.extensions["medianest"].system.update({"rate_limits": {"api": {"limit": 5, "window": 60}}})
+    items = household.server.items(household.movies)[:60]  # one library page's posters
+
+    answers = [await owner.get(image_url(f"{item.key}/thumb/{item.added_at}")) for item in items]
+
+    assert [answer.status_code for answer in answers] == [200] * 60
+    assert (await owner.get("/api/plex/libraries")).status_code == 200
+

@@ -55,6 +55,24 @@ def policy_of(view: Callable | None) -> Policy | None:
 
 
 PENDING_OK = "medianest_pending_password_ok"
+RATE_BUCKET = "medianest_rate_bucket"
+RATE_BUCKETS = frozenset({"api", "images"})  # the `rate_limits` of the system config that routes use
+
+
+def counted_as(bucket: str) -> Callable[[F], F]:
+    """Count calls to this `/api` route against `rate_limits.<bucket>` instead of `api`.
+
+    `images` is for routes that serve pictures a page shows by the dozen (posters through an
+    image proxy): one library page would otherwise spend half a person's API minute.
+    """
+    if bucket not in RATE_BUCKETS:
+        raise ValueError(f"unknown rate limit bucket {bucket!r}; one of {sorted(RATE_BUCKETS)}")
+
+    def decorator(func: F) -> F:
+        setattr(func, RATE_BUCKET, bucket)
+        return func
+
+    return decorator
 
 
 def allowed_before_password_change(func: F) -> F:

@@ -27,7 +27,7 @@ from medianest import audit
 from medianest.auth.actor import Actor
 from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
-from medianest.auth.policy import PENDING_OK, Policy
+from medianest.auth.policy import PENDING_OK, RATE_BUCKET, Policy
 from medianest.auth.sessions import SessionStore, now
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
 from medianest.net import client_ip
@@ -145,7 +145,7 @@ class AuthService:
         if policy.permission and not actor.can(policy.permission):
             raise Forbidden(f"You need the {policy.permission} permission", details={"permission": policy.permission})
         if request.path.startswith("/api/"):
-            await self._limit_api(actor)
+            await self._limit_api(actor, getattr(view, RATE_BUCKET, "api"))
 
     async def _authenticate(self) -> tuple[Actor | None, bool]:
         """(actor, whether a cookie proved it). Bearer tokens are never cookie-borne."""
@@ -239,10 +239,10 @@ class AuthService:
         if not sent or not hmac.compare_digest(sent, self.csrf_token(g.csrf_binding)):
             raise Forbidden("The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"})
 
-    async def _limit_api(self, actor: Actor) -> None:
-        limit = self.core.system.current.rate_limits.api
+    async def _limit_api(self, actor: Actor, bucket: str) -> None:
+        limit = getattr(self.core.system.current.rate_limits, bucket)
         try:
-            decision = await self.core.limiter.hit(f"api:user:{actor.user_id}", limit=limit.limit, window=limit.window)
+            decision = await self.core.limiter.hit(f"{bucket}:user:{actor.user_id}", limit=limit.limit, window=limit.window)
         except LimiterUnavailable:
             return  # the general API fails open: a Redis outage must not lock the household out
         if not decision.allowed:

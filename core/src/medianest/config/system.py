@@ -19,6 +19,7 @@ class Limit(BaseModel):
 class RateLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
     api: Limit = Limit(limit=100, window=60)
+    images: Limit = Limit(limit=1200, window=60)  # image proxies: a page shows dozens at once
     youtube: Limit = Limit(limit=5, window=3600)
     media_request: Limit = Limit(limit=20, window=3600)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Literal, TypeVar
 
-from medianest.auth.policy import requires
+from medianest.auth.policy import counted_as, requires
 from medianest.errors import NotFound, ok
 from pydantic import BaseModel, Field, field_validator
 from quart import Blueprint, Response, current_app, g
@@ -156,6 +156,7 @@ async def item_details(rating_key: int):
 
 @blueprint.get("/image")
 @requires(BROWSE)
+@counted_as("images")  # a library page shows dozens of posters: not the API budget
 @validate_querystring(ImageQuery)
 async def image(query_args: ImageQuery):
     """A Plex image through MediaNest (resized by Plex when width or height is given)."""

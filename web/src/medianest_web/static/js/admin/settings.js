@@ -8,6 +8,7 @@ import { body, load } from "./common.js";
 
 const LIMITS = {
   api: ["API requests", "Per person, across the whole API."],
+  images: ["Images", "Posters and artwork one person may load (a library page shows dozens)."],
   youtube: ["YouTube downloads", "Playlists one person may submit."],
   media_request: ["Media requests", "Movies and shows one person may request."],
 };
