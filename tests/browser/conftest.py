@@ -352,3 +352,17 @@ def household_admin(household: Household, context) -> Household:
     )
     assert signed_in.ok, signed_in.text()
     return household
+
+
+@pytest.fixture
+def household_member(household: Household, context) -> Household:
+    """The browser context signed in with Plex as the owner's friend (Movies and TV Shows are
+    shared with them), through the API: the PIN is approved on the stand-in's plex.tv."""
+    server = household.server
+    started = context.request.post(f"{server.url}/api/auth/plex/pin")
+    assert started.ok, started.text()
+    pin = started.json()["data"]
+    household.plex.plextv.link_pin(pin["code"], household.plex.friend)
+    signed_in = context.request.post(f"{server.url}/api/auth/plex", data={"pin_id": pin["pin_id"], "remember_me": False})
+    assert signed_in.status == 200, signed_in.text()
+    return household
