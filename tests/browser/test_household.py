@@ -83,6 +83,11 @@ def sign_in_with_plex(page, context, household, account) -> None:
     """Start on the sign-in page, approve the code on the stand-in's plex.tv/link as `account`."""
     page.goto(f"{household.server.url}/login")
     page.get_by_role("button", name="Sign in with Plex").click()
+    approve_on_plextv(page, context, household, account)
+
+
+def approve_on_plextv(page, context, household, account) -> None:
+    """The code the page shows, approved on the stand-in's plex.tv/link (a new tab) as `account`."""
     code = page.locator("[data-pin-code]")
     code.wait_for()
     link = page.get_by_role("link", name="Open plex.tv/link")
@@ -145,3 +150,20 @@ def test_the_admin_tests_connections_with_saved_and_unsaved_values(household_adm
     plex.locator(".service-form__result .pill--online").wait_for(timeout=WAIT_MS)
     assert household.plex.server.owner_token not in page.content()
     assert watch.page_errors == []
+
+
+def test_a_local_admin_links_their_plex_account_and_browses(household_admin, context, page, watch, shoot):
+    household = household_admin
+    response = page.goto(f"{household.server.url}/plex/")
+    assert response.status == 403
+    page.locator("[data-plex-problem=not-linked]").wait_for()
+    shoot("plex-link-account")
+    page.get_by_role("button", name="Link your Plex account").click()
+    approve_on_plextv(page, context, household, household.plex.owner)
+
+    page.locator("main[data-plex-page=libraries]").wait_for(timeout=WAIT_MS)  # reloaded by itself
+    titles = page.locator("[data-plex-libraries] a.plex-library").all_inner_texts()
+    assert len(titles) == 4  # the owner sees every library
+    assert watch.page_errors == []
+    assert watch.foreign_requests(household.server.netloc) == []
+

@@ -485,13 +485,15 @@ async def test_plex_not_set_up_says_so(plex_app, household, sign_in_with_plex):
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-async def test_an_account_without_plex_is_told_to_sign_in_with_plex(plex_app, role):
+async def test_an_account_without_plex_is_offered_to_link_one(plex_app, role):
     local = await signed_in(plex_app, "localonly", role=role)
 
     page = await page_of(await local.get("/plex/"), 403)
 
     assert page.main["data-plex-problem"] == "not-linked"
-    assert "Sign in with Plex" in page.text
+    assert "Link your Plex account" in page.text
+    assert 'data-plex-complete="/api/auth/plex/link"' in page.html  # the PIN flow, linking
+    assert "/js/plex-pin.js" in page.html
 
 
 async def test_a_share_withdrawn_on_the_server_is_explained(plex_app, household, sign_in_with_plex):

@@ -204,9 +204,8 @@ class Problem:
 
 
 NOT_LINKED = (
-    "MediaNest reaches Plex with your own Plex sign-in, and this account has none for this "
-    "server. Sign out, then choose “Sign in with Plex”. An admin who signs in with a password "
-    "can link their Plex account instead (see the Plex guide)."
+    "MediaNest reaches Plex with your own Plex account, and yours isn't linked yet. Link it "
+    "below: approve the code on plex.tv as yourself, and this page opens by itself."
 )
 REFUSED = (
     "Plex no longer lets your account into this server: its owner may have stopped sharing "
@@ -248,7 +247,7 @@ async def _problem(error: ApiError) -> Problem:
     if isinstance(error, ServiceUnavailable):
         return await _unavailable(error)
     if isinstance(error, Forbidden) and reason == "plex_not_linked":
-        return Problem(403, "not-linked", "Sign in with Plex to browse", NOT_LINKED)
+        return Problem(403, "not-linked", "Link your Plex account to browse", NOT_LINKED)
     if isinstance(error, Forbidden) and reason in ("plex_refused", "no_server_access"):
         return Problem(403, "refused", "Plex refused your access", REFUSED)
     if isinstance(error, Forbidden):
