@@ -86,3 +86,18 @@ def test_plex_going_down_shows_a_page_that_says_so(household_member, page, shoot
         household.plex.server.recover()
     page.locator("a[data-plex-retry]").click()
     page.locator("main[data-plex-page=library]").wait_for()
+
+
+def test_a_collection_opens_from_the_libraries_page(household_member, page, watch, shoot):
+    household = household_member
+    movies = household.plex.movies
+    keys = [item.rating_key for item in household.plex.server.items(movies)[:5]]
+    collection = household.plex.server.library.create_collection(movies, "Sci-fi nights", keys)
+
+    page.goto(f"{household.server.url}/plex/")
+    page.locator(f'[data-plex-collections] li[data-plex-collection="{collection.rating_key}"] a').click()
+    page.locator(f'main[data-plex-page=collection][data-plex-collection="{collection.rating_key}"]').wait_for()
+    assert page.get_by_role("heading", name="Sci-fi nights").count() == 1
+    assert page.locator("[data-plex-grid] li.plex-poster").count() == 5
+    shoot("plex-collection")
+    assert watch.page_errors == [] and watch.failed_responses == []
