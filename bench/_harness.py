@@ -329,5 +329,14 @@ def _serve_forever(app_path: str, port: int) -> None:
     run(config)
 
 
+def run_bench(main: Callable[[], int]) -> None:
+    """A bench script's entry point: its exit status, or 1 with the reason on a BenchError."""
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     _serve_forever(sys.argv[1], int(sys.argv[2]))

@@ -19,13 +19,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from functools import partial
 
 import httpx
-from _harness import BARE_APP, alternate, check_json_ok, json_line, load, medianest_env, report, serve
+from _harness import (
+    BARE_APP,
+    alternate,
+    check_json_ok,
+    json_line,
+    load,
+    medianest_env,
+    report,
+    run_bench,
+    serve,
+)
 
 PASSWORD = "bench password that is long"
 
@@ -128,4 +137,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_bench(main)

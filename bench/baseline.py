@@ -19,7 +19,6 @@ from functools import partial
 
 from _harness import (
     BARE_APP,
-    BenchError,
     alternate,
     check_json_ok,
     json_line,
@@ -27,6 +26,7 @@ from _harness import (
     load_tool,
     medianest_env,
     report,
+    run_bench,
     serve,
 )
 
@@ -90,8 +90,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_bench(main)

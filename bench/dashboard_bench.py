@@ -54,6 +54,7 @@ from _harness import (
     json_line,
     medianest_env,
     report,
+    run_bench,
     serve,
 )
 
@@ -503,8 +504,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_bench(main)

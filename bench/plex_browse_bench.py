@@ -50,6 +50,7 @@ from _harness import (
     free_port,
     json_line,
     report,
+    run_bench,
     serve,
 )
 
@@ -392,4 +393,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_bench(main)

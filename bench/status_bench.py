@@ -36,9 +36,9 @@ from _harness import (
     load,
     load_tool,
     report,
+    run_bench,
     serve,
 )
-
 from medianest.plugins import PluginSpec, ProbeResult, StatusProbe, hookimpl
 
 UPSTREAM_ENV = "MEDIANEST_BENCH_UPSTREAM"
@@ -63,7 +63,7 @@ class StandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 stand_in.hits += 1
                 body = json.dumps({"monitors": MONITORS}).encode()
                 self.send_response(200)
@@ -237,8 +237,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_bench(main)

@@ -20,19 +20,17 @@ import datetime
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
-from _harness import BenchError, json_line, medianest_env, serve
-from status_bench import BOOTSTRAP_PASSWORD, admin_session
-from websockets.asyncio.client import ClientConnection, connect
-
+from _harness import BenchError, json_line, medianest_env, run_bench, serve
 from medianest.auth.policy import public
 from medianest.plugins import PluginSpec, hookimpl
+from status_bench import BOOTSTRAP_PASSWORD, admin_session
+from websockets.asyncio.client import ClientConnection, connect
 
 CONNECT_CONCURRENCY = 50  # simultaneous handshakes: stays under hypercorn's listen backlog
 EVENT_TIMEOUT = 60.0  # seconds for one event to reach every client before the run is void
@@ -234,8 +232,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_bench(main)
