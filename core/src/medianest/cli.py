@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import click
@@ -81,6 +82,24 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from medianest.server import run
 
     run(settings)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8080).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo's data here (default: a temporary folder, removed at exit).",
+)
+def demo(host: str | None, port: int | None, data_dir: Path | None) -> None:
+    """Serve MediaNest with stand-ins for Plex, plex.tv and Uptime Kuma: try it without them."""
+    from medianest.demo import run_demo
+
+    try:
+        run_demo(data_dir=data_dir, host=host, port=port)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -8,6 +8,7 @@ import signal
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from hypercorn.run import run as hypercorn_run
+from quart import Quart
 
 from medianest.settings import Settings
 
@@ -32,19 +33,19 @@ def run(settings: Settings) -> None:
     if config.workers:  # several processes: hypercorn starts them and relays the signals
         hypercorn_run(config)
         return
-    asyncio.run(serve_here(settings, config))
+    from medianest.app import create_app
+
+    asyncio.run(serve_here(create_app(settings), config))
 
 
-async def serve_here(settings: Settings, config: Config) -> None:
+async def serve_here(app: Quart, config: Config) -> None:
     """Serve in this process until SIGINT or SIGTERM.
 
     On the signal, open websockets are closed first ("going away": browsers reconnect):
     hypercorn waits for every connection to end before it stops the app, and a dashboard's
     socket never ends by itself, so each would hold the stop for the whole graceful timeout.
     """
-    from medianest.app import create_app
-
-    app = create_app(settings)
+    config.workers = 1  # this process (`hypercorn.run` says 0 for that; `serve` warns at 0)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

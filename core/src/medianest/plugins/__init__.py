@@ -5,6 +5,8 @@ import pluggy
 from medianest.plugins.contributions import (
     AuthProvider,
     Connection,
+    DemoConnection,
+    DemoService,
     JobSpec,
     ModelSpec,
     Permission,
@@ -21,6 +23,8 @@ hookimpl = pluggy.HookimplMarker("medianest")
 __all__ = [
     "AuthProvider",
     "Connection",
+    "DemoConnection",
+    "DemoService",
     "JobSpec",
     "ModelSpec",
     "Permission",

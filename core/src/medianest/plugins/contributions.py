@@ -8,8 +8,10 @@ plugin that returns anything else is marked failed.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -153,3 +155,30 @@ class RequestProvider:
     search: Callable[..., Awaitable[Any]]
     request: Callable[..., Awaitable[Any]]
     list_requests: Callable[..., Awaitable[Any]] | None = None
+
+
+@dataclass(frozen=True)
+class DemoConnection:
+    """What a running demo stand-in tells `medianest demo`: the connection to save (as an admin
+    would), MediaNest settings it needs (e.g. `{"plex_tv_url": …}`) and lines to print at start
+    (who to sign in as, what to try)."""
+
+    url: str
+    api_key: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    notes: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class DemoService:
+    """A stand-in for the plugin's service, run by `medianest demo` so a newcomer sees the plugin
+    working without owning the real service.
+
+    `run(data_dir)` is a context manager: it starts the stand-in on 127.0.0.1 (usually on a
+    thread), yields a `DemoConnection` for the connection `service`, and stops it on exit.
+    """
+
+    service: str
+    run: Callable[[Path], AbstractContextManager[DemoConnection]]
+

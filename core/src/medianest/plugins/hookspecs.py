@@ -55,6 +55,11 @@ def register_request_providers(core: Any) -> list[Any]:
 
 
 @hookspec
+def register_demo_services() -> list[Any]:
+    """`DemoService` objects: stand-ins `medianest demo` runs in place of the real services."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add click commands to the `medianest` command group."""
 

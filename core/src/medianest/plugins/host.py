@@ -28,6 +28,7 @@ from medianest.plugins.contributions import (
     PLUGIN_ID,
     RESERVED_IDS,
     AuthProvider,
+    DemoService,
     JobSpec,
     ModelSpec,
     Permission,
@@ -61,6 +62,7 @@ RESULT_TYPES: dict[str, Callable[[], type]] = {
     "register_models": lambda: ModelSpec,
     "register_auth_providers": lambda: AuthProvider,
     "register_request_providers": lambda: RequestProvider,
+    "register_demo_services": lambda: DemoService,
 }
 
 

@@ -2,7 +2,7 @@
 
 What each hook hands the core lives in its own module: `auth` (the PIN sign-in), `routes`
 (browsing), `pages` (the browse pages, where the web dashboard is installed), `probes`,
-`widgets`, `jobs`, `models`; `collections` holds the helpers other plugins call to put their
+`widgets`, `jobs`, `models`, `demo` (the stand-ins `medianest demo` runs); `collections` holds the helpers other plugins call to put their
 files into Plex. See docs/plugins/plex.md.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from medianest.plugins import (
     AuthProvider,
+    DemoService,
     JobSpec,
     ModelSpec,
     Permission,
@@ -25,6 +26,7 @@ from medianest.plugins import (
 
 from medianest_plex import auth, routes
 from medianest_plex.config import PLUGIN_ID, PlexSettings, ServerOptions
+from medianest_plex.demo import demo_plex
 from medianest_plex.jobs import check_tokens_job
 from medianest_plex.probes import status_probe
 from medianest_plex.widgets import summary_widget
@@ -91,3 +93,9 @@ def register_widgets(core: Any) -> list[Widget]:
 @hookimpl
 def register_jobs(core: Any) -> list[JobSpec]:
     return [check_tokens_job()]
+
+
+@hookimpl
+def register_demo_services() -> list[DemoService]:
+    return [DemoService(service=PLUGIN_ID, run=demo_plex)]
+

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from medianest.plugins import PluginSpec, ServiceSpec, StatusProbe, Widget, hookimpl
+from medianest.plugins import DemoService, PluginSpec, ServiceSpec, StatusProbe, Widget, hookimpl
 from medianest_uptime_kuma.alerts import on_status_event
+from medianest_uptime_kuma.demo import demo_kuma
 from medianest_uptime_kuma.config import DEFAULT_URL, KumaConfig
 from medianest_uptime_kuma.probes import status_probe
 from medianest_uptime_kuma.widgets import monitors_widget
@@ -38,6 +39,11 @@ def register_status_probes() -> list[StatusProbe]:
 @hookimpl
 def register_widgets() -> list[Widget]:
     return [monitors_widget()]
+
+
+@hookimpl
+def register_demo_services() -> list[DemoService]:
+    return [DemoService(service=plugin.id, run=demo_kuma)]
 
 
 @hookimpl
