@@ -101,3 +101,13 @@ def test_a_collection_opens_from_the_libraries_page(household_member, page, watc
     assert page.locator("[data-plex-grid] li.plex-poster").count() == 5
     shoot("plex-collection")
     assert watch.page_errors == [] and watch.failed_responses == []
+
+
+@pytest.mark.parametrize("path", ["/plex/", "/plex/library/{movies}?q=a&sort=-year", "/plex/library/{shows}"])
+def test_plex_pages_fit_a_phone(household_member, page, path):
+    household = household_member
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(household.server.url + path.format(movies=household.plex.movies.id, shows=household.plex.shows.id))
+    page.locator("main[data-plex-page]").wait_for()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
