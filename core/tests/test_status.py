@@ -476,6 +476,28 @@ async def test_a_hanging_upstream_never_holds_up_the_cache(app_factory, upstream
     assert entry["error"] == "timed out after 1 s" and entry["stale"] is True
 
 
+async def test_a_probe_that_hangs_on_its_own_marks_its_plugin_failed(app_factory, upstream, service_id):
+    calls = 0
+
+    async def stuck(core: Any, connection: Any) -> ProbeResult:
+        nonlocal calls
+        calls += 1
+        await asyncio.Event().wait()  # a bug: waits on nothing the service does
+        return ProbeResult("online")
+
+    plugin = ProbePlugin(service_id, upstream.url, interval=0.05, timeout=0.3)
+    plugin.check = stuck  # type: ignore[method-assign]
+    core = await start(app_factory, plugin)
+    await until(lambda: core.host.get(service_id).state.value == "failed")
+
+    record = core.host.get(service_id)
+    assert "hung" in record.error and "no call to the service was pending" in record.error
+    await until(lambda: core.status.get(service_id) is None)  # a failed plugin's status goes
+    checked = calls
+    await asyncio.sleep(0.5)
+    assert calls == checked == 1  # its coordinator stopped: no second check
+
+
 async def test_toggling_the_plugin_stops_and_restarts_its_coordinator(app_factory, upstream, service_id):
     core = await start(app_factory, ProbePlugin(service_id, upstream.url, interval=0.02))
     await upstream.wait_until(lambda: upstream.hits >= 2)  # polling on its own

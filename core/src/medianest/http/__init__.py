@@ -2,18 +2,22 @@
 
 from medianest.http.client import (
     BreakerState,
+    CallWatch,
     ServiceAuthFailed,
     ServiceClient,
     ServiceDown,
     ServiceError,
     ServiceResponseError,
+    watching_calls,
 )
 
 __all__ = [
     "BreakerState",
+    "CallWatch",
     "ServiceAuthFailed",
     "ServiceClient",
     "ServiceDown",
     "ServiceError",
     "ServiceResponseError",
+    "watching_calls",
 ]

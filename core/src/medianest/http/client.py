@@ -20,7 +20,8 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -50,6 +51,29 @@ REDIS_SOCKET_TIMEOUT = 1.0  # seconds; breaker bookkeeping sits on every call's 
 _SCHEMES = {"http": 80, "https": 443}
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _REDIS_ERRORS = (RedisError, OSError)
+
+
+class CallWatch:
+    """What the calls made inside `watching_calls()` did: `interrupted` counts those whose
+    caller gave up (was cancelled) while the service still kept it waiting."""
+
+    def __init__(self) -> None:
+        self.interrupted = 0
+
+
+_WATCH: ContextVar[CallWatch | None] = ContextVar("medianest_call_watch", default=None)
+
+
+@contextlib.contextmanager
+def watching_calls() -> Iterator[CallWatch]:
+    """Watch the service calls made in this block (and in tasks it starts). A check that timed
+    out with no call interrupted was waiting on its own code, not on a service."""
+    watch = CallWatch()
+    token = _WATCH.set(watch)
+    try:
+        yield watch
+    finally:
+        _WATCH.reset(token)
 
 
 class ServiceError(Exception):
@@ -246,7 +270,15 @@ class ServiceClient:
         """Forget the breaker's state (closed, no failures), e.g. after the admin fixed a URL."""
         return self._breakers.reset(service)
 
-    async def _call(
+    async def _call(self, service: str, method: str, url: str, **options: Any) -> httpx.Response:
+        try:
+            return await self._call_with_retries(service, method, url, **options)
+        except asyncio.CancelledError:
+            if (watch := _WATCH.get()) is not None:
+                watch.interrupted += 1  # the caller gave up while the service kept it waiting
+            raise
+
+    async def _call_with_retries(
         self,
         service: str,
         method: str,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from medianest.http import ServiceAuthFailed, ServiceDown, ServiceResponseError
+from medianest.http import ServiceAuthFailed, ServiceDown, ServiceResponseError, watching_calls
 from medianest.plugins.contributions import Connection, ProbeResult, StatusProbe
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ MONITOR_FIELDS = ("id", "name", "status", "response_time_ms", "uptime_percentage
 
 NOT_CONFIGURED = "not configured"
 UNEXPECTED = "the status check failed unexpectedly; the server log has the details"
+HUNG = "the status check hung, so its plugin was marked failed (see Admin → Plugins)"
 
 _DOWN_REASONS = {
     "timeout": "did not answer in time",
@@ -305,13 +306,27 @@ class Coordinator:
                 return Outcome("unknown", NOT_CONFIGURED, recorded=False)
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.probe.timeout):
-                result = await self.probe.check(self._core, connection)
+            with watching_calls() as calls:
+                async with asyncio.timeout(self.probe.timeout):
+                    result = await self.probe.check(self._core, connection)
             return outcome_of_result(result, (time.perf_counter() - started) * 1000)
+        except TimeoutError as exc:
+            if calls.interrupted == 0:  # no service kept it waiting: the probe hung on itself
+                return self._hung()
+            return outcome_of_failure(exc, title=self.title, timeout=self.probe.timeout, previous=self.status)
         except Exception as exc:
             if _is_probe_bug(exc):
                 self._log_once(exc, "the %s plugin's status probe for %s is broken", self.plugin_id, self.service)
             return outcome_of_failure(exc, title=self.title, timeout=self.probe.timeout, previous=self.status)
+
+    def _hung(self) -> Outcome:
+        """A plugin bug, not an outage: the plugin is marked failed (its coordinator stops)."""
+        self._core.host.fail(
+            self.plugin_id,
+            f"its status check for {self.title} hung: no answer within {self.probe.timeout:g} s, "
+            "and no call to the service was pending",
+        )
+        return Outcome("unknown", HUNG, recorded=False)
 
     def _log_once(self, exc: Exception, message: str, *args: object) -> None:
         """Log a bug with its traceback once per episode: the next answer re-arms it."""
