@@ -467,6 +467,90 @@ def _advise_manual_keys(source: Any, ring: Any, retired: list[int]) -> None:
     )
 
 
+# ---- backup and restore ---------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--include-key",
+    is_flag=True,
+    help="Put the secret key in the file too: whoever has the file can then read every stored secret.",
+)
+def backup(file: str | None, include_key: bool) -> None:
+    """Write the whole database to FILE: every table of the core and of each installed plugin,
+    settings and service connections included.
+
+    FILE defaults to medianest-backup-<UTC time>.json.gz here; '-' writes to stdout. The file is
+    compressed JSON, readable by any MediaNest database (a SQLite backup restores into PostgreSQL
+    and back) and readable by you only (mode 600). Stored secrets stay encrypted, and the secret
+    key is not in the file unless --include-key: keep the key file as well. MediaNest may keep
+    running meanwhile.
+    """
+    from medianest import backup as backups
+
+    settings = _settings()
+    target = file or backups.default_name()
+    reporter = backups.ConsoleReporter()
+    try:
+        with backups.output(target) as out:
+            summary = asyncio.run(backups.create_backup(settings, out, include_key=include_key, reporter=reporter))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = "stdout" if target == "-" else target
+    click.echo(f"backed up {summary.rows} row(s) of {summary.tables} table(s) ({summary.database}) to {where}", err=True)
+    for app in summary.skipped_apps:
+        click.echo(f"warning: the database has tables of {app!r}, which is not installed here: they are not in the backup", err=True)
+    _advise_backup_key(settings, summary, include_key)
+
+
+def _advise_backup_key(settings: Settings, summary: Any, include_key: bool) -> None:
+    from medianest import keys as key_files
+
+    source = key_files.key_source(settings).describe()
+    if summary.key_included:
+        click.echo(f"the file holds the secret key ({source}): keep it as safe as the key itself", err=True)
+    elif include_key:
+        click.echo("there is no secret key yet, so none is in the file (nothing stored is encrypted)", err=True)
+    elif summary.has_key:
+        click.echo(
+            f"the secret key is NOT in the file: keep {source} too (a copy, stored apart from the backup). "
+            "Without it, a restore cannot decrypt service API keys, Plex sign-ins and secret plugin settings",
+            err=True,
+        )
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Restore a backup made by 'medianest backup' into an empty install.
+
+    The database (MEDIANEST_DATABASE_URL, or the SQLite file in MEDIANEST_DATA_DIR) must hold no
+    data yet: restore before MediaNest first starts there. It may be another kind of database than
+    the one backed up. Everything is restored in one transaction: on any error, nothing is. A
+    secret key in the backup (--include-key) is written to the data directory when none is there.
+    """
+    from medianest import backup as backups
+
+    settings = _settings()
+    try:
+        summary = asyncio.run(backups.restore_backup(settings, file, backups.ConsoleReporter()))
+    except backups.BackupFormatError as exc:
+        raise click.ClickException(f"{file}: {exc}; nothing was restored") from None
+    except backups.BackupError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    header = summary.header
+    click.echo(
+        f"restored {summary.rows} row(s) of {len(header.tables)} table(s) from {file} "
+        f"(MediaNest {header.medianest_version}, {header.database}, made {header.created_at})"
+    )
+    if summary.key_written is not None:
+        click.echo(f"wrote the backup's secret key to {summary.key_written} (mode 600)")
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo("start MediaNest: everyone signs in as before")
+
+
 def run() -> None:  # pragma: no cover - the console script
     main(prog_name="medianest")
 
