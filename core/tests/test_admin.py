@@ -7,7 +7,7 @@ import uuid
 
 import medianest_uptime_kuma
 import pytest
-from admin_support import Watch, closed_port, code, data
+from admin_support import Guarded, Watch, closed_port, code, data
 from click.testing import CliRunner
 from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
 
@@ -23,6 +23,7 @@ SERVICE_KEY = "uk1_kumaKeyForTheAdminTests0123456789"
 # Every admin route, with placeholders the tests fill in. A test checks this list against the app.
 ADMIN_ROUTES = [
     ("GET", "/api/admin/users"),
+    ("GET", "/api/admin/permissions"),
     ("GET", "/api/admin/users/{user}"),
     ("PUT", "/api/admin/users/{user}"),
     ("DELETE", "/api/admin/users/{user}"),
@@ -220,6 +221,22 @@ async def test_per_user_permissions_grant_revoke_and_reset(watch):
     reset = await admin.put(f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": None}})
     assert (await data(reset))["grants"] == {}
     assert "media.request" in await listed()
+
+
+async def test_every_declared_permission_is_listed_with_its_default_roles(app_factory):
+    app = await app_factory(plugins=[Guarded()])
+    admin = await signed_in(app, "root", role="admin")
+    listed = await data(await admin.get("/api/admin/permissions"))
+    by_name = {item["name"]: item for item in listed["items"]}
+    assert listed["total"] == len(listed["items"])
+    assert by_name["media.request"] == {
+        "name": "media.request",
+        "description": "Search for and request movies and shows",
+        "plugin": "core",
+        "default_roles": ["admin", "user"],
+    }
+    assert by_name["guarded.use"]["plugin"] == "guarded"
+    assert by_name["guarded.use"]["default_roles"] == ["admin"]  # admins hold every permission
 
 
 async def test_unknown_permissions_and_unknown_fields_are_422(watch):

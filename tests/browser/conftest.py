@@ -68,6 +68,17 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        """Run a `medianest` command against this server's data, as an admin would beside it."""
+        return subprocess.run(
+            [*_medianest_command(), *args],
+            input=input,
+            env=_server_env(self.data_dir, int(self.url.rsplit(":", 1)[1])),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

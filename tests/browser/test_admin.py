@@ -74,3 +74,32 @@ def test_a_missing_admin_endpoint_reads_not_available_yet(admin_session, page, w
     page.goto(f"{admin_session.url}/admin/users")
     page.get_by_text("Not available yet").wait_for()
     assert watch.page_errors == []
+
+
+def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoot):
+    made = admin_session.cli("admin", "create", "bob", "--role", "user", "--password-stdin", input="a password for bob\n")
+    assert made.returncode == 0, made.stderr
+    page.goto(f"{admin_session.url}/admin/users")
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    row = page.locator("tr[data-user]", has_text="bob")
+    row.get_by_role("button", name="Permissions").click()
+    panel = page.locator("tr[data-permissions-for]")
+    browse = panel.locator('input[data-permission="plex.browse"]')
+    assert browse.is_checked()  # members may browse Plex by default
+    shoot("admin-user-permissions")
+
+    browse.uncheck()
+    page.locator("#toasts .toast--success").first.wait_for()
+    panel.get_by_text("set for bob").first.wait_for()
+
+    page.reload()
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    page.locator("tr[data-user]", has_text="bob").get_by_role("button", name="Permissions").click()
+    browse = page.locator('tr[data-permissions-for] input[data-permission="plex.browse"]')
+    assert not browse.is_checked()  # kept
+    browse.check()  # back to what the role gives: the per-user grant goes
+    page.locator("tr[data-permissions-for]").get_by_text("plex.browse · from the role").wait_for()
+
+    listed = page.request.get(f"{admin_session.url}/api/admin/users?q=bob").json()["data"]["items"][0]
+    assert listed["grants"] == {} and "plex.browse" in listed["permissions"]
+    assert watch.page_errors == []

@@ -31,6 +31,7 @@ from medianest.auth.policy import PENDING_OK, RATE_BUCKET, Policy
 from medianest.auth.sessions import SessionStore, now
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
 from medianest.net import client_ip
+from medianest.plugins.contributions import Permission
 from medianest.ratelimit import LimiterUnavailable
 from medianest.security.passwords import PasswordService
 
@@ -97,12 +98,16 @@ class AuthService:
 
     # ---- permissions ------------------------------------------------------------------
 
+    def declared_permissions(self) -> list[tuple[str, Permission]]:
+        """Every declared permission, with who declares it: `core` or a loaded plugin's id."""
+        declared = [("core", permission) for permission in CORE_PERMISSIONS]
+        for record in self.core.host.records.values():
+            declared.extend((record.id, p) for p in record.contributions.get("register_permissions", []))
+        return declared
+
     def permission_defaults(self) -> dict[str, tuple[str, ...]]:
         """Every declared permission (core and loaded plugins) → roles holding it by default."""
-        declared = list(CORE_PERMISSIONS)
-        for record in self.core.host.records.values():
-            declared.extend(record.contributions.get("register_permissions", []))
-        return {permission.name: permission.default_roles for permission in declared}
+        return {permission.name: permission.default_roles for _, permission in self.declared_permissions()}
 
     async def grants(self, user_id: object) -> dict[str, bool]:
         rows = await UserPermission.filter(user_id=user_id)

@@ -76,6 +76,23 @@ async def list_users(query_args: UserQuery):
     return listing(items, total, offset=query_args.offset, limit=query_args.limit)
 
 
+@blueprint.get("/permissions")
+@admin_only
+async def list_permissions():
+    """Every permission the core and the loaded plugins declare, with the roles holding it by
+    default (admins hold every one); per-user grants go on top (`PUT /users/{id}`)."""
+    items = [
+        {
+            "name": permission.name,
+            "description": permission.description,
+            "plugin": owner,
+            "default_roles": sorted({"admin", *permission.default_roles}),
+        }
+        for owner, permission in core().auth.declared_permissions()
+    ]
+    return listing(items, len(items))
+
+
 @blueprint.get("/users/<user_id>")
 @admin_only
 async def get_user(user_id: str):

@@ -1,5 +1,6 @@
-// Admin → Users: search, role and status per person, sign-out everywhere, and removal
-// (with a second click to confirm). Your own row cannot demote, disable or remove you.
+// Admin → Users: search, role and status per person, permissions on top of the role,
+// sign-out everywhere, and removal (with a second click to confirm). Your own row cannot
+// demote, disable or remove you.
 
 import { api } from "../api.js";
 import { emptyState, formatDateTime, h, icon, replace, timeElement } from "../dom.js";
@@ -9,6 +10,15 @@ import { body, done, itemsOf, load, section } from "./common.js";
 const CONFIRM_WINDOW_MS = 5000;
 const PAGE_SIZE = 50;
 const viewerId = section.dataset.viewer || "";
+let declared = null; // the permissions plugins declare, fetched when a panel first opens
+
+function declaredPermissions() {
+  declared ??= api.get("/api/admin/permissions").then(itemsOf).catch((error) => {
+    declared = null; // try again next time
+    throw error;
+  });
+  return declared;
+}
 
 function select(value, options, label, onChange, disabled) {
   const element = h(
@@ -62,6 +72,75 @@ function confirmingButton(label, confirmLabel, action) {
   return button;
 }
 
+/** The permissions a person holds, each a checkbox: what differs from their role's default
+ *  is a per-user grant; matching the default again removes the grant. */
+function permissionsPanel(user, permissions, onSaved) {
+  const name = String(user.username);
+  const isAdmin = user.role === "admin";
+  const held = new Set(user.permissions || []);
+  const grants = user.grants || {};
+  const boxes = permissions.map((permission) => {
+    const byRole = (permission.default_roles || []).includes(user.role);
+    const input = h("input", { type: "checkbox", checked: held.has(permission.name), disabled: isAdmin, "data-permission": permission.name });
+    const note = isAdmin ? "admins hold every permission" : permission.name in grants ? `set for ${name}` : "from the role";
+    input.addEventListener("change", async () => {
+      input.disabled = true;
+      const wanted = input.checked;
+      try {
+        const saved = await api.put(`/api/admin/users/${encodeURIComponent(user.id)}`, {
+          permissions: { [permission.name]: wanted === byRole ? null : wanted },
+        });
+        toast("Saved.", { kind: "success", timeout: 2500 });
+        onSaved(saved);
+      } catch (error) {
+        input.checked = !wanted;
+        input.disabled = false;
+        toastError(error, "Couldn't change that permission");
+      }
+    });
+    return h(
+      "label",
+      { class: "check permission" },
+      input,
+      h("span", {}, String(permission.description || permission.name), " ", h("small", { class: "muted" }, `${permission.name} · ${note}`)),
+    );
+  });
+  return h(
+    "fieldset",
+    { class: "permissions" },
+    h("legend", {}, `Permissions of ${name}`),
+    boxes.length ? boxes : h("p", { class: "muted" }, "No plugin declares a permission yet."),
+  );
+}
+
+function permissionsButton(user, row) {
+  const button = h("button", { class: "btn btn--sm btn--ghost", type: "button", "aria-expanded": "false" }, "Permissions");
+  let detail = null;
+  const close = () => {
+    detail?.remove();
+    detail = null;
+    button.setAttribute("aria-expanded", "false");
+  };
+  const open = async () => {
+    button.disabled = true;
+    try {
+      const permissions = await declaredPermissions();
+      const cell = h("td", { colspan: "5" });
+      const show = (current) => replace(cell, permissionsPanel(current, permissions, show));
+      show(user);
+      detail = h("tr", { class: "table__detail", "data-permissions-for": String(user.id) }, cell);
+      row.after(detail);
+      button.setAttribute("aria-expanded", "true");
+    } catch (error) {
+      toastError(error, "Couldn't load the permissions");
+    } finally {
+      button.disabled = false;
+    }
+  };
+  button.addEventListener("click", () => (detail ? close() : open()));
+  return button;
+}
+
 function userRow(user) {
   const name = String(user.username);
   const path = `/api/admin/users/${encodeURIComponent(user.id)}`;
@@ -101,14 +180,14 @@ function userRow(user) {
         ),
       ),
     ),
-    h("td", { "data-label": "Role" }, select(user.role, [["user", "Member"], ["admin", "Admin"]], `Role of ${name}`, (role) => api.put(path, { role }), self)),
+    h("td", { "data-label": "Role" }, select(user.role, [["user", "Member"], ["admin", "Admin"]], `Role of ${name}`, async (role) => Object.assign(user, await api.put(path, { role })), self)),
     h(
       "td",
       { "data-label": "Status" },
       select(user.status, [["active", "Active"], ["disabled", "Disabled"]], `Status of ${name}`, (status) => api.put(path, { status }), self),
     ),
     h("td", { "data-label": "Last sign-in" }, user.last_login_at ? timeElement(user.last_login_at) : h("span", { class: "muted" }, "Never")),
-    h("td", { class: "table__actions" }, self ? null : [signOut, remove]),
+    h("td", { class: "table__actions" }, permissionsButton(user, row), self ? null : [signOut, remove]),
   );
   if (user.created_at) row.title = `Joined ${formatDateTime(user.created_at)}`;
   return row;
