@@ -115,6 +115,8 @@ def test_a_household_member_signs_in_with_plex_and_sees_their_libraries(househol
     assert titles == {"Movies", "TV Shows"}  # what the owner shares with them, nothing else
     assert page.locator('a[href="/admin"]').count() == 0
     shoot("household-member-dashboard")
+    page.locator("article.widget[data-plugin=plex]").get_by_role("link", name="Movies").click()
+    page.locator("main[data-plex-page=library]").wait_for()  # the widget opens the library
     assert watch.page_errors == []
     assert watch.foreign_requests(household.server.netloc) == []
 

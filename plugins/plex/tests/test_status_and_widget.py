@@ -76,6 +76,7 @@ async def test_the_widget_shows_the_owner_every_library(plex_app, household, sig
         "YouTube",
     ]
     assert 'data-widget="plex.summary"' in summary["html"]
+    assert f'href="/plex/library/{household.music.id}"' in summary["html"]  # to its browse page
     assert "Music" in summary["html"]
 
 

@@ -8,7 +8,6 @@ files into Plex. See docs/plugins/plex.md.
 
 from __future__ import annotations
 
-from importlib.util import find_spec
 from typing import Any
 
 from medianest.plugins import (
@@ -29,7 +28,7 @@ from medianest_plex.config import PLUGIN_ID, PlexSettings, ServerOptions
 from medianest_plex.demo import demo_plex
 from medianest_plex.jobs import check_tokens_job
 from medianest_plex.probes import status_probe
-from medianest_plex.widgets import summary_widget
+from medianest_plex.widgets import pages_available, summary_widget
 
 plugin = PluginSpec(
     id=PLUGIN_ID,
@@ -61,7 +60,7 @@ def register_permissions(core: Any) -> list[Permission]:
 
 @hookimpl
 def register_routes(core: Any) -> list[Any]:
-    if find_spec("medianest_web") is None:
+    if not pages_available():
         return [routes.blueprint]  # the pages extend the dashboard's layout: API only without it
     from medianest_plex import pages
 

@@ -10,6 +10,7 @@ each token check); admins see every library.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.util import find_spec
 from typing import Any
 
 from medianest.plugins import Widget
@@ -19,6 +20,11 @@ from medianest_plex.library import iso_time
 from medianest_plex.models import PlexAccess
 
 SHOWN_RECENT = 10
+
+
+def pages_available() -> bool:
+    """The browse pages extend the web dashboard's layout: served only where it is installed."""
+    return find_spec("medianest_web") is not None
 
 
 def summary_widget() -> Widget:
@@ -53,6 +59,7 @@ async def summary_data(core: Any, actor: Any) -> dict[str, Any]:
         "linked": visible is None or bool(visible),
         "libraries": libraries,
         "recently_added": recent[:SHOWN_RECENT],
+        "browse": pages_available(),  # library names link to their pages
     }
 
 
