@@ -65,7 +65,8 @@ async def test_a_hanging_upstream_never_makes_the_dashboard_wait(app_factory, up
     user = await signed_in(app, "alice")
     upstream.mode = "hanging"
     await until(lambda: core.status.get(service_id)["status"] == "offline")
-    await upstream.wait_until(lambda: upstream.stuck > 0)  # a check is hanging right now
+    seen = upstream.hits  # the check that timed out may not have hung up yet: wait for the next
+    await upstream.wait_until(lambda: upstream.hits > seen and upstream.stuck > 0)  # hanging now
 
     entry = (await data_of(await user.get("/api/dashboard/status")))["items"][0]
 

@@ -469,7 +469,8 @@ async def test_a_hanging_upstream_never_holds_up_the_cache(app_factory, upstream
     upstream.mode = "hanging"
 
     await until(lambda: core.status.get(service_id)["status"] == "offline")
-    await upstream.wait_until(lambda: upstream.stuck > 0)  # the next check is hanging now
+    seen = upstream.hits  # the check that timed out may not have hung up yet: wait for the next
+    await upstream.wait_until(lambda: upstream.hits > seen and upstream.stuck > 0)  # hanging now
 
     entry = core.status.get(service_id)
     assert upstream.stuck > 0
