@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from medianest.testing.processes import free_port
+
 pytestmark = pytest.mark.timeout(180)
 
 WAIT = 60.0  # guards against hanging forever; never an expectation about speed
 BOOTSTRAP = "demo bootstrap password"
 CHANGED = "demo password, changed"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(condition, what: str):

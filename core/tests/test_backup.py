@@ -25,7 +25,6 @@ from medianest_plex.models import PlexAccess
 
 from medianest import db
 from medianest.audit import AuditEntry
-from medianest.auth.models import User
 from medianest.backup import dump, load
 from medianest.cli import main
 from medianest.jobs.models import JobRecord
@@ -34,6 +33,7 @@ from medianest.settings import Settings
 from medianest.status.models import ServiceCheck, ServiceStatusRow
 from medianest.testing import services
 from medianest.testing.clients import DEFAULT_PASSWORD, ApiClient, create_user, signed_in
+from medianest.testing.processes import cli_env
 from medianest.testing.pytest_plugin import BOOTSTRAP_PASSWORD, _selected_backends
 
 ALICE_PASSWORD = "alice's own long password 7"
@@ -99,24 +99,9 @@ async def running(settings: dict[str, Any], plugins: list[Any], **overrides: Any
                 core.orm = None
 
 
-def env_for(settings: dict[str, Any], **extra: str | None) -> dict[str, str | None]:
-    env: dict[str, str | None] = {
-        "MEDIANEST_DATA_DIR": str(settings["data_dir"]),
-        "MEDIANEST_DATABASE_URL": settings.get("database_url"),
-        "MEDIANEST_REDIS_URL": settings.get("redis_url"),
-        "MEDIANEST_REDIS_PREFIX": settings.get("redis_prefix"),
-        "MEDIANEST_LOG_LEVEL": "WARNING",
-        "MEDIANEST_SECRET_KEY": None,
-        "MEDIANEST_SECRET_KEY_FILE": None,
-        "MEDIANEST_PLUGINS": None,
-        "MEDIANEST_BLOCK_PLUGINS": None,
-    }
-    return {**env, **extra}
-
-
 async def invoke(args: list[str], settings: dict[str, Any], **extra: str | None) -> Any:
     """The command line in a thread (it runs its own event loop), as an admin's shell would."""
-    return await asyncio.to_thread(CliRunner().invoke, main, args, env=env_for(settings, **extra))
+    return await asyncio.to_thread(CliRunner().invoke, main, args, env=cli_env(settings, **extra))
 
 
 def key_file(settings: dict[str, Any]) -> Path:

@@ -25,26 +25,13 @@ from medianest.config.services import key_context
 from medianest.plugins.models import PluginStateRow
 from medianest.security.crypto import DEFAULT_KEY_FILE, KeyRing, SecretBox
 from medianest.testing.clients import create_user, signed_in
+from medianest.testing.processes import cli_env
 
 PLEX_TOKEN = "plex-user-token-for-rotation"
 SERVER_TOKEN = "plex-server-token-for-rotation"
 SERVICE_KEY = "service-key-for-rotation-0001"
 OTHER_KEY = "service-key-for-rotation-0002"
 HOOK_SECRET = "hook-secret-for-rotation"
-
-
-def env_for(settings: dict[str, Any], **extra: str | None) -> dict[str, str | None]:
-    """The environment a `medianest` command needs to reach the same install."""
-    env: dict[str, str | None] = {
-        "MEDIANEST_DATA_DIR": str(settings["data_dir"]),
-        "MEDIANEST_DATABASE_URL": settings.get("database_url"),
-        "MEDIANEST_REDIS_URL": settings.get("redis_url"),
-        "MEDIANEST_REDIS_PREFIX": settings.get("redis_prefix"),
-        "MEDIANEST_LOG_LEVEL": "WARNING",
-        "MEDIANEST_SECRET_KEY": None,
-        "MEDIANEST_SECRET_KEY_FILE": None,
-    }
-    return {**env, **extra}
 
 
 async def invoke(args: list[str], env: dict[str, str | None], stdin: str | None = None) -> Any:
@@ -105,7 +92,7 @@ async def test_rotation_with_the_data_dir_key_file(app_factory, backend_settings
     before = KeyRing.parse(key_file(backend_settings).read_text())
     assert list(before.keys) == [1]
 
-    result = await invoke(["keys", "rotate"], env_for(backend_settings))
+    result = await invoke(["keys", "rotate"], cli_env(backend_settings))
     assert result.exit_code == 0, result.output
     assert "5 re-encrypted" in result.output and "removed retired key(s) 1" in result.output
 
@@ -130,7 +117,7 @@ async def test_an_interrupted_rotation_is_finished_not_restarted(app_factory, ba
     ring = KeyRing.parse(key_file(backend_settings).read_text()).with_new_key()
     key_file(backend_settings).write_text(ring.serialize())
 
-    result = await invoke(["keys", "rotate"], env_for(backend_settings))
+    result = await invoke(["keys", "rotate"], cli_env(backend_settings))
     assert result.exit_code == 0, result.output
     assert "finishing that rotation under key 2" in result.output
 
@@ -158,7 +145,7 @@ async def test_a_swapped_ciphertext_is_refused_and_reads_as_needing_reentry(app_
     assert tested.status_code == 200
     await app_factory.stop(app)
 
-    result = await invoke(["keys", "rotate"], env_for(backend_settings))
+    result = await invoke(["keys", "rotate"], cli_env(backend_settings))
     assert result.exit_code == 0, result.output
     assert f"enter it again: service_connections.api_key[{watch.id}]" in result.output
     assert "4 re-encrypted" in result.output
@@ -193,7 +180,7 @@ async def test_operator_managed_keys_are_used_but_never_rewritten(app_factory, b
         app_settings["secret_key"] = extra["MEDIANEST_SECRET_KEY"]
     else:
         secret_file.write_text(ring_text)
-    result = await invoke(["keys", "rotate"], env_for(backend_settings, **extra))
+    result = await invoke(["keys", "rotate"], cli_env(backend_settings, **extra))
     assert result.exit_code == 0, result.output
     assert "remove key(s) 1" in result.output and "does not change" in result.output
     if source == "env_file":
@@ -205,7 +192,7 @@ async def test_operator_managed_keys_are_used_but_never_rewritten(app_factory, b
 
 
 async def test_a_weak_key_is_refused_with_a_clear_error(backend_settings):
-    result = await invoke(["keys", "rotate"], env_for(backend_settings, MEDIANEST_SECRET_KEY="changeme"))
+    result = await invoke(["keys", "rotate"], cli_env(backend_settings, MEDIANEST_SECRET_KEY="changeme"))
     assert result.exit_code != 0 and "MEDIANEST_SECRET_KEY" in result.output
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,15 +20,11 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from medianest.testing.processes import free_port
+
 WAIT = 30.0  # guards against hanging forever; never an expectation about speed
 BOOTSTRAP = "bootstrap password for the stop test"
 CHANGED = "the changed password for the stop test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def started(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:

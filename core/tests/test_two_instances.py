@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +29,7 @@ from medianest.auth.policy import public
 from medianest.errors import ok
 from medianest.plugins import PluginSpec, hookimpl
 from medianest.testing.clients import DEFAULT_PASSWORD, create_user
+from medianest.testing.processes import free_port
 
 pytestmark = pytest.mark.parametrize("backend", ["production"])  # one database, one Redis
 
@@ -73,12 +73,6 @@ def installed_as_entry_point(folder: Path) -> Path:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: medianest-relay-test\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(f"[medianest.plugins]\nrelay = {Path(__file__).stem}:RELAY\n")
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
