@@ -103,3 +103,18 @@ def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoo
     listed = page.request.get(f"{admin_session.url}/api/admin/users?q=bob").json()["data"]["items"][0]
     assert listed["grants"] == {} and "plex.browse" in listed["permissions"]
     assert watch.page_errors == []
+
+
+def test_the_permissions_panel_follows_a_role_change(admin_session, page):
+    made = admin_session.cli("admin", "create", "carol", "--role", "user", "--password-stdin", input="a password for carol\n")
+    assert made.returncode == 0, made.stderr
+    page.goto(f"{admin_session.url}/admin/users")
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    row = page.locator("tr[data-user]", has_text="carol")
+    row.get_by_role("button", name="Permissions").click()
+    browse = page.locator('tr[data-permissions-for] input[data-permission="plex.browse"]')
+    assert browse.is_enabled()
+
+    row.get_by_label("Role of carol").select_option("admin")
+    page.locator("tr[data-permissions-for]").get_by_text("admins hold every permission").first.wait_for()
+    assert browse.is_disabled() and browse.is_checked()

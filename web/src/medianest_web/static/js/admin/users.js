@@ -113,12 +113,16 @@ function permissionsPanel(user, permissions, onSaved) {
   );
 }
 
+/** Opens the panel under `row`; redraws it when the row says the user changed (their role). */
 function permissionsButton(user, row) {
   const button = h("button", { class: "btn btn--sm btn--ghost", type: "button", "aria-expanded": "false" }, "Permissions");
   let detail = null;
+  let show = null;
+  row.addEventListener("user-changed", () => show?.(user));
   const close = () => {
     detail?.remove();
     detail = null;
+    show = null;
     button.setAttribute("aria-expanded", "false");
   };
   const open = async () => {
@@ -126,7 +130,7 @@ function permissionsButton(user, row) {
     try {
       const permissions = await declaredPermissions();
       const cell = h("td", { colspan: "5" });
-      const show = (current) => replace(cell, permissionsPanel(current, permissions, show));
+      show = (current) => replace(cell, permissionsPanel(Object.assign(user, current), permissions, show));
       show(user);
       detail = h("tr", { class: "table__detail", "data-permissions-for": String(user.id) }, cell);
       row.after(detail);
@@ -180,7 +184,10 @@ function userRow(user) {
         ),
       ),
     ),
-    h("td", { "data-label": "Role" }, select(user.role, [["user", "Member"], ["admin", "Admin"]], `Role of ${name}`, async (role) => Object.assign(user, await api.put(path, { role })), self)),
+    h("td", { "data-label": "Role" }, select(user.role, [["user", "Member"], ["admin", "Admin"]], `Role of ${name}`, async (role) => {
+      Object.assign(user, await api.put(path, { role }));
+      row.dispatchEvent(new Event("user-changed"));
+    }, self)),
     h(
       "td",
       { "data-label": "Status" },
