@@ -76,13 +76,25 @@ def test_a_missing_admin_endpoint_reads_not_available_yet(admin_session, page, w
     assert watch.page_errors == []
 
 
-def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoot):
-    made = admin_session.cli("admin", "create", "bob", "--role", "user", "--password-stdin", input="a password for bob\n")
+def create_member(server, username: str) -> None:
+    """A plain user, made with `medianest admin create` as an admin would."""
+    made = server.cli("admin", "create", username, "--role", "user", "--password-stdin", input=f"a password for {username}\n")
     assert made.returncode == 0, made.stderr
-    page.goto(f"{admin_session.url}/admin/users")
+
+
+def open_permissions(page, server, username: str):
+    """Admin → Users, with `username`'s permissions panel open; returns their row."""
+    page.goto(f"{server.url}/admin/users")
     page.locator("[data-admin-section][aria-busy=false]").wait_for()
-    row = page.locator("tr[data-user]", has_text="bob")
+    row = page.locator("tr[data-user]", has_text=username)
     row.get_by_role("button", name="Permissions").click()
+    page.locator("tr[data-permissions-for]").wait_for()
+    return row
+
+
+def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoot):
+    create_member(admin_session, "bob")
+    open_permissions(page, admin_session, "bob")
     panel = page.locator("tr[data-permissions-for]")
     browse = panel.locator('input[data-permission="plex.browse"]')
     assert browse.is_checked()  # members may browse Plex by default
@@ -92,9 +104,7 @@ def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoo
     page.locator("#toasts .toast--success").first.wait_for()
     panel.get_by_text("set for bob").first.wait_for()
 
-    page.reload()
-    page.locator("[data-admin-section][aria-busy=false]").wait_for()
-    page.locator("tr[data-user]", has_text="bob").get_by_role("button", name="Permissions").click()
+    open_permissions(page, admin_session, "bob")  # again, from the server
     browse = page.locator('tr[data-permissions-for] input[data-permission="plex.browse"]')
     assert not browse.is_checked()  # kept
     browse.check()  # back to what the role gives: the per-user grant goes
@@ -106,12 +116,8 @@ def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoo
 
 
 def test_the_permissions_panel_follows_a_role_change(admin_session, page):
-    made = admin_session.cli("admin", "create", "carol", "--role", "user", "--password-stdin", input="a password for carol\n")
-    assert made.returncode == 0, made.stderr
-    page.goto(f"{admin_session.url}/admin/users")
-    page.locator("[data-admin-section][aria-busy=false]").wait_for()
-    row = page.locator("tr[data-user]", has_text="carol")
-    row.get_by_role("button", name="Permissions").click()
+    create_member(admin_session, "carol")
+    row = open_permissions(page, admin_session, "carol")
     browse = page.locator('tr[data-permissions-for] input[data-permission="plex.browse"]')
     assert browse.is_enabled()
 
