@@ -137,14 +137,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serve(folder: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    """`medianest serve` on a free port with a fresh data dir under `folder` (and `env`'s
-    `MEDIANEST_*` settings on top of the tests' own)."""
+def serve(folder: Path, env: dict[str, str] | None = None, command: str = "serve") -> Iterator[LiveServer]:
+    """`medianest serve` (or `demo`) on a free port with a fresh data dir under `folder` (and
+    `env`'s `MEDIANEST_*` settings on top of the tests' own)."""
     port = _free_port()
     server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=folder / "data", log_path=folder / "server.log")
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*_medianest_command(), "serve"],
+            [*_medianest_command(), command],
             cwd=folder,
             env=_server_env(server.data_dir, port, env),
             stdout=log,
@@ -274,21 +274,34 @@ def shoot(page):
 def admin_session(live_server: LiveServer, context) -> LiveServer:
     """The browser context signed in as the admin, bootstrap password already changed
     (through the API, sharing the context's cookie jar)."""
+    return sign_in_first_admin(context, live_server)
+
+
+def sign_in_first_admin(context, server: LiveServer) -> LiveServer:
+    """Signs `context` in as `server`'s bootstrap admin and changes the password (via the API)."""
     api = context.request
     signed_in = api.post(
-        f"{live_server.url}/api/auth/admin",
-        data={"username": live_server.admin_username, "password": live_server.admin_password, "remember_me": False},
+        f"{server.url}/api/auth/admin",
+        data={"username": server.admin_username, "password": server.admin_password, "remember_me": False},
     )
     assert signed_in.ok, signed_in.text()
     csrf = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "csrf_token")
     changed = api.post(
-        f"{live_server.url}/api/auth/password",
-        data={"current_password": live_server.admin_password, "new_password": CHANGED_PASSWORD},
+        f"{server.url}/api/auth/password",
+        data={"current_password": server.admin_password, "new_password": CHANGED_PASSWORD},
         headers={"X-CSRF-Token": csrf},
     )
     assert changed.ok, changed.text()
-    live_server.admin_password = CHANGED_PASSWORD
-    return live_server
+    server.admin_password = CHANGED_PASSWORD
+    return server
+
+
+@pytest.fixture
+def demo_admin(tmp_path: Path, context) -> Iterator[LiveServer]:
+    """`medianest demo` (its own stand-ins for Plex, plex.tv and Uptime Kuma), the browser
+    context signed in as its admin."""
+    with serve(tmp_path, {"TMPDIR": str(tmp_path)}, command="demo") as server:
+        yield sign_in_first_admin(context, server)
 
 
 # ---- a whole household: plex.tv, a Plex server and Uptime Kuma, all stand-ins -------------------
