@@ -29,7 +29,9 @@ from medianest.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from quart import Blueprint, Response, current_app, g, redirect, render_template, request
+from medianest_web.navigation import login_url
+from medianest_web.rendering import NO_STORE, page
+from quart import Blueprint, Response, current_app, g, redirect, request
 from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
@@ -52,7 +54,6 @@ MAX_OFFSET = 100_000_000  # as the API's
 MAX_QUERY = 100  # characters of a title search, as the API's
 #: The page's sort choices (API sort names) with their labels; the first is the default.
 SORTS = {"title": "Title", "-added_at": "Recently added", "-year": "Year"}
-NO_STORE = "no-store"  # pages are personal and change with Plex
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ async def libraries_page() -> Response:
     found, collections = await asyncio.gather(
         fetch_libraries(), fetch_collections(None, offset=0, limit=INDEX_COLLECTIONS)
     )
-    return await _page(
+    return await page(
         "plex/libraries.html",
         libraries=found,
         collections=_by_library(collections["items"]),
@@ -124,7 +125,7 @@ async def library_page(library_id: int) -> Response:
         wanted = replace(wanted, offset=(items["total"] - 1) // PAGE_SIZE * PAGE_SIZE)
         items = await _items(library_id, wanted)  # past the end: the last page
     base = f"/plex/library/{library_id}"
-    return await _page(
+    return await page(
         "plex/library.html",
         library=shown,
         items=items["items"],
@@ -144,7 +145,7 @@ async def collection_page(collection_id: int) -> Response:
     if found.get("type") != "collection":
         raise NotFound()
     children = found.get("children") or []
-    return await _page(
+    return await page(
         "plex/collection.html",
         collection=found,
         items=children,
@@ -184,13 +185,6 @@ def _by_library(collections: list[dict[str, Any]]) -> dict[str, list[dict[str, A
     return grouped
 
 
-async def _page(template: str, status: int = 200, **context: Any) -> Response:
-    html = await render_template(template, **context)
-    response = Response(html, status=status, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = NO_STORE
-    return response
-
-
 # ---- failures as pages --------------------------------------------------------------------------
 
 
@@ -216,8 +210,7 @@ REFUSED = (
 @blueprint.errorhandler(Unauthenticated)
 async def _to_sign_in(error: Unauthenticated) -> Response:
     query = request.query_string.decode("latin-1")
-    target = f"{request.path}?{query}" if query else request.path
-    return _redirect(f"/login?{urlencode({'next': target})}")
+    return _redirect(login_url(f"{request.path}?{query}" if query else request.path))
 
 
 @blueprint.errorhandler(PasswordChangeRequired)
@@ -281,7 +274,7 @@ def _generic(status: int) -> str:
 
 
 async def _problem_page(problem: Problem) -> Response:
-    return await _page(
+    return await page(
         "plex/problem.html",
         status=problem.status,
         problem=problem,
