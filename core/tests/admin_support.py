@@ -18,7 +18,7 @@ from quart import Blueprint
 
 from medianest.auth.policy import requires, signed_in
 from medianest.errors import ok
-from medianest.plugins import Permission, PluginSpec, ProbeResult, ServiceSpec, StatusProbe, hookimpl
+from medianest.plugins import Permission, PluginSpec, ProbeResult, RateLimit, ServiceSpec, StatusProbe, hookimpl
 
 
 class KumaConfig(BaseModel):
@@ -60,6 +60,10 @@ class Watch:
     @hookimpl
     def register_status_probes(self, core):
         return [StatusProbe(service=self.plugin.id, check=check_kuma, timeout=5)]
+
+    @hookimpl
+    def register_rate_limits(self, core):
+        return [RateLimit("checks", "Manual checks per person", limit=5, window=3600)]
 
 
 async def check_kuma(core: Any, connection: Any) -> ProbeResult:

@@ -34,6 +34,7 @@ ADMIN_ROUTES = [
     ("GET", "/api/admin/plugins"),
     ("PUT", "/api/admin/plugins/{plugin}"),
     ("GET", "/api/admin/config"),
+    ("GET", "/api/admin/config/labels"),
     ("PUT", "/api/admin/config"),
     ("GET", "/api/admin/audit"),
 ]
@@ -528,19 +529,22 @@ async def test_secret_settings_are_masked_encrypted_and_reach_the_plugin(watch):
 async def test_config_updates_are_partial_and_validated(watch):
     app, _plugin, admin, _user = watch
     before = await data(await admin.get("/api/admin/config"))
-    assert before["rate_limits"]["youtube"] == {"limit": 5, "window": 3600}
+    assert before["rate_limits"]["checks"] == {"limit": 5, "window": 3600}  # declared by the plugin
 
-    updated = await data(await admin.put("/api/admin/config", json={"rate_limits": {"youtube": {"limit": 7}}}))
-    assert updated["rate_limits"]["youtube"] == {"limit": 7, "window": 3600}
+    updated = await data(await admin.put("/api/admin/config", json={"rate_limits": {"checks": {"limit": 7}}}))
+    assert updated["rate_limits"]["checks"] == {"limit": 7, "window": 3600}
     assert updated["rate_limits"]["api"] == before["rate_limits"]["api"]
     assert updated["registration"] == before["registration"]
-    assert app.extensions["medianest"].system.current.rate_limits.youtube.limit == 7
+    assert app.extensions["medianest"].system.current.rate_limits["checks"].limit == 7
+    labels = await data(await admin.get("/api/admin/config/labels"))
+    assert labels["rate_limits"]["checks"] == "Manual checks per person"
 
     for body, field in [
         ({"rate_limits": {"api": {"limit": 0}}}, "rate_limits.api.limit"),
         ({"rate_limits": {"api": {"window": "hourly"}}}, "rate_limits.api.window"),
         ({"registration": {"default_role": "owner"}}, "registration.default_role"),
         ({"rate_limits": {"uploads": {"limit": 1}}}, "rate_limits.uploads"),
+        ({"registration": {"providers": {"nobody": False}}}, "registration.providers.nobody"),
         ({"theme": "dark"}, "theme"),
     ]:
         response = await admin.put("/api/admin/config", json=body)

@@ -25,6 +25,7 @@ from medianest_plex.models import PlexAccess
 
 from medianest import db
 from medianest.audit import AuditEntry
+from medianest.auth.models import LinkedAccount
 from medianest.backup import dump, load
 from medianest.cli import main
 from medianest.jobs.models import JobRecord
@@ -40,6 +41,7 @@ ALICE_PASSWORD = "alice's own long password 7"
 SERVICE_KEY = "service-key-for-the-backup-tests"
 HOOK_SECRET = "hook-secret-for-the-backup-tests"
 SERVER_TOKEN = "plex-server-token-for-the-backup-tests"
+PLEX_TOKEN = "plex-account-token-of-alice"
 PLEX_MODELS = medianest_plex.register_models(None)[0]
 
 # ---- installs: a data directory and a database of either kind ------------------------------
@@ -148,7 +150,7 @@ async def populate(app: Any, watch: Watch) -> None:
     alice = await create_user(app, "alice", password=ALICE_PASSWORD)
     changes = [
         (f"/api/admin/services/{watch.id}", {"url": "http://kuma.lan", "api_key": SERVICE_KEY}),
-        ("/api/admin/config", {"rate_limits": {"youtube": {"limit": 7}}}),
+        ("/api/admin/config", {"rate_limits": {"images": {"limit": 7}}}),
         (f"/api/admin/plugins/{watch.id}", {"settings": {"webhook_secret": HOOK_SECRET, "refresh_seconds": 45}}),
         (f"/api/admin/users/{alice.id}", {"permissions": {"media.request": False}}),
     ]
@@ -156,6 +158,7 @@ async def populate(app: Any, watch: Watch) -> None:
         assert (await admin.put(path, json=body)).status_code == 200, path
     assert (await admin.post("/api/auth/tokens", json={"name": "script"})).status_code == 201
     now = datetime.now(UTC)
+    await core.accounts.link(alice.id, "plex", "4242", username="alice_p", token=PLEX_TOKEN, checked_at=now)
     await PlexAccess.create(
         user_id=alice.id,
         machine_identifier="machine-1",
@@ -189,7 +192,7 @@ async def check_restored(app: Any, watch: Watch, before: dict[str, list[tuple[An
     admin = ApiClient(app)
     await admin.sign_in("root", DEFAULT_PASSWORD)
     config = await data(await admin.get("/api/admin/config"))
-    assert config["rate_limits"]["youtube"]["limit"] == 7
+    assert config["rate_limits"]["images"]["limit"] == 7
     assert (await core.services.get(watch.id)).api_key == SERVICE_KEY
     plugin_settings = await core.plugin_settings(watch.id)
     assert plugin_settings.webhook_secret.get_secret_value() == HOOK_SECRET and plugin_settings.refresh_seconds == 45
@@ -253,7 +256,7 @@ async def test_a_backup_restores_whole_into_an_empty_install(make_install, tmp_p
     header = header_of(file)
     assert header["format"] == "medianest-backup" and header["format_version"] == 1
     assert header["database"] == ("sqlite" if origin == "embedded" else "postgres")
-    assert header["apps"]["medianest"]["migrations"][-1] == "0003_jobs_and_status"
+    assert header["apps"]["medianest"]["migrations"][-1] == "0005_users_without_identities"
     assert header["apps"]["plex"]["migrations"] == ["0001_access"]
     assert {t["table"]: t["rows"] for t in header["tables"]} == {name: len(rows) for name, rows in before.items()}
     assert "ring" not in header["secret_key"]
@@ -322,12 +325,27 @@ async def test_under_another_key_secrets_read_as_needing_reentry(make_install, t
 
 
 async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path):
-    """A backup made before the newest migration: restored at its own schema, then upgraded."""
+    """A backup made before the newest migrations (0003 and 0004, when Plex identities lived in
+    `users`): restored at its own schema, then upgraded with nothing lost."""
     source, watch, file = await backed_up(make_install, "embedded", tmp_path)
-    newer_tables = {"jobs", "service_checks", "service_status"}  # what 0003 created
+    newer_tables = {"jobs", "service_checks", "service_status", "linked_accounts"}
+    moved: dict[str, Any] = {}
 
     def older(header: dict[str, Any], rows: list[Any]) -> None:
-        header["apps"]["medianest"]["migrations"].remove("0003_jobs_and_status")
+        header["apps"]["medianest"]["migrations"][2:] = []
+        tables = {t["table"]: t for t in header["tables"]}
+        linked = dict(zip((c for c, _ in tables["linked_accounts"]["columns"]),
+                          next(row["r"] for row in rows if row["t"] == "linked_accounts"), strict=True))
+        moved.update(linked)
+        users = tables["users"]
+        id_at = [column for column, _ in users["columns"]].index("id")
+        users["columns"] += [["plex_id", "text"], ["plex_username", "text"], ["plex_token", "text"],
+                             ["plex_token_checked_at", "datetime"]]
+        for row in rows:
+            if row["t"] == "users":
+                mine = row["r"][id_at] == linked["user_id"]
+                row["r"] += [linked["external_id"], linked["username"], linked["token"], linked["checked_at"]] if mine \
+                    else [None, None, None, None]
         header["tables"] = [t for t in header["tables"] if t["table"] not in newer_tables]
         rows[:] = [row for row in rows if row["t"] not in newer_tables]
 
@@ -337,8 +355,20 @@ async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path)
     assert result.exit_code == 0, result.output
     restored = await snapshot(target)
     before = await snapshot(source)
-    assert all(restored[name] == before[name] for name in before if name not in newer_tables)
-    assert all(restored[name] == [] for name in newer_tables)  # the tables exist: migrated after
+    assert {name: restored[name] for name in before if name not in newer_tables} == {
+        name: before[name] for name in before if name not in newer_tables
+    }
+    assert all(restored[name] == [] for name in newer_tables - {"linked_accounts"})  # migrated after
+    # The Plex identity moved from `users` into linked_accounts, its token unchanged (so it still
+    # decrypts under the same key: the context it is bound to did not change).
+    async with running(target, [watch, medianest_plex]) as app:
+        core = app.extensions["medianest"]
+        alice = await core.accounts.find("plex", "4242")
+        assert alice is not None and alice.username == "alice_p"
+        assert (await core.users.get(alice.user_id)).username == "alice"
+        assert (await LinkedAccount.get(provider="plex")).token == moved["token"]
+    async with running(source, [watch, medianest_plex]) as app:
+        assert await app.extensions["medianest"].accounts.token("plex", alice.user_id) == PLEX_TOKEN
 
 
 # ---- refusals -------------------------------------------------------------------------------

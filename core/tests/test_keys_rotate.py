@@ -18,7 +18,7 @@ from admin_support import Watch, data
 from click.testing import CliRunner
 from medianest_plex.models import PlexAccess
 
-from medianest.auth.models import User
+from medianest.auth.models import LinkedAccount, token_context
 from medianest.cli import main
 from medianest.config.models import ServiceConnection
 from medianest.config.services import key_context
@@ -51,7 +51,7 @@ async def plant_secrets(app: Any, watch: Watch) -> dict[str, str]:
     """One secret of every kind, each encrypted under the app's current key."""
     core = app.extensions["medianest"]
     user = await create_user(app, "viewer")
-    await User.filter(id=user.id).update(plex_token=core.secrets.encrypt(PLEX_TOKEN, context=f"users|plex_token|{user.id}"))
+    await core.accounts.link(user.id, "plex", "4242", username="viewer_p", token=PLEX_TOKEN)
     await PlexAccess.create(
         user_id=user.id,
         machine_identifier="machine-1",
@@ -66,11 +66,11 @@ async def plant_secrets(app: Any, watch: Watch) -> dict[str, str]:
 
 async def stored_tokens(watch: Watch, user_id: str) -> dict[str, tuple[str, str]]:
     """(token, context) of every planted secret, read straight from the database."""
-    user = await User.get(id=user_id)
+    linked = await LinkedAccount.get(user_id=user_id, provider="plex")
     access = await PlexAccess.get(user_id=user_id)
     settings = (await PluginStateRow.get(id=watch.id)).settings
     return {
-        PLEX_TOKEN: (user.plex_token, f"users|plex_token|{user_id}"),
+        PLEX_TOKEN: (linked.token, token_context("plex", user_id)),
         SERVER_TOKEN: (access.server_token, f"plex_access|server_token|{user_id}"),
         SERVICE_KEY: ((await ServiceConnection.get(name=watch.id)).api_key, key_context(watch.id)),
         OTHER_KEY: ((await ServiceConnection.get(name="plex")).api_key, key_context("plex")),

@@ -14,7 +14,7 @@ from admin_support import Watch, closed_port
 from medianest_uptime_kuma.testing import FakeUptimeKuma
 
 from medianest.audit import AuditEntry
-from medianest.auth.models import User
+from medianest.auth.models import LinkedAccount
 from medianest.config.models import ServiceConnection
 from medianest.config.services import key_context
 from medianest.plugins.models import PluginStateRow
@@ -63,9 +63,7 @@ async def test_canaries_never_leave_through_responses_logs_or_plaintext(app_fact
     core = app.extensions["medianest"]
     admin = await signed_in(app, "root", role="admin")
     viewer = await create_user(app, "viewer")
-    await User.filter(id=viewer.id).update(
-        plex_token=core.secrets.encrypt(plex_token, context=f"users|plex_token|{viewer.id}")
-    )
+    await core.accounts.link(viewer.id, "plex", "4242", username="viewer_p", token=plex_token)
     seen = Recorder()
     service = f"/api/admin/services/{watch.id}"
 
@@ -120,8 +118,8 @@ async def test_canaries_never_leave_through_responses_logs_or_plaintext(app_fact
     row = await ServiceConnection.get(name=watch.id)
     assert row.api_key != service_key and service_key not in row.api_key
     assert core.secrets.decrypt(row.api_key, context=key_context(watch.id)) == service_key
-    viewer_row = await User.get(id=viewer.id)
-    assert viewer_row.plex_token != plex_token and plex_token not in viewer_row.plex_token
+    linked_row = await LinkedAccount.get(user_id=viewer.id)
+    assert linked_row.token != plex_token and plex_token not in linked_row.token
     stored_settings = json.dumps((await PluginStateRow.get(id=watch.id)).settings)
     audit = json.dumps([entry.details for entry in await AuditEntry.all()] + [entry.target for entry in await AuditEntry.all()])
     for value in canaries.values():

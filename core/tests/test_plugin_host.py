@@ -30,7 +30,8 @@ async def test_every_hook_contributes(app_factory):
     record = host.get("everything")
     assert record.state is PluginState.ENABLED and record.error is None
     for hook in ("register_permissions", "register_status_probes", "register_widgets", "register_jobs",
-                 "register_auth_providers", "register_request_providers", "register_routes"):
+                 "register_auth_providers", "register_request_providers", "register_routes",
+                 "register_rate_limits", "register_capabilities"):
         assert [pid for pid, _ in host.contributed(hook)] == ["everything"], hook
     assert plugin.calls == ["startup"]
     response = await app.test_client().get("/api/everything/hello")

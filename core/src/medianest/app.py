@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from medianest import __version__, metrics
 from medianest.api import admin as admin_api
 from medianest.api import auth as auth_api
-from medianest.api import dashboard, health, realtime
+from medianest.api import dashboard, health, media, realtime
 from medianest.auth.policy import ATTRIBUTE as POLICY_ATTRIBUTE
 from medianest.auth.policy import Policy, policy_of
 from medianest.core import Core
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     app.register_blueprint(auth_api.blueprint)
     app.register_blueprint(admin_api.blueprint)
     app.register_blueprint(dashboard.blueprint)
+    app.register_blueprint(media.blueprint)
     app.register_blueprint(realtime.blueprint)
     app.register_blueprint(metrics.blueprint)
     _mount_web(app, core)

@@ -93,7 +93,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     help="Keep the demo's data here (default: a temporary folder, removed at exit).",
 )
 def demo(host: str | None, port: int | None, data_dir: Path | None) -> None:
-    """Serve MediaNest with stand-ins for Plex, plex.tv and Uptime Kuma: try it without them."""
+    """Serve MediaNest with stand-ins for the services its plugins use: try it without them."""
     from medianest.demo import run_demo
 
     try:
@@ -515,7 +515,7 @@ def _advise_backup_key(settings: Settings, summary: Any, include_key: bool) -> N
     elif summary.has_key:
         click.echo(
             f"the secret key is NOT in the file: keep {source} too (a copy, stored apart from the backup). "
-            "Without it, a restore cannot decrypt service API keys, Plex sign-ins and secret plugin settings",
+            "Without it, a restore cannot decrypt service API keys, linked accounts' tokens and secret plugin settings",
             err=True,
         )
 

@@ -38,6 +38,8 @@ STOP_STEP_SECONDS = 5.0
 
 # Collected once at start-up, after models and before `startup`.
 REGISTRATION_HOOKS = (
+    "register_rate_limits",
+    "register_capabilities",
     "register_permissions",
     "register_routes",
     "register_status_probes",
@@ -68,9 +70,17 @@ class Core:
         self.hub.attach(self.events)
         self.system = SystemSettings()
         self.http = ServiceClient(redis_url=settings.redis_url, redis_prefix=settings.redis_prefix)  # every outbound call to a service
+        from medianest.auth.accounts import Accounts, Users
         from medianest.auth.service import AuthService
+        from medianest.plugins.facades import AuditLog, Capabilities, Limits
 
         self.auth = AuthService(self)
+        self.users = Users(self)  # for plugins: read users, sign them out everywhere
+        self.accounts = Accounts(self)  # for plugins: identities at auth providers, tokens encrypted
+        self.limits = Limits(self)  # for plugins: the budgets they declared, and fixed ones
+        self.capabilities = Capabilities(self)  # for plugins: what other plugins offer
+        self.audit = AuditLog()
+        self.request_providers: dict[str, Any] = {}  # plugin id -> RequestProvider, for /api/media
         self.authorize = self.auth.authorize
         self.services = ServiceRegistry(self)  # admin-set service connections, keys decrypted in-process
         self.plugin_settings_store = PluginSettingsStore(self)
@@ -136,7 +146,14 @@ class Core:
         await self._load_plugin_state()
         for hook in REGISTRATION_HOOKS:
             collected = await self.host.collect(hook, core=self)
-            if hook == "register_routes":
+            if hook == "register_rate_limits":
+                self._declare_limits(collected)
+            elif hook == "register_capabilities":
+                for plugin_id, offered in collected.items():
+                    self.capabilities.offer(plugin_id, offered)
+            elif hook == "register_request_providers":
+                self.request_providers = {pid: items[0] for pid, items in sorted(collected.items()) if items}
+            elif hook == "register_routes":
                 from medianest.app import mount_plugin_routes
 
                 mount_plugin_routes(self, collected)
@@ -144,6 +161,9 @@ class Core:
                 from medianest.app import mount_auth_routes
 
                 mount_auth_routes(self, collected)
+                for providers in collected.values():
+                    for provider in providers:
+                        self.system.declare_provider(provider.id)
         for record in self.host.records.values():
             record.loaded = record.state.value != "failed" and record.obj is not None
         from medianest.app import check_route_policies
@@ -225,6 +245,32 @@ class Core:
             self.status.sync()
         elif event.name == "config:changed":
             await self.system.reload()
+
+    def _declare_limits(self, collected: dict[str, list[Any]]) -> None:
+        for plugin_id, limits in collected.items():
+            try:
+                self.limits.declare(plugin_id, limits)
+            except ValueError as exc:
+                self.host.fail(plugin_id, f"register_rate_limits: {exc}")
+
+    def request_provider(self) -> Any | None:
+        """The media request backend of the first active plugin that offers one."""
+        for plugin_id, provider in self.request_providers.items():
+            record = self.host.get(plugin_id)
+            if record is not None and record.active:
+                return provider
+        return None
+
+    def config_labels(self) -> dict[str, dict[str, str]]:
+        """What Admin → Settings calls each rate limit and sign-in switch."""
+        limits = {"api": "API requests per person", "images": "Images per person"}
+        limits |= {name: limit.title for name, (_, limit) in self.limits.declared.items()}
+        providers = {
+            provider.id: provider.title
+            for record in self.host.records.values()
+            for provider in record.contributions.get("register_auth_providers", [])
+        }
+        return {"rate_limits": limits, "sign_in": providers}
 
     async def readiness(self) -> dict[str, dict[str, Any]]:
         """The database, and with Redis: the event bus's subscription and the job broker."""

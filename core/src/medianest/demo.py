@@ -27,10 +27,8 @@ STATUS_INTERVAL = 5.0  # seconds: a demo should show changes soon after they hap
 def run_demo(*, data_dir: Path | None, host: str | None, port: int | None) -> None:
     with contextlib.ExitStack() as stack:
         folder = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="medianest-demo-")))
-        base = demo_settings(folder, host, port)
-        connections = start_stand_ins(stack, asyncio.run(demo_services(base)), folder)
-        extra = {name: value for conn in connections.values() for name, value in conn.settings.items()}
-        settings = demo_settings(folder, host, port, **extra)
+        settings = demo_settings(folder, host, port)
+        connections = start_stand_ins(stack, asyncio.run(demo_services(settings)), folder)
 
         from medianest.app import create_app
         from medianest.server import hypercorn_config, serve_here
@@ -41,7 +39,7 @@ def run_demo(*, data_dir: Path | None, host: str | None, port: int | None) -> No
         asyncio.run(serve_here(app, hypercorn_config(settings)))
 
 
-def demo_settings(folder: Path, host: str | None, port: int | None, **extra: Any) -> Settings:
+def demo_settings(folder: Path, host: str | None, port: int | None) -> Settings:
     """The embedded defaults in `folder`, whatever the environment says about databases."""
     overrides: dict[str, Any] = {
         "data_dir": folder,
@@ -49,7 +47,6 @@ def demo_settings(folder: Path, host: str | None, port: int | None, **extra: Any
         "redis_url": None,
         "workers": 1,
         "status_interval": STATUS_INTERVAL,
-        **extra,
     }
     if host is not None:
         overrides["host"] = host
@@ -75,9 +72,11 @@ async def demo_services(settings: Settings) -> list[tuple[str, DemoService]]:
 
 def start_stand_ins(
     stack: contextlib.ExitStack, services: list[tuple[str, DemoService]], folder: Path
-) -> dict[str, DemoConnection]:
-    """Start every stand-in (stopped when `stack` closes); one that fails is left out, said so."""
-    connections: dict[str, DemoConnection] = {}
+) -> dict[str, tuple[str, DemoConnection]]:
+    """Start every stand-in (stopped when `stack` closes); one that fails is left out, said so.
+
+    Returns {service: (plugin id, connection)}."""
+    connections: dict[str, tuple[str, DemoConnection]] = {}
     for plugin_id, service in services:
         try:
             connection = stack.enter_context(service.run(folder))
@@ -87,25 +86,30 @@ def start_stand_ins(
         if not isinstance(connection, DemoConnection):
             click.echo(f"plugin {plugin_id}: its demo {service.service} gave no DemoConnection", err=True)
             continue
-        connections[service.service] = connection
+        connections[service.service] = (plugin_id, connection)
     return connections
 
 
-def connect_services(app: Any, connections: Mapping[str, DemoConnection]) -> Callable[[], Awaitable[None]]:
-    """Saves each stand-in's connection once the app has started (as an admin would)."""
+def connect_services(
+    app: Any, connections: Mapping[str, tuple[str, DemoConnection]]
+) -> Callable[[], Awaitable[None]]:
+    """Saves each stand-in's connection and its plugin's settings once the app has started
+    (as an admin would)."""
 
     async def connect() -> None:
-        services = app.extensions["medianest"].services
-        for name, connection in connections.items():
-            await services.put(
+        core = app.extensions["medianest"]
+        for name, (plugin_id, connection) in connections.items():
+            await core.services.put(
                 name, url=connection.url, api_key=connection.api_key, config=dict(connection.config), enabled=True
             )
+            if connection.settings:
+                await core.plugin_settings_store.update(plugin_id, connection.settings, updated_by="demo")
 
     return connect
 
 
 def print_guide(
-    settings: Settings, folder: Path, *, temporary: bool, connections: Mapping[str, DemoConnection]
+    settings: Settings, folder: Path, *, temporary: bool, connections: Mapping[str, tuple[str, DemoConnection]]
 ) -> None:
     where = "a temporary folder, removed when the demo stops" if temporary else str(folder)
     lines = [
@@ -113,7 +117,7 @@ def print_guide(
         f"MediaNest demo on http://{settings.host}:{settings.port}  (data: {where})",
         f"Stand-ins running for: {', '.join(sorted(connections)) or 'nothing (no plugin offers one)'}",
     ]
-    lines += [f"- {note}" for connection in connections.values() for note in connection.notes]
+    lines += [f"- {note}" for _, connection in connections.values() for note in connection.notes]
     lines += [
         f"- Admin: sign in as `{settings.admin_username}` with MEDIANEST_ADMIN_PASSWORD, or the "
         "password printed below on the first start.",

@@ -114,3 +114,11 @@ def error_response(error: ApiError) -> Response:
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
+
+
+class ServiceNotConfigured(ServiceUnavailable):
+    """The admin has not connected (or has turned off) the service a plugin needs."""
+
+    def __init__(self, service: str, message: str | None = None) -> None:
+        super().__init__(service, message or f"{service} is not set up: an admin can connect it in Admin → Services",
+                         reason="not_configured")

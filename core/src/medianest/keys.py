@@ -1,6 +1,6 @@
 """`medianest keys rotate`: every secret at rest re-encrypted under a new key, the old key retired.
 
-Where the secrets are: `users.plex_token`, `service_connections.api_key`, the secret fields of
+Where the secrets are: `linked_accounts.token`, `service_connections.api_key`, the secret fields of
 `plugin_state.settings`, and any column of a plugin's own tables that holds a token. Tokens are
 found by their shape (`v1.` + base64 with a key id), so a plugin needs no registration. Each
 one is bound to its row by the context "<table>|<column>|<row id>"; the row id is the primary
@@ -29,6 +29,7 @@ from tortoise import fields as orm_fields
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from medianest.auth.models import token_context
 from medianest.config import plugin_settings
 from medianest.plugins.models import PluginStateRow
 from medianest.security.crypto import DEFAULT_KEY_FILE, DecryptionError, KeyRing, SecretBox
@@ -36,7 +37,8 @@ from medianest.settings import Settings
 
 TOKEN_PREFIX = "v1."
 # Columns whose context is certain: a token there that does not decrypt is damaged, not foreign.
-CORE_COLUMNS = frozenset({("users", "plex_token"), ("service_connections", "api_key")})
+CORE_COLUMNS = frozenset({("linked_accounts", "token"), ("service_connections", "api_key")})
+LINKED_TOKENS = ("linked_accounts", "token")  # bound to (provider, user): see token_context
 
 
 # ---- where the key ring lives ---------------------------------------------------------------
@@ -142,13 +144,17 @@ async def _column_secrets(model: type[Model], column: str) -> list[StoredSecret]
     table = meta.db_table
     db_column = meta.fields_db_projection[column]
     ids = _row_ids(model)
-    rows = await model.filter(**{f"{column}__startswith": TOKEN_PREFIX}).values(*ids, column)
+    extra = ("provider",) if (table, db_column) == LINKED_TOKENS else ()
+    rows = await model.filter(**{f"{column}__startswith": TOKEN_PREFIX}).values(*ids, *extra, column)
     certain = (table, db_column) in CORE_COLUMNS
+    linked = (table, db_column) == LINKED_TOKENS
     secrets_found = []
     for row in rows:
         pk = row[meta.pk_attr]
         contexts = tuple(dict.fromkeys(f"{table}|{db_column}|{row[name]}" for name in ids if row[name] is not None))
-        if certain:
+        if linked:
+            contexts = (token_context(row["provider"], row["user_id"]),)
+        elif certain:
             contexts = contexts[:1]  # the core binds to the primary key, nothing else
 
         async def replace(old: str, new: str, pk: Any = pk) -> bool:

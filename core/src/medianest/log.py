@@ -14,7 +14,7 @@ request_id_var: ContextVar[str | None] = ContextVar("medianest_request_id", defa
 _secrets: set[str] = set()
 # Token-shaped values that must never reach a log even when nobody registered them.
 _TOKEN_PATTERNS = re.compile(
-    r"(?i)(x-plex-token[=:]\s*|authorization[=:]\s*bearer\s+|x-api-key[=:]\s*|api_key[=:]\s*|token=)([^\s&\"',;]+)"
+    r"(?i)(x-[a-z]+-token[=:]\s*|authorization[=:]\s*bearer\s+|x-api-key[=:]\s*|api_key[=:]\s*|token=)([^\s&\"',;]+)"
 )
 
 

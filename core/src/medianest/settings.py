@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
-    plex_tv_url: str = "https://plex.tv"
     public_url: str | None = Field(default=None, description="https://medianest.example, for Origin checks")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)

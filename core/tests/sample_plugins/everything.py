@@ -8,13 +8,16 @@ from quart_schema import validate_request
 
 from medianest.auth.policy import public
 from medianest.errors import ok
+from medianest.errors import Conflict, NotFound
 from medianest.plugins import (
     AuthProvider,
+    Capability,
     JobSpec,
     ModelSpec,
     Permission,
     PluginSpec,
     ProbeResult,
+    RateLimit,
     RequestProvider,
     StatusProbe,
     Widget,
@@ -34,6 +37,7 @@ class Everything:
         self.plugin = PluginSpec(id=plugin_id, title="Everything", description="Implements every hook")
         self.calls: list[str] = []
         self.events: list[object] = []
+        self.requests = MemoryRequests()
 
     def blueprint(self) -> Blueprint:
         bp = Blueprint(self.plugin.id, __name__)
@@ -97,13 +101,15 @@ class Everything:
 
     @hookimpl
     def register_request_providers(self, core):
-        async def search(**kwargs):
-            return []
+        return [self.requests.provider(self.plugin.id)]
 
-        async def request(**kwargs):
-            return {}
+    @hookimpl
+    def register_rate_limits(self, core):
+        return [RateLimit(f"{self.plugin.id}_echoes", "Echoes per person", limit=3, window=60)]
 
-        return [RequestProvider(id=self.plugin.id, title="Everything", search=search, request=request)]
+    @hookimpl
+    def register_capabilities(self, core):
+        return [Capability(f"{self.plugin.id}_greeter", provider=self)]
 
     @hookimpl
     def register_commands(self, cli):
@@ -132,3 +138,45 @@ class Everything:
 
 # ModelSpec is exercised by the first-party plugins that ship models.
 __all__ = ["Echo", "Everything", "ModelSpec"]
+
+
+class MemoryRequests:
+    """A request provider over a tiny in-memory catalogue: what the core's /api/media drives."""
+
+    CATALOGUE = {101: ("movie", "Alpha"), 102: ("movie", "Beta"), 201: ("tv", "Gamma")}
+
+    def __init__(self) -> None:
+        self.made: list[dict] = []
+
+    def provider(self, plugin_id: str) -> RequestProvider:
+        return RequestProvider(id=plugin_id, title="Memory", search=self.search, request=self.request,
+                               list_requests=self.list_requests, get_request=self.get_request)
+
+    async def search(self, core, actor, query, media_type, page):
+        items = [
+            {"tmdb_id": tmdb_id, "type": kind, "title": title}
+            for tmdb_id, (kind, title) in self.CATALOGUE.items()
+            if query.lower() in title.lower() and media_type in ("all", kind)
+        ]
+        return {"items": items, "total": len(items), "page": page, "pages": 1}
+
+    async def request(self, core, actor, media_type, tmdb_id, seasons):
+        if tmdb_id not in self.CATALOGUE:
+            raise NotFound("No such title")
+        existing = next((made for made in self.made if made["tmdb_id"] == tmdb_id), None)
+        if existing is not None:
+            raise Conflict("Requested already", details={"request": existing})
+        made = {"id": len(self.made) + 1, "tmdb_id": tmdb_id, "media_type": media_type,
+                "seasons": seasons, "user_id": actor.user_id, "status": "pending"}
+        self.made.append(made)
+        return made
+
+    async def list_requests(self, core, actor, everyone, offset, limit):
+        mine = [made for made in self.made if everyone or made["user_id"] == actor.user_id]
+        return {"items": mine[offset:offset + limit], "total": len(mine)}
+
+    async def get_request(self, core, actor, request_id):
+        for made in self.made:
+            if made["id"] == request_id and (actor.is_admin or made["user_id"] == actor.user_id):
+                return made
+        raise NotFound("No such request")

@@ -9,7 +9,7 @@ from quart import Blueprint, current_app, g
 from quart_schema import validate_request
 
 from medianest import audit
-from medianest.auth.models import ApiToken, User
+from medianest.auth.models import ApiToken, LinkedAccount, User
 from medianest.auth.policy import allowed_before_password_change, public, signed_in
 from medianest.errors import (
     NotFound,
@@ -48,8 +48,24 @@ def _core():
     return current_app.extensions["medianest"]
 
 
-def user_view(user: User, permissions: list[str] | frozenset[str]) -> dict[str, Any]:
+async def user_view(user: User, permissions: list[str] | frozenset[str]) -> dict[str, Any]:
     """What the API shows of a user: never a hash, never a token."""
+    linked = await linked_accounts_of([user.id])
+    return plain_user_view(user, permissions, linked.get(str(user.id), []))
+
+
+async def linked_accounts_of(user_ids: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each user's linked identities as the API shows them: `{provider, username}`."""
+    linked: dict[str, list[dict[str, Any]]] = {str(user_id): [] for user_id in user_ids}
+    rows = await LinkedAccount.filter(user_id__in=user_ids).order_by("provider")
+    for row in rows:
+        linked[str(row.user_id)].append({"provider": row.provider, "username": row.username})  # type: ignore[attr-defined]
+    return linked
+
+
+def plain_user_view(
+    user: User, permissions: list[str] | frozenset[str], linked: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "id": str(user.id),
         "username": user.username,
@@ -58,7 +74,7 @@ def user_view(user: User, permissions: list[str] | frozenset[str]) -> dict[str, 
         "status": user.status,
         "permissions": sorted(permissions),
         "must_change_password": user.must_change_password,
-        "plex_username": user.plex_username,
+        "linked_accounts": linked,
         "thumb": user.thumb,
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,
@@ -112,7 +128,7 @@ async def sign_in(data: AdminSignIn):
     await core.limiter.reset(keys[0][0])
     actor = await auth.start_session(user, remember=data.remember_me)
     await audit.record("auth.sign_in", actor=actor, ip=ip, method="password", remember=data.remember_me)
-    return ok({"user": user_view(user, actor.permissions), "must_change_password": user.must_change_password})
+    return ok({"user": await user_view(user, actor.permissions), "must_change_password": user.must_change_password})
 
 
 @blueprint.post("/password")
@@ -137,7 +153,7 @@ async def change_password(data: PasswordChange):
     await auth.revoke_user(user.id, keep_session=g.actor.session_id)
     await audit.record("auth.password_changed", actor=g.actor, ip=auth.client_ip())
     actor = await auth.actor_for(user, session_id=g.actor.session_id)
-    return ok({"user": user_view(user, actor.permissions), "must_change_password": False})
+    return ok({"user": await user_view(user, actor.permissions), "must_change_password": False})
 
 
 @blueprint.post("/logout")
@@ -157,7 +173,7 @@ async def logout():
 async def session():
     """Who you are signed in as, with your role and permissions."""
     user = await User.get(id=g.actor.user_id)
-    return ok({"user": user_view(user, g.actor.permissions), "must_change_password": user.must_change_password})
+    return ok({"user": await user_view(user, g.actor.permissions), "must_change_password": user.must_change_password})
 
 
 def token_view(token: ApiToken) -> dict[str, Any]:

@@ -19,10 +19,6 @@ class User(Model):
     status = fields.CharField(max_length=16, default="active")
     password_hash = fields.TextField(null=True)
     must_change_password = fields.BooleanField(default=False)
-    plex_id = fields.CharField(max_length=64, null=True, unique=True)
-    plex_username = fields.CharField(max_length=128, null=True)
-    plex_token = fields.TextField(null=True)  # ciphertext, context "users|plex_token|<id>"
-    plex_token_checked_at = fields.DatetimeField(null=True)
     thumb = fields.CharField(max_length=512, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -96,3 +92,33 @@ class UserPermission(Model):
     class Meta:
         table = "user_permissions"
         unique_together = (("user", "permission"),)
+
+
+# A user's identity at an external provider (an auth provider's account), apart from `User` so the
+# core knows no provider: the provider's id for the person, a display name, an encrypted token and
+# whatever else the plugin keeps about the link.
+class LinkedAccount(Model):
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("medianest.User", on_delete=fields.CASCADE)
+    provider = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    username = fields.CharField(max_length=128, null=True)
+    token = fields.TextField(null=True)  # ciphertext, context token_context(provider, user id)
+    checked_at = fields.DatetimeField(null=True, db_index=True)
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "linked_accounts"
+        unique_together = (("provider", "external_id"), ("user", "provider"))
+
+
+def token_context(provider: str, user_id: object) -> str:
+    """What a linked account's token is bound to: the user and the provider.
+
+    The shape is the one tokens had when they lived in `users` (`users|<provider>_token|<id>`),
+    so an upgraded install decrypts them without re-encrypting anything.
+    """
+    return f"users|{provider}_token|{user_id}"

@@ -245,7 +245,7 @@ class AuthService:
             raise Forbidden("The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"})
 
     async def _limit_api(self, actor: Actor, bucket: str) -> None:
-        limit = getattr(self.core.system.current.rate_limits, bucket)
+        limit = self.core.system.current.rate_limits[bucket]
         try:
             decision = await self.core.limiter.hit(f"{bucket}:user:{actor.user_id}", limit=limit.limit, window=limit.window)
         except LimiterUnavailable:
@@ -361,7 +361,7 @@ class AuthService:
         g.actor = await self.actor_for(user, session_id=session_id)
         return g.actor
 
-    async def sign_in_external(self, user: User, *, method: str, remember: bool) -> dict[str, Any]:
+    async def sign_in_external(self, user: User | str, *, method: str, remember: bool) -> dict[str, Any]:
         """Sign in a user an auth provider has vouched for (Plex, …); the sign-in answer's body.
 
         The provider has proven who the person is; this refuses a disabled account, starts the
@@ -370,12 +370,14 @@ class AuthService:
         """
         from medianest.api.auth import user_view
 
+        if not isinstance(user, User):
+            user = await User.get(id=user)
         if not user.is_active:
             await audit.record("auth.sign_in_refused", actor=user, ip=self.client_ip(), method=method, reason="disabled")
             raise Forbidden("This account is disabled", details={"reason": "disabled"})
         actor = await self.start_session(user, remember=remember)
         await audit.record("auth.sign_in", actor=actor, ip=self.client_ip(), method=method, remember=remember)
-        return {"user": user_view(user, actor.permissions), "must_change_password": user.must_change_password}
+        return {"user": await user_view(user, actor.permissions), "must_change_password": user.must_change_password}
 
     async def available_username(self, wanted: str) -> str:
         """`wanted` made a valid, unused local username: "alice", else "alice-2", "alice-3", …

@@ -3,7 +3,7 @@
 Plugins declare jobs with `register_jobs` → `JobSpec(name, func, schedule, retries, timeout)`;
 the core registers each as `<plugin id>.<name>`. Everything else goes through `core.jobs`:
 
-    job = await core.jobs.enqueue("youtube.download", {"url": url}, user_id=actor.user_id)
+    job = await core.jobs.enqueue("videos.download", {"url": url}, user_id=actor.user_id)
     await core.jobs.cancel(job.id)
     job = await core.jobs.get(job.id)          # JobRecord: status, progress, result, error…
 

@@ -4,6 +4,7 @@ import pluggy
 
 from medianest.plugins.contributions import (
     AuthProvider,
+    Capability,
     Connection,
     DemoConnection,
     DemoService,
@@ -12,6 +13,7 @@ from medianest.plugins.contributions import (
     Permission,
     PluginSpec,
     ProbeResult,
+    RateLimit,
     RequestProvider,
     ServiceSpec,
     StatusProbe,
@@ -22,6 +24,7 @@ hookimpl = pluggy.HookimplMarker("medianest")
 
 __all__ = [
     "AuthProvider",
+    "Capability",
     "Connection",
     "DemoConnection",
     "DemoService",
@@ -30,6 +33,7 @@ __all__ = [
     "Permission",
     "PluginSpec",
     "ProbeResult",
+    "RateLimit",
     "RequestProvider",
     "ServiceSpec",
     "StatusProbe",

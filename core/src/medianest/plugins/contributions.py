@@ -143,25 +143,64 @@ class AuthProvider:
     id: str
     title: str
     start_path: str | None = None  # where the sign-in page sends the browser to begin
+    # Whether people this provider vouches for but MediaNest does not know yet may sign in is
+    # an admin's switch under `registration.providers.<id>` (on unless turned off).
     blueprint: Any = None  # a quart.Blueprint; typed loosely so this module never imports Quart
 
 
 @dataclass(frozen=True)
 class RequestProvider:
-    """A media request backend (Overseerr, …) behind the core's `/api/media` facade."""
+    """A media request backend behind the core's `/api/media` routes (SPEC §3).
+
+    The core checks who may call, validates the input and counts nothing itself; each
+    callable gets `(core, actor, …)` and returns plain JSON-able data, raising the sdk's
+    errors (`NotFound`, `Conflict`, `ServiceUnavailable`, …) for the envelope:
+
+    - `search(core, actor, query, media_type, page)` → `{items, total, page, pages}`
+    - `request(core, actor, media_type, tmdb_id, seasons)` → the new request
+    - `list_requests(core, actor, everyone, offset, limit)` → `{items, total}`
+    - `get_request(core, actor, request_id)` → one request (another user's is `NotFound`)
+
+    With several enabled, the first by plugin id answers.
+    """
 
     id: str
     title: str
     search: Callable[..., Awaitable[Any]]
     request: Callable[..., Awaitable[Any]]
-    list_requests: Callable[..., Awaitable[Any]] | None = None
+    list_requests: Callable[..., Awaitable[Any]]
+    get_request: Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A budget a plugin declares: admins change it under `rate_limits.<name>` in the system
+    config, and the plugin spends it with `core.limits.spend(name, subject)`."""
+
+    name: str  # e.g. "youtube": unique across the install
+    title: str  # what Admin → Settings calls it
+    limit: int
+    window: int  # seconds
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Something one plugin offers others without either importing the other.
+
+    `name` is a capability the sdk defines a protocol for (e.g. `MEDIA_LIBRARY`, see
+    `medianest.sdk.MediaLibrary`); `provider` implements it. Consumers ask
+    `core.capabilities.get(name)`, which answers only while the offering plugin is active.
+    """
+
+    name: str
+    provider: Any
 
 
 @dataclass(frozen=True)
 class DemoConnection:
     """What a running demo stand-in tells `medianest demo`: the connection to save (as an admin
-    would), MediaNest settings it needs (e.g. `{"plex_tv_url": …}`) and lines to print at start
-    (who to sign in as, what to try)."""
+    would), the plugin's own settings to save with it (e.g. where its sign-in service is) and
+    lines to print at start (who to sign in as, what to try)."""
 
     url: str
     api_key: str | None = None

@@ -55,6 +55,16 @@ def register_request_providers(core: Any) -> list[Any]:
 
 
 @hookspec
+def register_rate_limits(core: Any) -> list[Any]:
+    """`RateLimit` objects: budgets the plugin spends, set by admins under `rate_limits`."""
+
+
+@hookspec
+def register_capabilities(core: Any) -> list[Any]:
+    """`Capability` objects: services this plugin offers other plugins."""
+
+
+@hookspec
 def register_demo_services() -> list[Any]:
     """`DemoService` objects: stand-ins `medianest demo` runs in place of the real services."""
 

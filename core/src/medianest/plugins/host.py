@@ -28,11 +28,13 @@ from medianest.plugins.contributions import (
     PLUGIN_ID,
     RESERVED_IDS,
     AuthProvider,
+    Capability,
     DemoService,
     JobSpec,
     ModelSpec,
     Permission,
     PluginSpec,
+    RateLimit,
     RequestProvider,
     StatusProbe,
     Widget,
@@ -63,6 +65,8 @@ RESULT_TYPES: dict[str, Callable[[], type]] = {
     "register_auth_providers": lambda: AuthProvider,
     "register_request_providers": lambda: RequestProvider,
     "register_demo_services": lambda: DemoService,
+    "register_rate_limits": lambda: RateLimit,
+    "register_capabilities": lambda: Capability,
 }
 
 

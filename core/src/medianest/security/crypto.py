@@ -2,7 +2,7 @@
 
 The master keys are 32 random bytes each (never a passphrase), so no slow KDF is needed: HKDF
 derives one subkey per purpose, and every value gets a fresh 96-bit nonce. The associated data
-binds each token to the record it belongs to ("users|plex_token|<row id>"), so a ciphertext
+binds each token to the record it belongs to ("<table>|<column>|<row id>"), so a ciphertext
 copied into another row or column does not decrypt. Tokens carry their key id, which is what
 makes rotation (`medianest keys rotate`) possible. See docs/decisions/0004-secrets-at-rest.md.
 """
@@ -16,6 +16,7 @@ import re
 import secrets
 import stat
 import struct
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,8 +235,20 @@ class SecretBox:
         self.ring = ring
         self._ciphers = {key_id: AESGCM(ring.subkey(purpose, key_id)) for key_id in ring.keys}
 
+    def subkey(self, purpose: str) -> bytes:
+        """32 bytes for one purpose (signing a cookie, …), derived from the active key."""
+        return self.ring.subkey(purpose)
+
+    def install_id(self, purpose: str) -> str:
+        """A stable UUID for this install and purpose; it changes only when the oldest key retires.
+
+        Public by design (e.g. a client identifier a service sees): it reveals nothing of the key.
+        """
+        seed = self.ring.subkey(purpose, key_id=min(self.ring.keys))
+        return str(uuid.UUID(bytes=seed[:16], version=4))
+
     def encrypt(self, plaintext: str, *, context: str) -> str:
-        """Encrypt under the active key; `context` names its place, e.g. "users|plex_token|<id>"."""
+        """Encrypt under the active key; `context` names its place, e.g. "service_connections|api_key|<name>"."""
         header = _HEADER.pack(_VERSION, self.ring.active)
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._ciphers[self.ring.active].encrypt(

@@ -50,7 +50,6 @@ COMMON_PASSWORDS = frozenset(
         "changeme1234",
         "medianest123",
         "medianest1234",
-        "plexpassword",
     }
 )
 

@@ -52,6 +52,13 @@ class StatusBoard:
         coordinator = self._active(service)
         return None if coordinator is None else coordinator.entry()
 
+    entry = get  # the name plugins use (`medianest.sdk.StatusReader`)
+
+    def data(self, service: str) -> dict[str, Any]:
+        """What the last good check of `service` returned as `ProbeResult.data` ({} before one)."""
+        coordinator = self._active(service)
+        return dict(coordinator.data or {}) if coordinator is not None else {}
+
     async def refresh(self, service: str) -> dict[str, Any] | None:
         """Check `service` now and return its new entry (None when no active plugin has it)."""
         coordinator = self._active(service)

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from medianest import audit
 from medianest.api.admin._common import Body, Paging, actor, blueprint, client_ip, core
-from medianest.api.auth import user_view
+from medianest.api.auth import linked_accounts_of, plain_user_view
 from medianest.auth.models import User, UserPermission
 from medianest.auth.permissions import effective
 from medianest.auth.policy import admin_only
@@ -49,9 +49,15 @@ async def _user_or_404(user_id: str) -> User:
     return user
 
 
-def _admin_view(user: User, grants: dict[str, bool]) -> dict[str, Any]:
+def _admin_view(user: User, grants: dict[str, bool], linked: list[dict[str, Any]]) -> dict[str, Any]:
     defaults = core().auth.permission_defaults()
-    return {**user_view(user, effective(user.role, defaults, grants)), "grants": dict(sorted(grants.items()))}
+    view = plain_user_view(user, effective(user.role, defaults, grants), linked)
+    return {**view, "grants": dict(sorted(grants.items()))}
+
+
+async def _admin_view_of(user: User) -> dict[str, Any]:
+    linked = await linked_accounts_of([user.id])
+    return _admin_view(user, await core().auth.grants(user.id), linked[str(user.id)])
 
 
 async def _grants_of(users: list[User]) -> dict[str, dict[str, bool]]:
@@ -72,7 +78,8 @@ async def list_users(query_args: UserQuery):
     total = await users.count()
     page = await users.order_by("username").offset(query_args.offset).limit(query_args.limit)
     grants = await _grants_of(page)
-    items = [_admin_view(user, grants[str(user.id)]) for user in page]
+    linked = await linked_accounts_of([user.id for user in page])
+    items = [_admin_view(user, grants[str(user.id)], linked[str(user.id)]) for user in page]
     return listing(items, total, offset=query_args.offset, limit=query_args.limit)
 
 
@@ -98,7 +105,7 @@ async def list_permissions():
 async def get_user(user_id: str):
     """One user (404 for an unknown or malformed id)."""
     user = await _user_or_404(user_id)
-    return ok(_admin_view(user, await core().auth.grants(user.id)))
+    return ok(await _admin_view_of(user))
 
 
 @blueprint.put("/users/<user_id>")
@@ -126,7 +133,7 @@ async def update_user(user_id: str, data: UserChange):
         details = {**changed, **({"permissions": data.permissions} if data.permissions else {})}
         await audit.record("admin.user_updated", actor=actor(), target=f"user:{user.id}", ip=client_ip(), **details)
     await user.refresh_from_db()
-    return ok(_admin_view(user, await core().auth.grants(user.id)))
+    return ok(await _admin_view_of(user))
 
 
 @blueprint.delete("/users/<user_id>")
