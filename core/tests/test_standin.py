@@ -12,9 +12,8 @@ import zlib
 
 import httpx
 import pytest
-from quart import Quart, request
-
 from medianest.testing.standin import StandinServer, colour_for, solid_png
+from quart import Quart, request
 
 HOLD = 5.0  # generous bound for waits that normally end at once
 
@@ -123,9 +122,8 @@ def test_a_taken_port_is_a_clear_error() -> None:
         port = int(first.url.rsplit(":", 1)[1])
         second = Echo()
         second.requested_port = port
-        with pytest.raises(OSError):
-            with second:
-                pass
+        with pytest.raises(OSError), second:
+            pass
 
 
 def test_the_module_imports_nothing_of_pytest() -> None:

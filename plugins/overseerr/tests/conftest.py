@@ -5,7 +5,7 @@ receiver. All of them are real HTTP servers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -13,13 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from medianest.testing.standin import StandinServer
+from medianest_overseerr.testing import FakeOverseerr, User
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from quart import Quart, request
 from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-from medianest.testing.standin import StandinServer
-from medianest_overseerr.testing import FakeOverseerr, User
 
 SPEC_PATH = Path(__file__).with_name("overseerr-api.yml")
 HOLD = 5.0  # generous bound for waits that normally end at once
@@ -28,6 +27,18 @@ HOLD = 5.0  # generous bound for waits that normally end at once
 @pytest.fixture(scope="session")
 def spec() -> OpenAPI:
     return OpenAPI.from_path(SPEC_PATH)
+
+
+@pytest.fixture
+def check_exchange(spec: OpenAPI) -> Callable[[httpx.Response], None]:
+    """Checks a request and its answer against the spec (for synchronous clients)."""
+
+    def check(response: httpx.Response) -> None:
+        exchange = SpecRequest(response.request)
+        spec.validate_request(exchange)
+        spec.validate_response(exchange, SpecResponse(response))
+
+    return check
 
 
 @pytest.fixture
@@ -64,9 +75,18 @@ class SpecClient:
         return headers
 
     async def send(
-        self, method: str, path: str, *, user: User | None = None, key: str | None = "", **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        user: User | None = None,
+        key: str | None = "",
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        return await self.http.request(method, path, headers=self.headers(user, key=key), **kwargs)
+        """`key=None` sends no API key, `key="…"` another one; `headers` go on top."""
+        sent = self.headers(user, key=key) | (headers or {})
+        return await self.http.request(method, path, headers=sent, **kwargs)
 
     async def get(self, path: str, *, user: User | None = None, **params: Any) -> Any:
         return await self.ok("GET", path, user=user, params=params)

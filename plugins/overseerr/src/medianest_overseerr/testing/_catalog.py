@@ -10,11 +10,28 @@ import hashlib
 from dataclasses import dataclass, field
 
 GENRES = {
-    28: "Action", 12: "Adventure", 16: "Animation", 35: "Comedy", 80: "Crime",
-    99: "Documentary", 18: "Drama", 10751: "Family", 14: "Fantasy", 36: "History",
-    27: "Horror", 10402: "Music", 9648: "Mystery", 10749: "Romance", 878: "Science Fiction",
-    53: "Thriller", 10752: "War", 37: "Western", 10759: "Action & Adventure", 10762: "Kids",
-    10764: "Reality", 10765: "Sci-Fi & Fantasy",
+    28: "Action",
+    12: "Adventure",
+    16: "Animation",
+    35: "Comedy",
+    80: "Crime",
+    99: "Documentary",
+    18: "Drama",
+    10751: "Family",
+    14: "Fantasy",
+    36: "History",
+    27: "Horror",
+    10402: "Music",
+    9648: "Mystery",
+    10749: "Romance",
+    878: "Science Fiction",
+    53: "Thriller",
+    10752: "War",
+    37: "Western",
+    10759: "Action & Adventure",
+    10762: "Kids",
+    10764: "Reality",
+    10765: "Sci-Fi & Fantasy",
 }  # fmt: skip  (TMDB's genre ids)
 
 

@@ -12,9 +12,9 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from medianest.testing.standin import colour_for, solid_png
 from quart import Quart, Response, g, jsonify, request
 
-from medianest.testing.standin import colour_for, solid_png
 from medianest_overseerr.testing import _catalog
 from medianest_overseerr.testing._catalog import GENRES, Movie, Person, Show, Title
 from medianest_overseerr.testing._model import (
@@ -49,12 +49,18 @@ def build_app(fake: FakeOverseerr) -> Quart:
     async def authenticate() -> Response | tuple[Response, int] | None:
         """`checkUser`: the API key acts as user 1, or as the user `X-API-User` names."""
         g.user = None
-        if request.url_rule is None or request.path in (f"{API}/status",) or not request.path.startswith(API):
+        if (
+            request.url_rule is None
+            or request.path in (f"{API}/status",)
+            or not request.path.startswith(API)
+        ):
             return None
         key = request.headers.get("X-Api-Key")
         if key is None and "connect.sid" not in request.cookies:
             message = "cookie 'connect.sid' required"
-            return jsonify({"message": message, "errors": [{"path": request.path, "message": message}]}), 401
+            return jsonify(
+                {"message": message, "errors": [{"path": request.path, "message": message}]}
+            ), 401
         if key is not None and secrets.compare_digest(key.encode(), fake.api_key.encode()):
             g.user = fake.user(_acting_user_id(request.headers.get("X-API-User")))
         if g.user is None:
@@ -70,12 +76,16 @@ def build_app(fake: FakeOverseerr) -> Quart:
 
     @app.errorhandler(404)
     async def not_found(_: Exception) -> tuple[Response, int]:
-        return jsonify({"message": "not found", "errors": [{"path": request.path, "message": "not found"}]}), 404
+        return jsonify(
+            {"message": "not found", "errors": [{"path": request.path, "message": "not found"}]}
+        ), 404
 
     @app.errorhandler(405)
     async def not_allowed(_: Exception) -> tuple[Response, int]:
         message = f"{request.method} method not allowed"
-        return jsonify({"message": message, "errors": [{"path": request.path, "message": message}]}), 405
+        return jsonify(
+            {"message": message, "errors": [{"path": request.path, "message": message}]}
+        ), 405
 
     # ----- public, auth ----------------------------------------------------------------
     @app.get(f"{API}/status")
@@ -145,11 +155,15 @@ def build_app(fake: FakeOverseerr) -> Quart:
             chosen = [r for r in fake.requests if _matches_filter(r, wanted)]
             if not user.can(Permission.MANAGE_REQUESTS, Permission.REQUEST_VIEW, any_of=True):
                 if requested_by and requested_by != user.id:
-                    raise OverseerrError(403, "You do not have permission to view this user's requests.")
+                    raise OverseerrError(
+                        403, "You do not have permission to view this user's requests."
+                    )
                 requested_by = user.id
             if requested_by:
                 chosen = [r for r in chosen if r.requested_by.id == requested_by]
-            order: Callable[[MediaRequest], Any] = (lambda r: (r.updated_at, r.id)) if sort == "modified" else (lambda r: r.id)
+            order: Callable[[MediaRequest], Any] = (
+                (lambda r: (r.updated_at, r.id)) if sort == "modified" else (lambda r: r.id)
+            )
             chosen.sort(key=order, reverse=True)
             page = [request_json(r) for r in chosen[skip : skip + take]]
             return jsonify({"pageInfo": page_info(len(chosen), take, skip), "results": page})
@@ -176,8 +190,8 @@ def build_app(fake: FakeOverseerr) -> Quart:
         def counted(**where: Any) -> int:
             return sum(1 for r in everything if all(test(r) for test in where.values()))
 
-        approved = lambda r: r.status == RequestStatus.APPROVED  # noqa: E731
-        in_library = lambda r: r.media.status_for(r.is4k) == MediaStatus.AVAILABLE  # noqa: E731
+        approved = lambda r: r.status == RequestStatus.APPROVED
+        in_library = lambda r: r.media.status_for(r.is4k) == MediaStatus.AVAILABLE
         return jsonify(
             {
                 "total": len(everything),
@@ -231,7 +245,9 @@ def build_app(fake: FakeOverseerr) -> Quart:
         private = g.user.can(Permission.MANAGE_USERS)
         with lock:
             users = fake.users
-            counts = {u.id: sum(1 for r in fake.requests if r.requested_by.id == u.id) for u in users}
+            counts = {
+                u.id: sum(1 for r in fake.requests if r.requested_by.id == u.id) for u in users
+            }
             orders: dict[str, Callable[[User], Any]] = {
                 "created": lambda u: u.id,
                 "updated": lambda u: (-u.updated_at.timestamp(), u.id),
@@ -239,7 +255,10 @@ def build_app(fake: FakeOverseerr) -> Quart:
                 "displayname": lambda u: u.display_name.lower(),
             }
             users.sort(key=orders[sort])
-            page = [user_json(u, private=private) | {"requestCount": counts[u.id]} for u in users[skip : skip + take]]
+            page = [
+                user_json(u, private=private) | {"requestCount": counts[u.id]}
+                for u in users[skip : skip + take]
+            ]
             return jsonify({"pageInfo": page_info(len(users), take, skip), "results": page})
 
     @app.post(f"{API}/user/import-from-plex")
@@ -253,7 +272,10 @@ def build_app(fake: FakeOverseerr) -> Quart:
             bad = next((i for i, v in enumerate(plex_ids or []) if not isinstance(v, str)), None)
             if not isinstance(plex_ids, list) or bad is not None:
                 where = "plexIds" if bad is None else f"plexIds/{bad}"
-                raise _invalid(f"body/{where}", f"request/body/{where} must be {'array' if bad is None else 'string'}")
+                raise _invalid(
+                    f"body/{where}",
+                    f"request/body/{where} must be {'array' if bad is None else 'string'}",
+                )
         created = fake.import_from_plex(plex_ids)
         with lock:
             return jsonify([user_json(u, private=False) for u in created]), 201
@@ -271,7 +293,9 @@ def build_app(fake: FakeOverseerr) -> Quart:
         wanted = _path_number("userId", user_id)
         user: User = g.user
         if wanted != user.id and not user.can(Permission.MANAGE_USERS, Permission.MANAGE_REQUESTS):
-            raise OverseerrError(403, "You do not have permission to view this user's request limits.")
+            raise OverseerrError(
+                403, "You do not have permission to view this user's request limits."
+            )
         if fake.user(wanted) is None:
             raise OverseerrError(404, 'Could not find any entity of type "User" matching the query')
         return jsonify(fake.quota(wanted))
@@ -319,7 +343,9 @@ def build_app(fake: FakeOverseerr) -> Quart:
 # ----- parameters, as Overseerr's OpenAPI validator checks them -------------------------------
 def _invalid(where: str, message: str) -> OverseerrError:
     path = "/" + where.replace("request/", "")
-    return OverseerrError(400, message, errors=[{"path": path, "message": message.split(" ", 1)[1]}])
+    return OverseerrError(
+        400, message, errors=[{"path": path, "message": message.split(" ", 1)[1]}]
+    )
 
 
 def _query_number(name: str, default: int | None) -> int | None:
@@ -375,7 +401,8 @@ def _request_body(body: Any) -> dict[str, Any]:
             raise _invalid("body", f"request/body must have required property '{name}'")
     if body["mediaType"] not in ("movie", "tv"):
         raise _invalid(
-            "body/mediaType", "request/body/mediaType must be equal to one of the allowed values: movie, tv"
+            "body/mediaType",
+            "request/body/mediaType must be equal to one of the allowed values: movie, tv",
         )
     for name in ("mediaId", "userId", "tvdbId"):
         if body.get(name) is not None and not _is_number(body[name]):
@@ -383,7 +410,9 @@ def _request_body(body: Any) -> dict[str, Any]:
     seasons = body.get("seasons")
     valid_list = isinstance(seasons, list) and all(_is_number(n) and n >= 0 for n in seasons)
     if seasons is not None and seasons != "all" and not valid_list:
-        raise _invalid("body/seasons", "request/body/seasons must match exactly one schema in oneOf")
+        raise _invalid(
+            "body/seasons", "request/body/seasons must match exactly one schema in oneOf"
+        )
     if "is4k" in body and not isinstance(body["is4k"], bool):
         raise _invalid("body/is4k", "request/body/is4k must be boolean")
     if valid_list:
@@ -414,7 +443,12 @@ def _is_number(value: Any) -> bool:
 
 
 # ----- request filters (routes/request.ts) ----------------------------------------------------
-_IN_PROGRESS = (MediaStatus.UNKNOWN, MediaStatus.PENDING, MediaStatus.PROCESSING, MediaStatus.PARTIALLY_AVAILABLE)
+_IN_PROGRESS = (
+    MediaStatus.UNKNOWN,
+    MediaStatus.PENDING,
+    MediaStatus.PROCESSING,
+    MediaStatus.PARTIALLY_AVAILABLE,
+)
 
 
 def _matches_filter(r: MediaRequest, wanted: str) -> bool:
@@ -429,7 +463,10 @@ def _matches_filter(r: MediaRequest, wanted: str) -> bool:
         case "pending":
             return r.status == RequestStatus.PENDING
         case "unavailable":
-            return r.status in (RequestStatus.PENDING, RequestStatus.APPROVED) and media_status in _IN_PROGRESS
+            return (
+                r.status in (RequestStatus.PENDING, RequestStatus.APPROVED)
+                and media_status in _IN_PROGRESS
+            )
         case "failed":
             return r.status == RequestStatus.FAILED
         case _:
@@ -441,12 +478,18 @@ def _search(fake: FakeOverseerr, query: str) -> list[Title | Person]:
     """TMDB's multi search: titles and people whose name contains the query, most popular first."""
     if not query:
         return []
-    titles = [t for t in fake.titles.values() if query in (t.title if isinstance(t, Movie) else t.name).lower()]
+    titles = [
+        t
+        for t in fake.titles.values()
+        if query in (t.title if isinstance(t, Movie) else t.name).lower()
+    ]
     people = [p for p in fake.people.values() if query in p.name.lower()]
     return sorted([*titles, *people], key=lambda item: (-_catalog.popularity(item.id), item.id))
 
 
-def _result(fake: FakeOverseerr, item: Title | Person, *, with_media: bool = True) -> dict[str, Any]:
+def _result(
+    fake: FakeOverseerr, item: Title | Person, *, with_media: bool = True
+) -> dict[str, Any]:
     if isinstance(item, Person):
         known = [fake.titles[key] for key in _known_for(fake, item)]
         return {
@@ -556,14 +599,24 @@ def _movie_details(fake: FakeOverseerr, movie: Movie) -> dict[str, Any]:
         "voteAverage": _catalog.vote_average(movie.id),
         "voteCount": _catalog.vote_count(movie.id),
         "credits": _credits(fake, movie),
-        "externalIds": {"imdbId": movie.imdb_id, "facebookId": None, "instagramId": None, "twitterId": None},
+        "externalIds": {
+            "imdbId": movie.imdb_id,
+            "facebookId": None,
+            "instagramId": None,
+            "twitterId": None,
+        },
         "watchProviders": [],
         "keywords": [],
     } | _details_media(fake, "movie", movie.id)
 
 
 def _tv_details(fake: FakeOverseerr, show: Show) -> dict[str, Any]:
-    network = {"id": 1000 + sum(show.network.encode()), "name": show.network, "originCountry": "GB", "logoPath": None}
+    network = {
+        "id": 1000 + sum(show.network.encode()),
+        "name": show.network,
+        "originCountry": "GB",
+        "logoPath": None,
+    }
     return {
         "createdBy": [],
         "episodeRunTime": [45],

@@ -150,7 +150,8 @@ def render(json_payload: str, notification: Notification, payload: NotificationP
     """The body Overseerr posts; raises ValueError when the stored payload does not parse twice."""
     template = json.loads(json_payload)
     if not isinstance(template, str):
-        raise ValueError(f"Unexpected token in JSON: the template is a {type(template).__name__}")
+        message = f"Unexpected token in JSON: the template is a {type(template).__name__}"
+        raise ValueError(message)  # noqa: TRY004 - what JSON.parse throws, caught as such
     request = payload.request
     objects = {"media": request is not None, "request": request is not None}
     return _fill(json.loads(template), _values(notification, payload), objects, payload.extra)
@@ -186,7 +187,7 @@ def _values(notification: Notification, payload: NotificationPayload) -> dict[st
     media = request.media if request else None
     by = request.requested_by if request else None
     notify = payload.notify_user
-    text: Callable[[object], str] = lambda value: "" if value is None else str(value)  # noqa: E731
+    text: Callable[[object], str] = lambda value: "" if value is None else str(value)
     values = {
         "notification_type": notification.name or "",
         "event": payload.event,
@@ -213,6 +214,12 @@ def _values(notification: Notification, payload: NotificationPayload) -> dict[st
     for unused in ("issue_id", "issue_type", "issue_status", "comment_message"):
         values[unused] = ""  # the stand-in has no issues or comments
     for who in ("reportedBy", "commentedBy"):
-        for what in ("username", "email", "avatar", "settings_discordId", "settings_telegramChatId"):
+        for what in (
+            "username",
+            "email",
+            "avatar",
+            "settings_discordId",
+            "settings_telegramChatId",
+        ):
             values[f"{who}_{what}"] = ""
     return values

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
+from medianest.testing.standin import StandinServer
 from quart import Quart
 
-from medianest.testing.standin import StandinServer
 from medianest_overseerr.testing import _catalog
 from medianest_overseerr.testing._catalog import MOVIES, PEOPLE, SHOWS, Movie, Person, Show, Title
 from medianest_overseerr.testing._model import (
@@ -150,7 +150,9 @@ class FakeOverseerr(StandinServer):
             self._users[user.id] = user
             return user
 
-    def add_plex_friend(self, username: str, plex_id: int, *, email: str | None = None) -> PlexFriend:
+    def add_plex_friend(
+        self, username: str, plex_id: int, *, email: str | None = None
+    ) -> PlexFriend:
         """A Plex account the owner's server is shared with (importable, not yet a user)."""
         friend = PlexFriend(plex_id, username, (email or f"{username.lower()}@example.com").lower())
         with self._lock:
@@ -183,11 +185,15 @@ class FakeOverseerr(StandinServer):
                 )
                 if known or (wanted is not None and str(friend.plex_id) not in wanted):
                     continue
-                created.append(self.add_user(friend.username, plex_id=friend.plex_id, email=friend.email))
+                created.append(
+                    self.add_user(friend.username, plex_id=friend.plex_id, email=friend.email)
+                )
         return created
 
     # ------------------------------------------------------------------ control: catalogue
-    def add_movie(self, title: str, year: int, *, tmdb_id: int | None = None, overview: str = "") -> Movie:
+    def add_movie(
+        self, title: str, year: int, *, tmdb_id: int | None = None, overview: str = ""
+    ) -> Movie:
         """A movie more in the stand-in's TMDB (for paging tests and the like)."""
         with self._lock:
             movie = Movie(tmdb_id or self._free_tmdb_id(), title, year, (18,), 100, overview)
@@ -199,7 +205,9 @@ class FakeOverseerr(StandinServer):
     ) -> Show:
         """A show more in the stand-in's TMDB; `episodes` per season from season 1."""
         with self._lock:
-            show = Show(tmdb_id or self._free_tmdb_id(), name, year, (18,), episodes, "", "Metro One")
+            show = Show(
+                tmdb_id or self._free_tmdb_id(), name, year, (18,), episodes, "", "Metro One"
+            )
             self.titles[("tv", show.id)] = show
             return show
 
@@ -224,7 +232,11 @@ class FakeOverseerr(StandinServer):
         """Overseerr's record of a title (its `mediaInfo`), if it has one."""
         with self._lock:
             return next(
-                (m for m in self._media.values() if (m.media_type, m.tmdb_id) == (media_type, tmdb_id)),
+                (
+                    m
+                    for m in self._media.values()
+                    if (m.media_type, m.tmdb_id) == (media_type, tmdb_id)
+                ),
                 None,
             )
 
@@ -254,7 +266,11 @@ class FakeOverseerr(StandinServer):
             if media_type == "movie" and any(r.status != RequestStatus.DECLINED for r in earlier):
                 raise OverseerrError(409, "Request for this media already exists.")
             numbers = self._seasons_to_request(title, media, earlier, seasons, is4k)
-            if media_type == "tv" and quota["tv"]["limit"] and len(numbers) > quota["tv"].get("remaining", 0):
+            if (
+                media_type == "tv"
+                and quota["tv"]["limit"]
+                and len(numbers) > quota["tv"].get("remaining", 0)
+            ):
                 raise OverseerrError(403, _QUOTA_MESSAGE["tv"])
 
             if media.status_for(is4k) == MediaStatus.UNKNOWN:
@@ -301,7 +317,11 @@ class FakeOverseerr(StandinServer):
             caller = self._as_user(by)
             request = self._existing_request(request_id)
             mine = request.requested_by.id == caller.id
-            if not (caller.can(Permission.MANAGE_REQUESTS) or mine or request.status == RequestStatus.PENDING):
+            if not (
+                caller.can(Permission.MANAGE_REQUESTS)
+                or mine
+                or request.status == RequestStatus.PENDING
+            ):
                 raise OverseerrError(401, "You do not have permission to delete this request.")
             del self._requests[request_id]
             media = request.media
@@ -311,7 +331,12 @@ class FakeOverseerr(StandinServer):
                     media.set_status(is4k, MediaStatus.UNKNOWN)
 
     def mark_available(
-        self, media_type: MediaType, tmdb_id: int, *, seasons: Iterable[int] | None = None, is4k: bool = False
+        self,
+        media_type: MediaType,
+        tmdb_id: int,
+        *,
+        seasons: Iterable[int] | None = None,
+        is4k: bool = False,
     ) -> Media:
         """The title reached Plex (what Overseerr's scan finds). A movie, or a show without
         `seasons`, becomes AVAILABLE; a show with `seasons` has those seasons available, and
@@ -327,7 +352,8 @@ class FakeOverseerr(StandinServer):
                 for number in wanted:
                     media.season_status[number] = MediaStatus.AVAILABLE
                 everything = all(
-                    media.season_status.get(n) == MediaStatus.AVAILABLE for n in title.season_numbers
+                    media.season_status.get(n) == MediaStatus.AVAILABLE
+                    for n in title.season_numbers
                 )
                 status = MediaStatus.AVAILABLE if everything else MediaStatus.PARTIALLY_AVAILABLE
             else:
@@ -335,7 +361,11 @@ class FakeOverseerr(StandinServer):
             media.set_status(is4k, status)
             for request in self._requests_for(media):
                 done = request.is4k == is4k and self._complete(request)
-                if done and request.id not in complete_before and request.status != RequestStatus.DECLINED:
+                if (
+                    done
+                    and request.id not in complete_before
+                    and request.status != RequestStatus.DECLINED
+                ):
                     self._notify(Notification.MEDIA_AVAILABLE, request)
             return media
 
@@ -345,7 +375,9 @@ class FakeOverseerr(StandinServer):
         with self._lock:
             user = self._as_user(user)
             return {
-                "movie": self._quota_for(user, "movie", user.movie_quota_limit, user.movie_quota_days),
+                "movie": self._quota_for(
+                    user, "movie", user.movie_quota_limit, user.movie_quota_days
+                ),
                 "tv": self._quota_for(user, "tv", user.tv_quota_limit, user.tv_quota_days),
             }
 
@@ -361,7 +393,9 @@ class FakeOverseerr(StandinServer):
     ) -> None:
         """Set up the webhook agent as an admin would in Settings → Notifications → Webhook."""
         with self._lock:
-            self.webhook = WebhookSettings(enabled, int(types), url, auth_header, json.dumps(template))
+            self.webhook = WebhookSettings(
+                enabled, int(types), url, auth_header, json.dumps(template)
+            )
 
     # ------------------------------------------------------------------ demo
     @classmethod
@@ -420,8 +454,16 @@ class FakeOverseerr(StandinServer):
         if title is None:
             if for_request:
                 what = "movie" if media_type == "movie" else "TV show"
-                raise OverseerrError(500, f"[TMDB] Failed to fetch {what} details: Request failed with status code 404")
-            raise OverseerrError(500, "Unable to retrieve movie." if media_type == "movie" else "Unable to retrieve series.")
+                raise OverseerrError(
+                    500,
+                    f"[TMDB] Failed to fetch {what} details: Request failed with status code 404",
+                )
+            raise OverseerrError(
+                500,
+                "Unable to retrieve movie."
+                if media_type == "movie"
+                else "Unable to retrieve series.",
+            )
         return title
 
     def _new_media(self, title: Title) -> Media:
@@ -454,7 +496,9 @@ class FakeOverseerr(StandinServer):
             raise OverseerrError(202, "No seasons available to request")
         return numbers
 
-    def _set_request_status(self, request_id: int, status: RequestStatus, by: User | int | None) -> MediaRequest:
+    def _set_request_status(
+        self, request_id: int, status: RequestStatus, by: User | int | None
+    ) -> MediaRequest:
         with self._lock:
             actor = self._as_user(by)
             request = self._existing_request(request_id)
@@ -462,7 +506,10 @@ class FakeOverseerr(StandinServer):
             self._update_media_status(request)
             if request.media.status_for(request.is4k) != MediaStatus.AVAILABLE:  # else: no news
                 approved = status == RequestStatus.APPROVED
-                self._notify(Notification.MEDIA_APPROVED if approved else Notification.MEDIA_DECLINED, request)
+                self._notify(
+                    Notification.MEDIA_APPROVED if approved else Notification.MEDIA_DECLINED,
+                    request,
+                )
             return request
 
     def _existing_request(self, request_id: int) -> MediaRequest:
@@ -488,9 +535,13 @@ class FakeOverseerr(StandinServer):
         media = request.media
         if media.media_type == "movie" or request.is4k:
             return media.status_for(request.is4k) == MediaStatus.AVAILABLE
-        return all(media.season_status.get(n) == MediaStatus.AVAILABLE for n in request.season_numbers)
+        return all(
+            media.season_status.get(n) == MediaStatus.AVAILABLE for n in request.season_numbers
+        )
 
-    def _quota_for(self, user: User, media_type: str, limit: int | None, days: int | None) -> dict[str, Any]:
+    def _quota_for(
+        self, user: User, media_type: str, limit: int | None, days: int | None
+    ) -> dict[str, Any]:
         limit = 0 if user.can(Permission.MANAGE_USERS) else (limit or 0)
         days = days or DEFAULT_QUOTA_DAYS
         since = now() - timedelta(days=days)
@@ -502,7 +553,11 @@ class FakeOverseerr(StandinServer):
             and r.created_at > since
             and r.status != RequestStatus.DECLINED
         ]
-        used = (len(counted) if media_type == "movie" else sum(len(r.seasons) for r in counted)) if limit else 0
+        used = (
+            (len(counted) if media_type == "movie" else sum(len(r.seasons) for r in counted))
+            if limit
+            else 0
+        )
         quota: dict[str, Any] = {"days": days, "limit": limit, "used": used}
         if limit:
             quota["remaining"] = max(0, limit - used)
@@ -524,12 +579,16 @@ class FakeOverseerr(StandinServer):
             body = render(settings.json_payload, notification, payload)
         except ValueError as error:  # a template that does not parse: nothing is sent
             self.webhook_deliveries.append(
-                WebhookDelivery(notification, settings.webhook_url, authorization, None, error=str(error))
+                WebhookDelivery(
+                    notification, settings.webhook_url, authorization, None, error=str(error)
+                )
             )
             return
         self.spawn(self._deliver(notification, settings.webhook_url, authorization, body))
 
-    async def _deliver(self, notification: Notification, url: str, authorization: str | None, body: dict) -> None:
+    async def _deliver(
+        self, notification: Notification, url: str, authorization: str | None, body: dict
+    ) -> None:
         headers = {"Authorization": authorization} if authorization else {}
         status, error = None, None
         try:
@@ -538,7 +597,9 @@ class FakeOverseerr(StandinServer):
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.info("overseerr stand-in: webhook to %s failed: %s", url, error)
-        self.webhook_deliveries.append(WebhookDelivery(notification, url, authorization, body, status, error))
+        self.webhook_deliveries.append(
+            WebhookDelivery(notification, url, authorization, body, status, error)
+        )
 
     async def send_test_notification(self, settings: WebhookSettings, user: User) -> bool:
         """`POST /settings/notifications/webhook/test`: sent at once, answered when done."""
@@ -552,7 +613,9 @@ class FakeOverseerr(StandinServer):
             return False
         authorization = settings.auth_header or None
         before = len(self.webhook_deliveries)
-        await self._deliver(Notification.TEST_NOTIFICATION, settings.webhook_url, authorization, body)
+        await self._deliver(
+            Notification.TEST_NOTIFICATION, settings.webhook_url, authorization, body
+        )
         return self.webhook_deliveries[before].delivered
 
 
@@ -561,12 +624,22 @@ _QUOTA_MESSAGE = {"movie": "Movie Quota exceeded.", "tv": "Series Quota exceeded
 
 def _check_request_permission(user: User, media_type: str, is4k: bool) -> None:
     if media_type == "movie":
-        wanted = (Permission.REQUEST_4K, Permission.REQUEST_4K_MOVIE) if is4k else (Permission.REQUEST, Permission.REQUEST_MOVIE)
+        wanted = (
+            (Permission.REQUEST_4K, Permission.REQUEST_4K_MOVIE)
+            if is4k
+            else (Permission.REQUEST, Permission.REQUEST_MOVIE)
+        )
     else:
-        wanted = (Permission.REQUEST_4K, Permission.REQUEST_4K_TV) if is4k else (Permission.REQUEST, Permission.REQUEST_TV)
+        wanted = (
+            (Permission.REQUEST_4K, Permission.REQUEST_4K_TV)
+            if is4k
+            else (Permission.REQUEST, Permission.REQUEST_TV)
+        )
     if not user.can(*wanted, any_of=True):
         what = "movie" if media_type == "movie" else "series"
-        raise OverseerrError(403, f"You do not have permission to make {'4K ' if is4k else ''}{what} requests.")
+        raise OverseerrError(
+            403, f"You do not have permission to make {'4K ' if is4k else ''}{what} requests."
+        )
 
 
 def _auto_approves(user: User, media_type: str, is4k: bool) -> bool:
@@ -586,17 +659,25 @@ _EVENTS = {
     Notification.MEDIA_FAILED: "{kind} Request Failed",
     Notification.MEDIA_AVAILABLE: "{kind} Request Now Available",
 }
-_TO_ADMINS = (Notification.MEDIA_PENDING, Notification.MEDIA_AUTO_APPROVED, Notification.MEDIA_FAILED)
+_TO_ADMINS = (
+    Notification.MEDIA_PENDING,
+    Notification.MEDIA_AUTO_APPROVED,
+    Notification.MEDIA_FAILED,
+)
 
 
-def _payload(title: Title | None, notification: Notification, request: MediaRequest) -> NotificationPayload:
+def _payload(
+    title: Title | None, notification: Notification, request: MediaRequest
+) -> NotificationPayload:
     """`MediaRequest.sendNotification`: subject "Title (year)", the overview, the poster."""
     assert title is not None
     kind = ("4K " if request.is4k else "") + ("Movie" if isinstance(title, Movie) else "Series")
     name = title.title if isinstance(title, Movie) else title.name
     extra = None
     if isinstance(title, Show):
-        extra = [{"name": "Requested Seasons", "value": ", ".join(map(str, request.season_numbers))}]
+        extra = [
+            {"name": "Requested Seasons", "value": ", ".join(map(str, request.season_numbers))}
+        ]
     return NotificationPayload(
         event=_EVENTS[notification].format(kind=kind),
         subject=f"{name} ({title.year})",
