@@ -23,7 +23,8 @@ Quick start
         overseerr.approve(overseerr.requests[0].id)          # as the owner would
         overseerr.mark_available("movie", 910102)            # Plex has it now
 
-``FakeOverseerr.demo()`` is a ready household matching the Plex stand-in's (see its docstring).
+``FakeOverseerr.demo()`` is a ready household matching the Plex stand-in's (see its docstring);
+``python -m medianest_overseerr.testing --port 5055`` serves it until Ctrl+C.
 
 Authentication (``server/middleware/auth.ts`` and the OpenAPI validator)
 ------------------------------------------------------------------------
