@@ -324,10 +324,10 @@ async def test_under_another_key_secrets_read_as_needing_reentry(make_install, t
         assert entry["has_api_key"] is True and entry["needs_reentry"] is True
 
 
-async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path):
+async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path, backend):
     """A backup made before the newest migrations (0003 and 0004, when Plex identities lived in
-    `users`): restored at its own schema, then upgraded with nothing lost."""
-    source, watch, file = await backed_up(make_install, "embedded", tmp_path)
+    `users`): restored at its own schema, then upgraded with nothing lost, on either database."""
+    source, watch, file = await backed_up(make_install, backend, tmp_path)
     newer_tables = {"jobs", "service_checks", "service_status", "linked_accounts"}
     moved: dict[str, Any] = {}
 
@@ -350,7 +350,7 @@ async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path)
         rows[:] = [row for row in rows if row["t"] not in newer_tables]
 
     old = rewrite(file, tmp_path / "old.json.gz", older)
-    target = await make_install("embedded")
+    target = await make_install(backend)
     result = await invoke(["restore", str(old)], target)
     assert result.exit_code == 0, result.output
     restored = await snapshot(target)
