@@ -29,11 +29,15 @@ class AddressRefused(OSError):
 
 
 def is_public(address: IPAddress) -> bool:
-    """True for a globally routable unicast address, also for what an IPv6 address embeds
-    (IPv4-mapped, 6to4, Teredo, NAT64): those reach the embedded IPv4 address."""
-    embedded = _embedded_ipv4(address)
-    if embedded is not None and not is_public(embedded):
-        return False
+    """True for a globally routable unicast address. An IPv6 address that carries an IPv4 one
+    reaches it: IPv4-mapped and NAT64 ones are judged by it alone, 6to4 and Teredo ones (whose
+    own prefixes are global) need it public too."""
+    if address.version == 6:
+        if (carried := _translated_ipv4(address)) is not None:
+            return is_public(carried)
+        tunnelled = address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if tunnelled is not None and not is_public(tunnelled):
+            return False
     return address.is_global and not (
         address.is_multicast
         or address.is_private
@@ -45,15 +49,9 @@ def is_public(address: IPAddress) -> bool:
     )
 
 
-def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
-    if address.version == 4:
-        return None
+def _translated_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]  # the client's address
     if any(address in net for net in _NAT64):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None

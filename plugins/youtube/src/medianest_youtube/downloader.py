@@ -158,6 +158,7 @@ class PlaylistDownload:
 
     def run(self) -> Report:
         try:
+            self._check_cancelled()
             entries = self._list()
             self._open_folder()
             with self._downloader() as ydl:
@@ -317,7 +318,7 @@ class PlaylistDownload:
             totals = [t for _, t in item.parts.values() if t]
             item.total_bytes = sum(totals) if totals else None
             item.speed, item.eta = event.get("speed"), event.get("eta")
-        self._emit(force=event.get("status") != "downloading")
+        self._emit()  # throttled: the item's own status changes are sent at once by _download
 
     def _emit(self, force: bool = False) -> None:
         now = time.monotonic()

@@ -17,13 +17,18 @@ yt-dlp's generic extractor turns both pages this server offers into playlists:
         site.requests                                # every path asked for, in order
 
 Items are small MP4 clips made once per process with ffmpeg (``make_clip``).
+
+``FakeResolver`` stands in for DNS in the address checks (``resolver=``): names map to the
+addresses the test chooses, and can be changed between two lookups (DNS rebinding).
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import ipaddress
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -33,6 +38,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import quote
 
 ItemKind = Literal["ok", "missing", "truncated", "slow", "dash"]
 
@@ -74,6 +80,34 @@ def dash_files() -> dict[str, bytes]:
         return {file.name: file.read_bytes() for file in out.iterdir()}
 
 
+PUBLIC_ADDRESS = "142.250.74.46"  # a public address for fake DNS answers, never connected to
+
+
+class FakeResolver:
+    """`socket.getaddrinfo`'s shape over a table: IP literals as themselves, the table's
+    names as listed, every other name unresolvable. `calls` records the names looked up."""
+
+    def __init__(self, names: dict[str, list[str]] | None = None) -> None:
+        self.names = dict(names or {})
+        self.calls: list[str] = []
+
+    def __call__(self, host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
+        self.calls.append(host)
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            if host not in self.names:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+            addresses = self.names[host]
+        return [_addrinfo(address, port) for address in addresses]
+
+
+def _addrinfo(address: str, port: int) -> tuple:
+    if ipaddress.ip_address(address).version == 6:
+        return (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))
+    return (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+
+
 @dataclass
 class Item:
     video_id: str
@@ -83,9 +117,9 @@ class Item:
 
     @property
     def path(self) -> str:
-        if self.kind == "dash":
-            return f"/media/{self.video_id}/manifest.mpd"
-        return f"/media/{self.video_id}.mp4"
+        """The path the server answers, as `requests` records it (ids are quoted)."""
+        media = quote(self.video_id, safe="")
+        return f"/media/{media}/manifest.mpd" if self.kind == "dash" else f"/media/{media}.mp4"
 
 
 class PlaylistServer:
@@ -260,6 +294,6 @@ def _handler_for(site: PlaylistServer) -> type[BaseHTTPRequestHandler]:
 def _dash_part(site: PlaylistServer, path: str) -> bytes | None:
     folder, _, name = path.rpartition("/")
     for item in site.items:
-        if item.kind == "dash" and folder == f"/media/{item.video_id}":
+        if item.kind == "dash" and folder == item.path.rpartition("/")[0]:
             return dash_files().get(name)
     return None
