@@ -19,6 +19,7 @@ changes status.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import re
@@ -102,7 +103,7 @@ class PlaylistDownload:
         format: str = DEFAULT_FORMAT,
         max_items: int | None = None,
         progress_interval: float = 0.25,
-        socket_timeout: float = 20.0,
+        socket_timeout: float = 15.0,
         resolver: Resolver = socket.getaddrinfo,
     ) -> None:
         self.url = url
@@ -130,7 +131,8 @@ class PlaylistDownload:
     # ---- the API ------------------------------------------------------------------------
 
     def cancel(self) -> None:
-        """Ask the run to stop; it does at the next block of data or the next item."""
+        """Ask the run to stop: it does at the next block of data, retry or item (a transfer
+        that stalls altogether is noticed at the socket timeout)."""
         self._cancel.set()
 
     def progress(self) -> dict[str, Any]:
@@ -159,9 +161,10 @@ class PlaylistDownload:
     def run(self) -> Report:
         try:
             self._check_cancelled()
-            entries = self._list()
-            self._open_folder()
-            with self._downloader() as ydl:
+            with self._youtube_dl() as ydl:
+                entries = self._list(ydl)
+                self._open_folder()
+                ydl.params["paths"] = {"home": str(self.folder)}  # known once the title is
                 for item, entry in zip(self.items, entries, strict=True):
                     self._check_cancelled()
                     self._download(ydl, item, entry)
@@ -176,18 +179,18 @@ class PlaylistDownload:
 
     # ---- steps --------------------------------------------------------------------------
 
-    def _list(self) -> list[dict[str, Any]]:
+    def _list(self, ydl: GuardedYoutubeDL) -> list[dict[str, Any]]:
         """The playlist's title and entries, without downloading (or resolving) any entry."""
-        with GuardedYoutubeDL(self._params(), self._guard) as ydl:
-            info = ydl.extract_info(self.url.url, download=False, process=False)
+        info = ydl.extract_info(self.url.url, download=False, process=False)
         if info is None:
             raise YoutubeDLError("Nothing was found at this URL.")
-        self._check_cancelled()
         if info.get("_type") in ("playlist", "multi_video"):
-            entries = [entry for entry in (info.get("entries") or []) if entry]
+            # A lazy list for YouTube, whose pages are fetched as it is read.
+            found = (entry for entry in info.get("entries") or [] if entry)
+            entries = list(itertools.islice(found, self._max_items))
         else:
             entries = [info]  # a single video: a playlist of one, named after it
-        entries = entries[: self._max_items] if self._max_items else entries
+        self._check_cancelled()
         self.playlist_title = info.get("title") or info.get("id") or self.url.host
         self.items = [
             Item(index, entry.get("id"), entry.get("title"))
@@ -200,30 +203,24 @@ class PlaylistDownload:
         self.folder = playlist_folder(self.download_dir, self.user_id, self.playlist_title)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._found = frozenset(os.listdir(self.folder))
-        self._archive = set(self._read_archive())
+        self._archive.update(self._read_archive())  # the very set yt-dlp reads and adds to
         self._archive_before = frozenset(self._archive)
 
-    def _downloader(self) -> GuardedYoutubeDL:
-        ydl = GuardedYoutubeDL(
-            {
-                **self._params(),
-                "format": self._format,
-                "merge_output_format": "mp4/mkv",
-                "paths": {"home": str(self.folder)},
-                "outtmpl": {"default": "%(medianest_stem)s.%(ext)s"},
-                "download_archive": self._archive,  # a set: yt-dlp adds to it, we save it
-                "progress_hooks": [self._on_bytes],
-                "postprocessor_hooks": [lambda _: self._check_cancelled()],
-            },
-            self._guard,
-        )
+    def _youtube_dl(self) -> GuardedYoutubeDL:
+        ydl = GuardedYoutubeDL(self._params(), self._guard)
         ydl.add_post_processor(_Naming(self), when="pre_process")
         ydl.add_post_processor(_Checking(self), when="before_dl")
         return ydl
 
     def _params(self) -> dict[str, Any]:
-        """What both the listing and the downloading yt-dlp share; nothing from the user."""
+        """Every option yt-dlp gets; none comes from the user."""
         return {
+            "format": self._format,
+            "merge_output_format": "mp4/mkv",
+            "outtmpl": {"default": "%(medianest_stem)s.%(ext)s"},  # in paths.home, set later
+            "download_archive": self._archive,  # a set: yt-dlp adds to it, we save it
+            "progress_hooks": [self._on_bytes],
+            "postprocessor_hooks": [lambda _: self._check_cancelled()],
             "quiet": True,
             "no_warnings": True,
             "noprogress": True,
@@ -232,6 +229,9 @@ class PlaylistDownload:
             "socket_timeout": self._timeout,
             "retries": 2,
             "fragment_retries": 2,
+            "extractor_retries": 2,
+            # Called before each retry: a cancelled run stops there too, not only between blocks.
+            "retry_sleep_functions": dict.fromkeys(("http", "fragment", "extractor"), self._pause),
             "allowed_extractors": ["default"] if self.url.trusted else YOUTUBE_EXTRACTORS,
             "external_downloader": {"default": "native"},
             "hls_prefer_native": True,
@@ -292,6 +292,10 @@ class PlaylistDownload:
     def _check_cancelled(self) -> None:
         if self._cancel.is_set():
             raise Cancelled()
+
+    def _pause(self, n: int) -> float:
+        self._check_cancelled()
+        return 0.0
 
     def _named(self, info: dict[str, Any]) -> str:
         """The file stem of an entry now resolved; refuses live streams (they never end)."""

@@ -106,6 +106,14 @@ class GuardedUrllibRH(UrllibRH):
     def __init__(self, *, guard: ConnectionGuard, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.guard = guard
+        self._ssl_contexts: dict[Any, Any] = {}
+
+    def _make_sslcontext(self, legacy_ssl_support: Any = None) -> Any:
+        # Loading the CA bundle takes ~0.1 s: once per handler, for yt-dlp's opener and ours.
+        if legacy_ssl_support not in self._ssl_contexts:
+            made = super()._make_sslcontext(legacy_ssl_support=legacy_ssl_support)
+            self._ssl_contexts[legacy_ssl_support] = made
+        return self._ssl_contexts[legacy_ssl_support]
 
     def _check_proxies(self, proxies: dict[str, str | None]) -> None:
         if any(url for key, url in proxies.items() if key != "no"):

@@ -30,6 +30,7 @@ import ipaddress
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -176,8 +177,7 @@ class PlaylistServer:
         if any(item.kind == "dash" for item in self.items):
             dash_files()
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -224,6 +224,15 @@ class PlaylistServer:
         )
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # yt-dlp reads the first bytes of a clip to identify it and hangs up; a cancel too.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def _handler_for(site: PlaylistServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -264,16 +273,13 @@ def _handler_for(site: PlaylistServer) -> type[BaseHTTPRequestHandler]:
             if item.kind == "truncated":
                 self.send_header("Connection", "close")
             self.end_headers()
-            try:
-                if item.kind == "truncated":
-                    self.wfile.write(body[: len(body) // 2])
-                    self.close_connection = True
-                elif item.kind == "slow":
-                    self._trickle(body)
-                else:
-                    self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the downloader went away (cancelled)
+            if item.kind == "truncated":
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+            elif item.kind == "slow":
+                self._trickle(body)
+            else:
+                self.wfile.write(body)
 
         def _trickle(self, body: bytes) -> None:
             chunk = max(1, site.slow_rate // 8)
