@@ -217,6 +217,8 @@ def test_a_cancelled_resubmission_keeps_the_earlier_download(tmp_path: Path, adm
         first = PlaylistDownload(checked, tmp_path, 7).run()
         before = {p: p.read_bytes() for p in first.folder.iterdir()}
         site.add_item("Slow", kind="slow")
+        # What a worker killed during an earlier try left: this run resumes it, and owns it.
+        (first.folder / "Slow [clip-3].mp4.part").write_bytes(clip_bytes()[:100])
         download = PlaylistDownload(checked, tmp_path, 7)
         thread, result = start_in_thread(download)
         wait_for_bytes_of(download, 3)

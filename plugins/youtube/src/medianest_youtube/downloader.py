@@ -49,6 +49,8 @@ DEFAULT_FORMAT = (
 )
 YOUTUBE_EXTRACTORS = ["youtube", "youtube:.*"]
 ARCHIVE_NAME = ".medianest-archive"
+# yt-dlp's unfinished files: "x.mp4.part", "x.f137.mp4.part-Frag3", "x.mp4.ytdl", "x.temp.mp4"
+_TEMPORARY = re.compile(r"\.part(-Frag\d+)?$|\.ytdl$|\.temp\.\w+$")
 
 RunStatus = Literal["downloading", "completed", "cancelled", "failed"]
 ItemStatus = Literal["pending", "downloading", "finished", "skipped", "failed"]
@@ -349,12 +351,14 @@ class PlaylistDownload:
             self.folder.rmdir()  # the run made the folder: leave nothing behind
 
     def _remove_written(self, stems: Iterable[str | None]) -> None:
-        """Remove what this run wrote for `stems`: finished, partial and temporary files."""
+        """Remove what this run wrote for `stems`: finished, partial and temporary files (the
+        latter also when an earlier, killed run began them and this one went on with them)."""
         prefixes = tuple(f"{stem}." for stem in stems if stem)
         if self.folder is None or not prefixes:
             return
         for name in os.listdir(self.folder):
-            if name not in self._found and name.startswith(prefixes):
+            fresh = name not in self._found or _TEMPORARY.search(name)
+            if fresh and name.startswith(prefixes):
                 (self.folder / name).unlink(missing_ok=True)
 
     def _read_archive(self) -> list[str]:

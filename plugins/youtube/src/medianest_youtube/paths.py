@@ -25,6 +25,7 @@ _REPLACEMENTS = str.maketrans(
 )
 _DROPPED = {"Cf", "Cs", "Co", "Cn"}  # invisible formatting (RTL override…), surrogates, unassigned
 _AS_SPACE = {"Cc", "Zl", "Zp", "Zs"}  # controls (NUL, newlines, tabs) and separators
+_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _WINDOWS_RESERVED = re.compile(
     r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.IGNORECASE
 )
@@ -66,10 +67,12 @@ def item_stem(title: object, video_id: object) -> str:
 
 
 def user_folder(download_dir: Path, user_id: object) -> Path:
-    folder = Path(download_dir, sanitise(user_id, "", MAX_ID_BYTES))
-    if folder.name == "":
-        raise UnsafePath("a download needs a user id")
-    return confine(folder, Path(download_dir))
+    """The user's own folder. User ids are MediaNest's (numbers, UUIDs), never cleaned up:
+    two ids must never share a folder, so anything else is refused."""
+    name = str(user_id) if isinstance(user_id, int | str) else ""
+    if not _USER_ID.match(name):
+        raise UnsafePath(f"{user_id!r} is not a user id")
+    return confine(Path(download_dir, name), Path(download_dir))
 
 
 def playlist_folder(download_dir: Path, user_id: object, playlist_title: object) -> Path:
