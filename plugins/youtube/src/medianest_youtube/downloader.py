@@ -128,6 +128,7 @@ class PlaylistDownload:
         self._current: Item | None = None
         self._archive: set[str] = set()
         self._archive_before: frozenset[str] = frozenset()
+        self._archived: set[str] = set()
         self._found: frozenset[str] = frozenset()  # file names in the folder before this run
 
     # ---- the API ------------------------------------------------------------------------
@@ -207,6 +208,7 @@ class PlaylistDownload:
         self._found = frozenset(os.listdir(self.folder))
         self._archive.update(self._read_archive())  # the very set yt-dlp reads and adds to
         self._archive_before = frozenset(self._archive)
+        self._archived = set(self._archive)  # what the file holds
 
     def _youtube_dl(self) -> GuardedYoutubeDL:
         ydl = GuardedYoutubeDL(self._params(), self._guard)
@@ -272,7 +274,7 @@ class PlaylistDownload:
                 item.status, item.path = "finished", str(path)
                 item.downloaded_bytes = max(item.downloaded_bytes, path.stat().st_size)
                 item.total_bytes = item.total_bytes or item.downloaded_bytes
-            self._save_archive(self._archive)
+            self._append_to_archive()
         elif result is None or ydl.in_download_archive(result):
             with self._lock:
                 item.status = "skipped"  # already downloaded by an earlier run
@@ -363,9 +365,17 @@ class PlaylistDownload:
 
     def _read_archive(self) -> list[str]:
         try:
-            return (self.folder / ARCHIVE_NAME).read_text(encoding="utf-8").split("\n")
+            text = (self.folder / ARCHIVE_NAME).read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def _append_to_archive(self) -> None:
+        """After each finished item: a killed run keeps what it finished."""
+        new = sorted(self._archive - self._archived)
+        with (self.folder / ARCHIVE_NAME).open("a", encoding="utf-8") as archive:
+            archive.writelines(f"{line}\n" for line in new)
+        self._archived.update(new)
 
     def _save_archive(self, lines: Iterable[str]) -> None:
         target, temporary = self.folder / ARCHIVE_NAME, self.folder / f"{ARCHIVE_NAME}.tmp"
