@@ -279,3 +279,19 @@ def test_each_user_has_a_folder(
 ) -> None:
     report = PlaylistDownload(admin_added(site.feed_url), tmp_path, user).run()
     assert report.folder == tmp_path.resolve() / str(user) / "Holiday"
+
+
+def test_a_file_type_outside_the_media_ones_is_refused_and_not_archived(
+    tmp_path: Path, admin_added
+) -> None:
+    with PlaylistServer("Types", ["Fine"]) as site:
+        site.add_item("Movie", ext="mov")
+        site.add_item("Also fine")
+        checked = admin_added(site.feed_url)
+        first = PlaylistDownload(checked, tmp_path, 7).run()
+        again = PlaylistDownload(checked, tmp_path, 7).run()
+
+    assert [item.status for item in first.items] == ["finished", "failed", "finished"]
+    assert first.items[1].error == "files of type .mov are not downloaded"
+    assert not [name for name in files_under(tmp_path) if "clip-2" in name]
+    assert [item.status for item in again.items] == ["skipped", "failed", "skipped"]

@@ -259,6 +259,7 @@ class PlaylistDownload:
         except Exception as exc:  # noqa: BLE001 (an entry's failure is that entry's, not the run's)
             log.info("item %s of %s failed: %s", item.index, self.url.url, exc)
             self._remove_written([item.stem])
+            self._archive.intersection_update(self._archived)  # in case yt-dlp recorded it
             with self._lock:
                 item.status, item.error = "failed", reason(exc)
         with self._lock:

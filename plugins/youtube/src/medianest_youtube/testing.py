@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import quote
 
+_CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
 ItemKind = Literal["ok", "missing", "truncated", "slow", "dash"]
 
 
@@ -115,12 +116,15 @@ class Item:
     title: str
     kind: ItemKind = "ok"
     media_host: str | None = None  # serve the media link under another host name (rebinding)
+    ext: str = "mp4"  # the link's extension (the body is the MP4 clip whatever it says)
 
     @property
     def path(self) -> str:
         """The path the server answers, as `requests` records it (ids are quoted)."""
         media = quote(self.video_id, safe="")
-        return f"/media/{media}/manifest.mpd" if self.kind == "dash" else f"/media/{media}.mp4"
+        return (
+            f"/media/{media}/manifest.mpd" if self.kind == "dash" else f"/media/{media}.{self.ext}"
+        )
 
 
 class PlaylistServer:
@@ -143,9 +147,9 @@ class PlaylistServer:
 
     def add_item(
         self, title: str, kind: ItemKind = "ok", video_id: str | None = None,
-        media_host: str | None = None,
+        media_host: str | None = None, ext: str = "mp4",
     ) -> Item:  # fmt: skip
-        item = Item(video_id or f"clip-{len(self.items) + 1}", title, kind, media_host)
+        item = Item(video_id or f"clip-{len(self.items) + 1}", title, kind, media_host, ext)
         self.items.append(item)
         return item
 
@@ -268,7 +272,7 @@ def _handler_for(site: PlaylistServer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
             self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Type", _CONTENT_TYPES.get(item.ext, "video/mp4"))
             self.send_header("Content-Length", str(len(body)))
             if item.kind == "truncated":
                 self.send_header("Connection", "close")
