@@ -19,7 +19,7 @@ from medianest.config.system import SystemSettings
 from medianest.events import Event, create_event_bus
 from medianest.http import ServiceClient
 from medianest.jobs import JobQueue
-from medianest.plugins.contributions import ModelSpec
+from medianest.plugins.contributions import ModelSpec, Shell
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
 from medianest.ratelimit import create_limiter
@@ -39,7 +39,10 @@ STOP_STEP_SECONDS = 5.0
 # Collected once at start-up, after models and before `startup`.
 REGISTRATION_HOOKS = (
     "register_permissions",
+    "register_shell",  # before any plugin's routes: the shell's pages are checked against theirs
     "register_routes",
+    "register_pages",
+    "register_nav",
     "register_status_probes",
     "register_widgets",
     "register_jobs",
@@ -56,6 +59,8 @@ class Core:
         self.orm: TortoiseContext | None = None
         self.started_at: float | None = None
         self.blueprint_owner: dict[str, str] = {}  # blueprint name -> plugin id
+        self.shell: Shell | None = None  # the site's HTML front end, when a plugin provides one
+        self.shell_owner: str | None = None
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
         self._running = False
@@ -134,21 +139,21 @@ class Core:
         await self.system.reload()
         await self.auth.bootstrap_admin()
         await self._load_plugin_state()
+        from medianest import app as mounting
+
+        mounters = {
+            "register_shell": mounting.mount_shell,
+            "register_routes": mounting.mount_plugin_routes,
+            "register_pages": mounting.mount_pages,
+            "register_auth_providers": mounting.mount_auth_routes,
+        }
         for hook in REGISTRATION_HOOKS:
             collected = await self.host.collect(hook, core=self)
-            if hook == "register_routes":
-                from medianest.app import mount_plugin_routes
-
-                mount_plugin_routes(self, collected)
-            elif hook == "register_auth_providers":
-                from medianest.app import mount_auth_routes
-
-                mount_auth_routes(self, collected)
+            if hook in mounters:
+                mounters[hook](self, collected)
         for record in self.host.records.values():
             record.loaded = record.state.value != "failed" and record.obj is not None
-        from medianest.app import check_route_policies
-
-        check_route_policies(self.app)
+        mounting.check_route_policies(self.app)
         for func in self._startup_tasks:
             await func()
         for record in list(self.host.records.values()):

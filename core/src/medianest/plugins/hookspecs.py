@@ -50,6 +50,21 @@ def register_auth_providers(core: Any) -> list[Any]:
 
 
 @hookspec
+def register_shell(core: Any) -> list[Any]:
+    """One `Shell`: the site's pages at the root and the layout plugin pages extend."""
+
+
+@hookspec
+def register_pages(core: Any) -> list[Any]:
+    """Quart blueprints of HTML pages at `/<plugin id>`, rendered inside the shell."""
+
+
+@hookspec
+def register_nav(core: Any) -> list[Any]:
+    """`NavEntry` objects: links in the shell's header."""
+
+
+@hookspec
 def register_request_providers(core: Any) -> list[Any]:
     """`RequestProvider` objects behind `/api/media`."""
 
