@@ -17,23 +17,62 @@ class Limit(BaseModel):
 
 
 class RateLimits(BaseModel):
+    """Each limit's `title` and `description` label it in Admin → Settings (`describe`)."""
+
     model_config = ConfigDict(extra="forbid")
-    api: Limit = Limit(limit=100, window=60)
-    images: Limit = Limit(limit=1200, window=60)  # image proxies: a page shows dozens at once
-    youtube: Limit = Limit(limit=5, window=3600)
-    media_request: Limit = Limit(limit=20, window=3600)
+    api: Limit = Field(
+        default=Limit(limit=100, window=60),
+        title="API requests",
+        description="Per person, across the whole API.",
+    )
+    images: Limit = Field(  # image proxies: a page shows dozens at once
+        default=Limit(limit=1200, window=60),
+        title="Images",
+        description="Posters and artwork one person may load (a library page shows dozens).",
+    )
+    youtube: Limit = Field(
+        default=Limit(limit=5, window=3600),
+        title="YouTube downloads",
+        description="Playlists one person may submit.",
+    )
+    media_request: Limit = Field(
+        default=Limit(limit=20, window=3600),
+        title="Media requests",
+        description="Movies and shows one person may request.",
+    )
 
 
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    plex_sign_in: bool = Field(default=True, description="let Plex users with access to the server sign in")
-    default_role: str = Field(default="user", pattern="^(user|admin)$")
+    plex_sign_in: bool = Field(
+        default=True,
+        title="Let people with access to the Plex server sign in with Plex",
+        description="let Plex users with access to the server sign in",
+    )
+    default_role: str = Field(
+        default="user",
+        pattern="^(user|admin)$",
+        title="Role for people signing in for the first time",
+    )
 
 
 class SystemConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rate_limits: RateLimits = RateLimits()
     registration: Registration = Registration()
+
+
+def describe(core: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """What Admin → Settings calls each setting: `{group: {key: {"title", "hint"}}}`, from the
+    fields' `title` and `description`, so that the page names nothing itself."""
+    groups = {"rate_limits": RateLimits, "registration": Registration}
+    return {
+        group: {
+            key: {"title": field.title or key, "hint": field.description or ""}
+            for key, field in model.model_fields.items()
+        }
+        for group, model in groups.items()
+    }
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
