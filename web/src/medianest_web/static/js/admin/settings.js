@@ -1,27 +1,36 @@
 // Admin → Settings: rate limits and registration rules (GET/PUT /api/admin/config, partial).
-// Windows are stored in seconds and edited as a number and a unit ("5 per 1 hour").
+// Windows are stored in seconds and edited as a number and a unit ("5 per 1 hour"). What each
+// setting is called comes from the server (`data-labels`: {group: {key: {title, hint}}}), which
+// knows the settings the installed plugins declare.
 
 import { api } from "../api.js";
 import { h, humanize, replace } from "../dom.js";
 import { toast, toastError } from "../toast.js";
 import { body, load } from "./common.js";
 
-const LIMITS = {
-  api: ["API requests", "Per person, across the whole API."],
-  images: ["Images", "Posters and artwork one person may load (a library page shows dozens)."],
-  youtube: ["YouTube downloads", "Playlists one person may submit."],
-  media_request: ["Media requests", "Movies and shows one person may request."],
-};
+const LABELS = readLabels(body.dataset.labels);
 const UNITS = [
   ["86400", "days"],
   ["3600", "hours"],
   ["60", "minutes"],
   ["1", "seconds"],
 ];
-const REGISTRATION = {
-  plex_sign_in: "Let people with access to the Plex server sign in with Plex",
-  default_role: "Role for people signing in for the first time",
-};
+
+/** The server's labels, or none (every setting then goes by its key in words). */
+export function readLabels(json) {
+  try {
+    const labels = JSON.parse(json || "{}");
+    return labels && typeof labels === "object" ? labels : {};
+  } catch {
+    return {};
+  }
+}
+
+/** [title, hint] of a setting: the server's words, else its key in words. */
+function labelOf(group, key) {
+  const label = (LABELS[group] || {})[key] || {};
+  return [String(label.title || humanize(key)), String(label.hint || "")];
+}
 
 /** The largest unit that divides `seconds` evenly: 3600 → [1, "3600"]. */
 export function splitWindow(seconds) {
@@ -32,7 +41,7 @@ export function splitWindow(seconds) {
 }
 
 function limitFieldset(key, limit) {
-  const [title, hint] = LIMITS[key] || [humanize(key), ""];
+  const [title, hint] = labelOf("rate_limits", key);
   const [amount, unit] = splitWindow((limit && limit.window) || 60);
   const count = h("input", { id: `limit-${key}`, type: "number", inputmode: "numeric", min: 1, step: 1, value: limit ? limit.limit : "" });
   const every = h("input", { id: `every-${key}`, type: "number", inputmode: "numeric", min: 1, step: 1, value: amount });
@@ -61,7 +70,7 @@ function registrationFieldset(registration) {
   const reads = {};
   const fields = Object.entries(registration || {}).map(([key, value]) => {
     const id = `registration-${key}`;
-    const label = REGISTRATION[key] || humanize(key);
+    const [label] = labelOf("registration", key);
     if (typeof value === "boolean") {
       const input = h("input", { type: "checkbox", id, checked: value });
       reads[key] = () => input.checked;
@@ -83,7 +92,7 @@ function registrationFieldset(registration) {
 
 function render(config) {
   const limits = (config && config.rate_limits) || {};
-  const groups = [...new Set([...Object.keys(LIMITS), ...Object.keys(limits)])].map((key) => limitFieldset(key, limits[key]));
+  const groups = Object.keys(limits).map((key) => limitFieldset(key, limits[key]));
   const registration = registrationFieldset(config && config.registration);
   const errors = h("p", { class: "form-error", role: "alert", hidden: true });
   const save = h("button", { class: "btn btn--primary", type: "submit" }, "Save settings");
