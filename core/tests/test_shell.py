@@ -128,3 +128,15 @@ async def test_pages_stay_inside_their_plugins_space(app_factory):
     app = await app_factory(plugins=[TinyShell(), Pages(prefix="/elsewhere")])
     state, error = state_of(app, "pages")
     assert state == "failed" and "outside /pages" in error
+
+
+async def test_the_shell_cannot_be_switched_off_from_its_own_pages(app_factory):
+    app = await app_factory(plugins=[TinyShell(), Pages()])
+    admin = await signed_in_client(app, "root", role="admin")
+
+    refused = await admin.put("/api/admin/plugins/tiny", json={"enabled": False})
+    body = await refused.get_json()
+    assert refused.status_code == 409 and body["error"]["code"] == "CONFLICT"
+    assert "medianest plugins disable tiny" in body["error"]["message"]
+    assert app.extensions["medianest"].host.is_active("tiny")
+    assert (await admin.put("/api/admin/plugins/pages", json={"enabled": False})).status_code == 200
