@@ -46,7 +46,9 @@ def _blank(match: re.Match[str]) -> str:
     return "\n" * match.group(0).count("\n")
 
 
-JS_CSS_COMMENT = re.compile(r"""("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|/\*.*?\*/|//[^\n]*""", re.S)
+JS_CSS_COMMENT = re.compile(
+    r"""("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|/\*.*?\*/|//[^\n]*""", re.S
+)
 MARKUP_COMMENT = re.compile(r"\{#.*?#\}|<!--.*?-->", re.S)
 
 
@@ -63,9 +65,16 @@ def python_without_comments(text: str) -> str:
     docstrings = set()
     for node in ast.walk(ast.parse(text)):
         body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+        ):
             first = body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 docstrings.add((first.value.lineno, first.value.col_offset))
     lines = text.splitlines(keepends=True)
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -95,7 +104,11 @@ def hits() -> list[tuple[str, int, str]]:
     found = []
     for root in SCANNED:
         for path in sorted(root.rglob("*")):
-            if not path.is_file() or path.suffix not in TEXT_SUFFIXES or "__pycache__" in path.parts:
+            if (
+                not path.is_file()
+                or path.suffix not in TEXT_SUFFIXES
+                or "__pycache__" in path.parts
+            ):
                 continue
             relative = path.relative_to(REPO).as_posix()
             for number, line in enumerate(code_of(path).splitlines(), 1):
@@ -115,19 +128,38 @@ def test_core_and_web_name_no_integration():
 
 def test_the_allow_list_has_no_stale_entries():
     """An entry that no longer matches anything goes (the lead's sdk work empties the list)."""
-    used = {(path, fragment) for path, _, line in hits() for fragment in ALLOWED.get(path, ()) if fragment in line}
-    stale = [(path, fragment) for path, fragments in ALLOWED.items() for fragment in fragments if (path, fragment) not in used]
+    used = {
+        (path, fragment)
+        for path, _, line in hits()
+        for fragment in ALLOWED.get(path, ())
+        if fragment in line
+    }
+    stale = [
+        (path, fragment)
+        for path, fragments in ALLOWED.items()
+        for fragment in fragments
+        if (path, fragment) not in used
+    ]
     assert stale == []
 
 
 def test_the_scanner_sees_code_and_skips_comments():
-    python = 'def f():\n    """Plex in a docstring."""\n    # plex in a comment\n    return "youtube"\n'
+    python = (
+        'def f():\n    """Plex in a docstring."""\n    # plex in a comment\n    return "youtube"\n'
+    )
     assert [bool(NAMES.search(line)) for line in python_without_comments(python).splitlines()] == [
-        False, False, False, True
+        False,
+        False,
+        False,
+        True,
     ]
     script = 'const a = "https://plex.tv"; // plex\n/* kuma */ let overseerr = 1;\n'
-    assert [bool(NAMES.search(line)) for line in js_or_css_without_comments(script).splitlines()] == [True, True]
+    assert [
+        bool(NAMES.search(line)) for line in js_or_css_without_comments(script).splitlines()
+    ] == [True, True]
     assert not NAMES.search(js_or_css_without_comments("// plex only\n/* kuma\n */"))
     assert not NAMES.search(markup_without_comments("{# plex #}<!-- kuma -->"))
     assert not NAMES.search("a complex, perplexing multiplex")
-    assert NAMES.search("medianest_plex") and NAMES.search("PlexAccess") and NAMES.search("btn--plex")
+    assert (
+        NAMES.search("medianest_plex") and NAMES.search("PlexAccess") and NAMES.search("btn--plex")
+    )

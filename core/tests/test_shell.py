@@ -12,7 +12,9 @@ from medianest.testing.clients import signed_in as signed_in_client
 
 
 async def plain_render(template: str, status: int = 200, **context) -> Response:
-    return Response(f"{template} {sorted(context.items())}", status=status, content_type="text/html")
+    return Response(
+        f"{template} {sorted(context.items())}", status=status, content_type="text/html"
+    )
 
 
 class TinyShell:
@@ -32,8 +34,14 @@ class TinyShell:
         async def home():
             return Response("home of the tiny shell", content_type="text/html")
 
-        return [Shell(blueprint=bp, render=plain_render, login_url=lambda next_path: f"/in?n={next_path}",
-                      adopt=lambda blueprint: self.adopted.append(blueprint.name))]
+        return [
+            Shell(
+                blueprint=bp,
+                render=plain_render,
+                login_url=lambda next_path: f"/in?n={next_path}",
+                adopt=lambda blueprint: self.adopted.append(blueprint.name),
+            )
+        ]
 
 
 class Pages:
@@ -117,7 +125,10 @@ async def test_a_second_shell_fails_its_plugin(app_factory):
 
 async def test_a_shell_may_not_take_the_apis_or_another_plugins_paths(app_factory):
     app = await app_factory(plugins=[TinyShell("tiny", path="/api/status"), Pages()])
-    assert state_of(app, "tiny")[0] == "failed" and "/api/status is inside /api" in state_of(app, "tiny")[1]
+    assert (
+        state_of(app, "tiny")[0] == "failed"
+        and "/api/status is inside /api" in state_of(app, "tiny")[1]
+    )
     await app_factory.stop(app)
 
     app = await app_factory(plugins=[TinyShell("tiny", path="/pages/mine"), Pages()])

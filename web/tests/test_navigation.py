@@ -61,7 +61,9 @@ async def test_a_plugin_icon_comes_from_its_own_sprite(app_factory):
     await browser.sign_in("viewer")
     html = (await (await browser.get("/")).get_data()).decode()
 
-    sprite = re.search(r'<use href="(/static/plugins/weather/img/icons\.svg\?v=[0-9a-f]{12})#i-cloud">', html)
+    sprite = re.search(
+        r'<use href="(/static/plugins/weather/img/icons\.svg\?v=[0-9a-f]{12})#i-cloud">', html
+    )
     assert sprite is not None, html
     response = await browser.get(sprite.group(1))
     assert response.status_code == 200

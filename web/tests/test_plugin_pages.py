@@ -66,8 +66,11 @@ async def test_a_plugin_module_imports_the_shells_by_versioned_url(weather_app):
 
 async def test_unknown_plugin_files_are_not_found(weather_app):
     client = weather_app.test_client()
-    for url in ("/static/plugins/weather/js/nope.js", "/static/plugins/nobody/js/x.js",
-                "/static/plugins/weather/../../web/js/api.js"):
+    for url in (
+        "/static/plugins/weather/js/nope.js",
+        "/static/plugins/nobody/js/x.js",
+        "/static/plugins/weather/../../web/js/api.js",
+    ):
         response = await client.get(url)
         assert response.status_code == 404, url
         assert (await response.get_json())["error"]["code"] == "NOT_FOUND"
@@ -97,7 +100,11 @@ async def test_a_disabled_plugin_serves_no_page_but_keeps_its_files(weather_app)
 
 async def test_plugin_pages_are_not_part_of_the_api_document(weather_app):
     document = await (await weather_app.test_client().get("/openapi.json")).get_json()
-    assert not [path for path in document["paths"] if not path.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/openapi"))]
+    assert not [
+        path
+        for path in document["paths"]
+        if not path.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/openapi"))
+    ]
 
 
 async def test_the_sign_in_page_shows_each_active_providers_button(weather_app):
@@ -105,7 +112,7 @@ async def test_the_sign_in_page_shows_each_active_providers_button(weather_app):
     html = await html_of(await client.get("/login?next=/weather/"))
     assert 'data-auth-provider="weather"' in html
     assert 'data-weather-sign-in data-next="/weather/"' in html
-    assert 'class="divider"' in html and "<details class=\"admin-signin\" data-admin>" in html
+    assert 'class="divider"' in html and '<details class="admin-signin" data-admin>' in html
 
     core = weather_app.extensions["medianest"]
     await core.host.set_enabled("weather", False, core)

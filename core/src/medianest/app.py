@@ -287,7 +287,7 @@ def mount_pages(core: Core, collected: dict[str, list[Blueprint]]) -> None:
     """Mount each plugin's page blueprints at `/<plugin id>`, once a shell renders them."""
     for plugin_id, blueprints in collected.items():
         if blueprints and core.shell is None:
-            log.info("the pages of plugin %s are not served: no shell (medianest-web) is installed", plugin_id)
+            log.info("plugin %s's pages are not served: no shell is installed", plugin_id)
             continue
         try:
             for index, blueprint in enumerate(blueprints):
@@ -295,7 +295,9 @@ def mount_pages(core: Core, collected: dict[str, list[Blueprint]]) -> None:
                     core.shell.adopt(blueprint)  # errors on its pages become the shell's pages
                 name = f"{plugin_id}_pages" if index == 0 else f"{plugin_id}_pages_{index}"
                 prefix = f"/{plugin_id}"
-                _mount_one(core, plugin_id, blueprint, name, allowed=(prefix,), default=prefix, page=True)
+                _mount_one(
+                    core, plugin_id, blueprint, name, allowed=(prefix,), default=prefix, page=True
+                )
         except _MountError as exc:
             core.host.fail(plugin_id, f"register_pages: {exc}")
     core.app.url_map.update()
@@ -335,7 +337,8 @@ def _mount_one(
     prefix = _first_set(blueprint.url_prefix, default, f"/api/{plugin_id}")
     allowed = allowed or (f"/api/{plugin_id}", f"/ws/{plugin_id}", f"/{plugin_id}")
     if not any(_under(prefix, base) for base in allowed):
-        raise _MountError(f"url prefix {prefix!r} is outside {', '.join(base or '/' for base in allowed)}")
+        spaces = ", ".join(base or "/" for base in allowed)
+        raise _MountError(f"url prefix {prefix!r} is outside {spaces}")
     scratch = Quart("medianest-route-check")
     scratch.register_blueprint(blueprint, url_prefix=prefix, name=name)
     existing = {(rule.rule, method) for rule in core.app.url_map.iter_rules() for method in rule.methods or ()}

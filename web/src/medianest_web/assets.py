@@ -26,7 +26,8 @@ HASH_LENGTH = 12
 
 # `from "./x.js"`, `import "./x.js"`, `import("./x.js")`: relative or absolute paths on this site.
 IMPORT_SPECIFIER = re.compile(
-    r"""(?P<lead>\bfrom\s*|\bimport\s*\(?\s*)(?P<quote>["'])(?P<spec>(?:\.{1,2})?/[^"'?#\s]+\.js)(?P=quote)"""
+    r"""(?P<lead>\bfrom\s*|\bimport\s*\(?\s*)"""
+    r"""(?P<quote>["'])(?P<spec>(?:\.{1,2})?/[^"'?#\s]+\.js)(?P=quote)"""
 )
 CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",

@@ -58,7 +58,9 @@ def available_nav(core: Any, actor: Any, assets: SiteAssets) -> list[NavLink]:
     """The header's links from every active plugin's `register_nav` (this one's included) that
     this person may follow and whose page exists now: a plugin that is not installed, failed
     or disabled leaves no dead link behind."""
-    entries = sorted(core.host.contributed("register_nav"), key=lambda pair: (pair[1].order, pair[1].label))
+    entries = sorted(
+        core.host.contributed("register_nav"), key=lambda pair: (pair[1].order, pair[1].label)
+    )
     return [
         NavLink(entry.label, entry.href, _icon_href(assets, plugin_id, entry.icon))
         for plugin_id, entry in entries

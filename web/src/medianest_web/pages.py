@@ -40,7 +40,12 @@ ADMIN_SECTIONS = {
 
 def build_shell(core: Any) -> Shell:
     """What `register_shell` hands the core: the pages at `/`, and how plugins render theirs."""
-    return Shell(blueprint=build_blueprint(core), render=page, login_url=login_url, adopt=adopt_page_blueprint)
+    return Shell(
+        blueprint=build_blueprint(core),
+        render=page,
+        login_url=login_url,
+        adopt=adopt_page_blueprint,
+    )
 
 
 def build_blueprint(core: Any) -> Blueprint:
@@ -110,7 +115,8 @@ def _add_page_routes(bp: Blueprint, core: Any) -> None:
         actor = g.get("actor")
         if actor is not None:
             return redirect("/password" if actor.must_change_password else next_path)
-        return await page("web/login.html", next_path=next_path, providers=_sign_in_providers(core), bare=True)
+        providers = _sign_in_providers(core)
+        return await page("web/login.html", next_path=next_path, providers=providers, bare=True)
 
     @bp.get("/password")
     @signed_in
@@ -142,7 +148,8 @@ def _add_page_routes(bp: Blueprint, core: Any) -> None:
     async def admin_section(section: str) -> Any:
         """One administration section (users, services, plugins, settings, audit)."""
         extra = {"labels": describe_config(core)} if section == "settings" else {}
-        return await page(f"web/admin/{section}.html", section=section, sections=ADMIN_SECTIONS, **extra)
+        template = f"web/admin/{section}.html"
+        return await page(template, section=section, sections=ADMIN_SECTIONS, **extra)
 
 
 def _sign_in_providers(core: Any) -> list[AuthProvider]:

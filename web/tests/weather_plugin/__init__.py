@@ -17,7 +17,9 @@ pages = Blueprint("weather_pages", __name__)
 @pages.get("/")
 @signed_in
 async def today():
-    return await render_page("weather/page.html", forecast="Rain at 3 pm", sign_in=login_url("/weather/"))
+    return await render_page(
+        "weather/page.html", forecast="Rain at 3 pm", sign_in=login_url("/weather/")
+    )
 
 
 @pages.get("/archive")
@@ -54,4 +56,8 @@ def register_nav():
 
 @hookimpl
 def register_auth_providers():
-    return [AuthProvider(id="weather", title="Sign in with Weather", sign_in_template="weather/sign_in.html")]
+    return [
+        AuthProvider(
+            id="weather", title="Sign in with Weather", sign_in_template="weather/sign_in.html"
+        )
+    ]

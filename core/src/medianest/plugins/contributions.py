@@ -215,6 +215,6 @@ class Shell:
     """
 
     blueprint: Any  # a quart.Blueprint mounted at the site root
-    render: Callable[..., Awaitable[Any]]  # await render(template, status=200, **context) -> Response
+    render: Callable[..., Awaitable[Any]]  # await render(template, status=200, **context)
     login_url: Callable[[str | None], str]  # the sign-in page, sending the visitor on to a path
     adopt: Callable[[Any], None] | None = None  # gives a plugin's page blueprint the error pages

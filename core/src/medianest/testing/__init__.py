@@ -13,5 +13,7 @@ def installed_plugin(plugin_id: str) -> Any:
     for the shell a plugin's page tests render in (a plugin never imports another plugin)."""
     found = entry_points(group=ENTRY_POINT_GROUP, name=plugin_id)
     if not found:
-        raise LookupError(f"no installed plugin {plugin_id!r} (entry point group {ENTRY_POINT_GROUP})")
+        raise LookupError(
+            f"no installed plugin {plugin_id!r} (entry point group {ENTRY_POINT_GROUP})"
+        )
     return next(iter(found)).load()

@@ -1,9 +1,10 @@
 """The Plex browse pages, mounted at `/plex`: the libraries, a library's posters, a collection.
 
 Server-rendered inside the shell (`render_page`, templates extending `shell/base.html`), so
-they are served only where a shell (the `medianest-web` plugin) is installed. They read through the JSON API's own functions and per-person
-cache (`routes.fetch_*`), with the signed-in person's own Plex access: a page shows exactly
-what the API would. Paging, search and sort are plain links and a GET form; no script needed.
+they are served only where a shell (the `medianest-web` plugin) is installed. They read
+through the JSON API's own functions and per-person cache (`routes.fetch_*`), with the
+signed-in person's own Plex access: a page shows exactly what the API would. Paging, search
+and sort are plain links and a GET form; no script needed.
 
 Every failure is a page, never a stack trace: Plex down → 503 with a retry link, no Plex
 access → 403 saying what to do, a library Plex does not share with you → 404, signed out →
