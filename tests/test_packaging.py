@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,8 +26,16 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MEMBERS = {"medianest", "medianest_plex", "medianest_uptime_kuma"}  # wheel names use underscores
-PLUGINS = {"plex": "medianest-plex", "uptime_kuma": "medianest-uptime-kuma"}
+MEMBERS = {"medianest", "medianest_web", "medianest_plex", "medianest_uptime_kuma"}  # underscores
+PLUGINS = {"plex": "medianest-plex", "uptime_kuma": "medianest-uptime-kuma", "web": "medianest-web"}
+# The Plex plugin's UI ships inside its wheel: templates and static files the shell serves.
+PLEX_UI_FILES = (
+    "medianest_plex/templates/plex/sign_in.html",
+    "medianest_plex/templates/plex/libraries.html",
+    "medianest_plex/static/js/plex-pin.js",
+    "medianest_plex/static/css/plex.css",
+    "medianest_plex/static/img/icons.svg",
+)
 MIGRATIONS_IN_WHEEL = "medianest/migrations/"
 START_TIMEOUT = 30.0
 
@@ -124,6 +133,20 @@ def test_core_wheel_carries_its_migrations(wheels: dict[str, Path]) -> None:
     assert f"{MIGRATIONS_IN_WHEEL}__init__.py" in names
 
 
+def test_the_web_comes_in_through_its_entry_point(wheels: dict[str, Path]) -> None:
+    wheel = zipfile.ZipFile(wheels["medianest_web"])
+    names = wheel.namelist()
+    (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    assert "[medianest.plugins]" in text and "web = medianest_web" in text
+    assert "medianest_web/templates/shell/base.html" in names
+
+
+def test_the_plex_wheel_carries_its_ui(wheels: dict[str, Path]) -> None:
+    names = set(zipfile.ZipFile(wheels["medianest_plex"]).namelist())
+    assert set(PLEX_UI_FILES) <= names, sorted(set(PLEX_UI_FILES) - names)
+
+
 def test_installed_code_comes_from_the_wheels(venv: Path, outside: Path) -> None:
     imports = "import json, medianest, medianest_plex, medianest_uptime_kuma as k; "
     listing = "print(json.dumps([m.__file__ for m in (medianest, medianest_plex, k)]))"
@@ -209,6 +232,11 @@ def test_serve_answers_healthz_and_stops_on_sigterm(
         )
     try:
         response = _wait_for_health(server, f"http://127.0.0.1:{port}/healthz", log_path)
+        login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
+        plex_files = {
+            url.split("?")[0]: httpx.get(f"http://127.0.0.1:{port}{url}", timeout=10).status_code
+            for url in re.findall(r'(?:src|href)="(/static/plugins/plex/[^"#]+)', login.text)
+        }
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -218,6 +246,12 @@ def test_serve_answers_healthz_and_stops_on_sigterm(
             server.wait()
             pytest.fail(f"medianest serve ignored SIGTERM\n{_tail(log_path)}")
 
+    assert login.status_code == 200 and "Sign in with Plex" in login.text  # the web, Plex's button
+    assert plex_files == {  # the button's files, from the Plex wheel
+        "/static/plugins/plex/css/plex.css": 200,
+        "/static/plugins/plex/img/icons.svg": 200,
+        "/static/plugins/plex/js/plex-pin.js": 200,
+    }
     body = response.json()
     assert body["success"] is True
     assert body["data"] == {"status": "ok"}

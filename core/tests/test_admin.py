@@ -537,7 +537,7 @@ async def test_config_updates_are_partial_and_validated(watch):
     assert updated["registration"] == before["registration"]
     assert app.extensions["medianest"].system.current.rate_limits["checks"].limit == 7
     labels = await data(await admin.get("/api/admin/config/labels"))
-    assert labels["rate_limits"]["checks"] == "Manual checks per person"
+    assert labels["rate_limits"]["checks"]["title"] == "Manual checks per person"
 
     for body, field in [
         ({"rate_limits": {"api": {"limit": 0}}}, "rate_limits.api.limit"),

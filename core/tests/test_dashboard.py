@@ -144,7 +144,8 @@ async def test_a_good_widget_has_data_and_bad_ones_have_errors(app_factory, capl
 
     assert list(items) == ["tiles.good", "tiles.raising", "tiles.slow", "tiles.list", "tiles.object"]
     assert items["tiles.good"] == {
-        "id": "tiles.good", "plugin": "tiles", "title": "Good", "order": 10, "data": {"hello": "alice"}
+        "id": "tiles.good", "plugin": "tiles", "plugin_title": "Tiles", "title": "Good",
+        "order": 10, "data": {"hello": "alice"},
     }
     assert items["tiles.raising"]["error"] == FAILED and "data" not in items["tiles.raising"]
     assert items["tiles.slow"]["error"] == TIMED_OUT

@@ -18,6 +18,7 @@ NOW = datetime.now(UTC)
 STATUS = [
     {
         "service": "plex",
+        "title": "Plex",  # the server names each service (its plugin's title)
         "status": "online",
         "response_time_ms": 38.2,
         "last_check_at": (NOW - timedelta(seconds=40)).isoformat(),
@@ -26,6 +27,7 @@ STATUS = [
     },
     {
         "service": "overseerr",
+        "title": "Overseerr",
         "status": "degraded",
         "response_time_ms": 1840,
         "last_check_at": (NOW - timedelta(minutes=2)).isoformat(),
@@ -34,6 +36,7 @@ STATUS = [
     },
     {
         "service": "uptime_kuma",
+        "title": "Uptime Kuma",
         "status": "online",
         "response_time_ms": 12,
         "last_check_at": (NOW - timedelta(seconds=25)).isoformat(),
@@ -47,6 +50,7 @@ STATUS = [
     },
     {
         "service": "youtube",
+        "title": "YouTube",
         "status": "offline",
         "response_time_ms": None,
         "last_check_at": (NOW - timedelta(minutes=9)).isoformat(),
@@ -59,6 +63,7 @@ WIDGETS = [
     {
         "id": "plex.recent",
         "plugin": "plex",
+        "plugin_title": "Plex",
         "title": "Recently added",
         "html": (
             '<ul class="kv-list"><li><strong>Dune: Part Two</strong> <small>Movies</small></li>'
@@ -71,13 +76,21 @@ WIDGETS = [
     {
         "id": "plex.libraries",
         "plugin": "plex",
+        "plugin_title": "Plex",
         "title": "Libraries",
         "data": {"movies": 1204, "tv_shows": 311, "music_albums": 2750, "last_scan": NOW.isoformat()},
     },
-    {"id": "overseerr.requests", "plugin": "overseerr", "title": "Requests", "error": "This widget did not answer in time."},
+    {
+        "id": "overseerr.requests",
+        "plugin": "overseerr",
+        "plugin_title": "Overseerr",
+        "title": "Requests",
+        "error": "This widget did not answer in time.",
+    },
     {
         "id": "youtube.queue",
         "plugin": "youtube",
+        "plugin_title": "YouTube",
         "title": "Downloads",
         "data": {"running": 1, "queued": 2, "completed_today": 5, "latest": ["Lo-fi beats (24 items)", "Cooking basics"]},
     },

@@ -5,5 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import medianest_web
+import pytest
+
 # The helpers beside the tests (html_scan) import by name under --import-mode=importlib.
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+async def app(app_factory):
+    """A started app with the web plugin (the shell) and no other plugin."""
+    return await app_factory(plugins=[medianest_web])

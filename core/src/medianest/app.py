@@ -34,7 +34,7 @@ from medianest.errors import (
 )
 from medianest.openapi import EnvelopeOpenAPIProvider
 from medianest.log import configure_logging, request_id_var
-from medianest.plugins.contributions import AuthProvider
+from medianest.plugins.contributions import AuthProvider, Shell
 from medianest.plugins.host import PluginHost, PluginState
 from medianest.settings import Settings, load_settings
 
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these objects."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    app = Quart("medianest", static_folder=None)  # the web package serves its own assets
+    app = Quart("medianest", static_folder=None)  # the shell plugin serves its own assets
     app.request_class = ApiRequest
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, BODY_TIMEOUT=30)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -108,25 +108,11 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     app.register_blueprint(media.blueprint)
     app.register_blueprint(realtime.blueprint)
     app.register_blueprint(metrics.blueprint)
-    _mount_web(app, core)
 
     host.discover(plugins)
     app.before_serving(core.start)
     app.after_serving(core.stop)
     return app
-
-
-def _mount_web(app: Quart, core: Core) -> None:
-    """The dashboard UI ships as `medianest-web`; the API works without it."""
-    try:
-        import medianest_web
-    except ImportError:
-        return
-    blueprint = medianest_web.blueprint(core)
-    app.register_blueprint(blueprint)
-    for endpoint, view in app.view_functions.items():
-        if endpoint.startswith(f"{blueprint.name}."):
-            _hide_from_openapi(app, endpoint, view)  # HTML pages are not part of the API
 
 
 def _hide_from_openapi(app: Quart, endpoint: str, view: Any) -> None:
@@ -262,18 +248,60 @@ def _field_errors(error: Any) -> dict[str, str]:
 
 def mount_plugin_routes(core: Core, collected: dict[str, list[Blueprint]]) -> None:
     """Mount each plugin's blueprints inside its own URL space, refusing collisions."""
-    app = core.app
     for plugin_id, blueprints in collected.items():
         try:
             for index, blueprint in enumerate(blueprints):
                 _mount_one(core, plugin_id, blueprint, plugin_id if index == 0 else f"{plugin_id}_{index}")
         except _MountError as exc:
             core.host.fail(plugin_id, f"register_routes: {exc}")
-    app.url_map.update()
+    core.app.url_map.update()
 
 
 class _MountError(Exception):
     pass
+
+
+def mount_shell(core: Core, collected: dict[str, list[Shell]]) -> None:
+    """Take the site's front end from one plugin and mount its pages at the root.
+
+    The shell owns every page path but the API's (`/api`, `/ws`) and other plugins' spaces
+    (`/<plugin id>`). A second plugin offering a shell fails: two front ends cannot share `/`.
+    """
+    for plugin_id, shells in collected.items():
+        try:
+            if len(shells) > 1:
+                raise _MountError("a plugin provides at most one shell")
+            if not shells:
+                continue
+            if core.shell is not None:
+                raise _MountError(f"the shell is already provided by {core.shell_owner!r}")
+            others = tuple(f"/{other}" for other in core.host.records if other != plugin_id)
+            _mount_one(core, plugin_id, shells[0].blueprint, plugin_id, allowed=("",), default="",
+                       outside=("/api", "/ws", *others), page=True)
+            core.shell, core.shell_owner = shells[0], plugin_id
+        except _MountError as exc:
+            core.host.fail(plugin_id, f"register_shell: {exc}")
+    core.app.url_map.update()
+
+
+def mount_pages(core: Core, collected: dict[str, list[Blueprint]]) -> None:
+    """Mount each plugin's page blueprints at `/<plugin id>`, once a shell renders them."""
+    for plugin_id, blueprints in collected.items():
+        if blueprints and core.shell is None:
+            log.info("plugin %s's pages are not served: no shell is installed", plugin_id)
+            continue
+        try:
+            for index, blueprint in enumerate(blueprints):
+                if core.shell is not None and core.shell.adopt is not None:
+                    core.shell.adopt(blueprint)  # errors on its pages become the shell's pages
+                name = f"{plugin_id}_pages" if index == 0 else f"{plugin_id}_pages_{index}"
+                prefix = f"/{plugin_id}"
+                _mount_one(
+                    core, plugin_id, blueprint, name, allowed=(prefix,), default=prefix, page=True
+                )
+        except _MountError as exc:
+            core.host.fail(plugin_id, f"register_pages: {exc}")
+    core.app.url_map.update()
 
 
 def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> None:
@@ -300,11 +328,18 @@ def _mount_one(
     *,
     allowed: tuple[str, ...] | None = None,
     default: str | None = None,
+    outside: tuple[str, ...] = (),
+    page: bool = False,
 ) -> None:
-    prefix = blueprint.url_prefix or default or f"/api/{plugin_id}"
+    """Register one blueprint of a plugin after checking every route it brings.
+
+    `page` blueprints serve HTML: their routes are left out of the OpenAPI document.
+    """
+    prefix = _first_set(blueprint.url_prefix, default, f"/api/{plugin_id}")
     allowed = allowed or (f"/api/{plugin_id}", f"/ws/{plugin_id}", f"/{plugin_id}")
-    if not any(prefix == base or prefix.startswith(base + "/") for base in allowed):
-        raise _MountError(f"url prefix {prefix!r} is outside {', '.join(allowed)}")
+    if not any(_under(prefix, base) for base in allowed):
+        spaces = ", ".join(base or "/" for base in allowed)
+        raise _MountError(f"url prefix {prefix!r} is outside {spaces}")
     scratch = Quart("medianest-route-check")
     scratch.register_blueprint(blueprint, url_prefix=prefix, name=name)
     existing = {(rule.rule, method) for rule in core.app.url_map.iter_rules() for method in rule.methods or ()}
@@ -313,13 +348,29 @@ def _mount_one(
             continue
         if policy_of(scratch.view_functions[rule.endpoint]) is None:
             raise _MountError(f"route {rule.rule} declares no policy (@public, @signed_in, …)")
+        taken = next((base for base in outside if _under(rule.rule, base)), None)
+        if taken is not None:
+            raise _MountError(f"route {rule.rule} is inside {taken}, which is not this plugin's")
         clash = [m for m in rule.methods or () if (rule.rule, m) in existing and m not in ("HEAD", "OPTIONS")]
         if clash:
             owner = next((r.endpoint for r in core.app.url_map.iter_rules() if r.rule == rule.rule), "?")
             raise _MountError(f"route {' '.join(clash)} {rule.rule} collides with {owner}")
-    tag_blueprint(blueprint, [plugin_id])
+    if not page:
+        tag_blueprint(blueprint, [plugin_id])
     core.app.register_blueprint(blueprint, url_prefix=prefix, name=name)
     core.blueprint_owner[name] = plugin_id
+    if page:
+        for endpoint, view in list(core.app.view_functions.items()):
+            if endpoint.startswith(f"{name}."):
+                _hide_from_openapi(core.app, endpoint, view)  # HTML pages are not part of the API
+
+
+def _first_set(*values: str | None) -> str:
+    return next(value for value in values if value is not None)
+
+
+def _under(path: str, base: str) -> bool:
+    return path == base or path.startswith(base + "/")
 
 
 def _is_static(endpoint: str) -> bool:

@@ -19,7 +19,7 @@ from medianest.config.system import SystemSettings
 from medianest.events import Event, create_event_bus
 from medianest.http import ServiceClient
 from medianest.jobs import JobQueue
-from medianest.plugins.contributions import ModelSpec
+from medianest.plugins.contributions import ModelSpec, Shell
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
 from medianest.ratelimit import create_limiter
@@ -41,7 +41,10 @@ REGISTRATION_HOOKS = (
     "register_rate_limits",
     "register_capabilities",
     "register_permissions",
+    "register_shell",  # before any plugin's routes: the shell's pages are checked against theirs
     "register_routes",
+    "register_pages",
+    "register_nav",
     "register_status_probes",
     "register_widgets",
     "register_jobs",
@@ -58,6 +61,8 @@ class Core:
         self.orm: TortoiseContext | None = None
         self.started_at: float | None = None
         self.blueprint_owner: dict[str, str] = {}  # blueprint name -> plugin id
+        self.shell: Shell | None = None  # the site's HTML front end, when a plugin provides one
+        self.shell_owner: str | None = None
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
         self._running = False
@@ -144,6 +149,14 @@ class Core:
         await self.system.reload()
         await self.auth.bootstrap_admin()
         await self._load_plugin_state()
+        from medianest import app as mounting
+
+        mounters = {
+            "register_shell": mounting.mount_shell,
+            "register_routes": mounting.mount_plugin_routes,
+            "register_pages": mounting.mount_pages,
+            "register_auth_providers": mounting.mount_auth_routes,
+        }
         for hook in REGISTRATION_HOOKS:
             collected = await self.host.collect(hook, core=self)
             if hook == "register_rate_limits":
@@ -153,22 +166,15 @@ class Core:
                     self.capabilities.offer(plugin_id, offered)
             elif hook == "register_request_providers":
                 self.request_providers = {pid: items[0] for pid, items in sorted(collected.items()) if items}
-            elif hook == "register_routes":
-                from medianest.app import mount_plugin_routes
-
-                mount_plugin_routes(self, collected)
-            elif hook == "register_auth_providers":
-                from medianest.app import mount_auth_routes
-
-                mount_auth_routes(self, collected)
+            elif hook in mounters:
+                mounters[hook](self, collected)
+            if hook == "register_auth_providers":
                 for providers in collected.values():
                     for provider in providers:
                         self.system.declare_provider(provider.id)
         for record in self.host.records.values():
             record.loaded = record.state.value != "failed" and record.obj is not None
-        from medianest.app import check_route_policies
-
-        check_route_policies(self.app)
+        mounting.check_route_policies(self.app)
         for func in self._startup_tasks:
             await func()
         for record in list(self.host.records.values()):
@@ -261,16 +267,11 @@ class Core:
                 return provider
         return None
 
-    def config_labels(self) -> dict[str, dict[str, str]]:
+    def config_labels(self) -> dict[str, dict[str, dict[str, str]]]:
         """What Admin → Settings calls each rate limit and sign-in switch."""
-        limits = {"api": "API requests per person", "images": "Images per person"}
-        limits |= {name: limit.title for name, (_, limit) in self.limits.declared.items()}
-        providers = {
-            provider.id: provider.title
-            for record in self.host.records.values()
-            for provider in record.contributions.get("register_auth_providers", [])
-        }
-        return {"rate_limits": limits, "sign_in": providers}
+        from medianest.config.system import describe
+
+        return describe(self)
 
     async def readiness(self) -> dict[str, dict[str, Any]]:
         """The database, and with Redis: the event bus's subscription and the job broker."""

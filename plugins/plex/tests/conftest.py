@@ -62,7 +62,12 @@ async def start_plex_app(
 ):
     import medianest_plex
 
-    app = await app_factory(plugins=[medianest_plex], plex_tv_url=household.plextv.url, **settings)
+    from medianest.testing import installed_plugin
+
+    shell = [installed_plugin("web")]  # the pages render inside the web's shell
+    app = await app_factory(
+        plugins=[*shell, medianest_plex], plex_tv_url=household.plextv.url, **settings
+    )
     core = app.extensions["medianest"]
     await core.http.reset_breaker("plex.tv")  # breakers may be shared through Redis across tests
     await core.services.put(

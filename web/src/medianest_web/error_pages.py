@@ -3,8 +3,9 @@
 The core checks a route's policy in `before_request` and raises `Unauthenticated`,
 `PasswordChangeRequired` or `Forbidden`. Quart picks error handlers by the blueprint of the
 matched route even for errors raised before the view runs, so the handlers below, registered
-on the web blueprint, see exactly the page routes' errors. One more is registered app-wide:
-a URL that matches no route at all, visited by a browser, gets the 404 page.
+on the shell's blueprint and on each plugin's page blueprint (`adopt_page_blueprint`), see
+exactly the page routes' errors. One more is registered app-wide: a URL that matches no route
+at all, visited by a browser, gets the 404 page.
 """
 
 from __future__ import annotations
@@ -46,43 +47,58 @@ MESSAGES = {
 }
 
 
+async def to_sign_in(error: Unauthenticated) -> Response:
+    if not _is_page_route():
+        return error_response(error)
+    return _redirect(login_url(_current_target()))
+
+
+async def to_password(error: PasswordChangeRequired) -> Response:
+    if not _is_page_route():
+        return error_response(error)
+    return _redirect("/password")
+
+
+async def forbidden(error: Forbidden) -> Response:
+    if not _is_page_route():
+        return error_response(error)
+    return await error_page(403)
+
+
+async def api_error(error: ApiError) -> Response:
+    if not _is_page_route():
+        return error_response(error)
+    return await error_page(error.status, message=error.message if error.status < 500 else None)
+
+
+async def http_error(error: HTTPException) -> Any:
+    if not _is_page_route():
+        return await _core_http_handler(error)
+    return await error_page(error.code or 500)
+
+
+async def crashed(error: Exception) -> Response:
+    log.exception("page %s failed", request.path)
+    if not _is_page_route():
+        return error_response(InternalError())
+    return await error_page(500)
+
+
+# Most specific first: a blueprint that handles a class (or a base of it) keeps its own handler.
+PAGE_HANDLERS: dict[type[Exception], Any] = {
+    Unauthenticated: to_sign_in,
+    PasswordChangeRequired: to_password,
+    Forbidden: forbidden,
+    ApiError: api_error,
+    HTTPException: http_error,
+    Exception: crashed,
+}
+
+
 def install_error_pages(bp: Any) -> None:
-    @bp.errorhandler(Unauthenticated)
-    async def to_sign_in(error: Unauthenticated) -> Response:
-        if not _is_page_route():
-            return error_response(error)
-        return _redirect(login_url(_current_target()))
-
-    @bp.errorhandler(PasswordChangeRequired)
-    async def to_password(error: PasswordChangeRequired) -> Response:
-        if not _is_page_route():
-            return error_response(error)
-        return _redirect("/password")
-
-    @bp.errorhandler(Forbidden)
-    async def forbidden(error: Forbidden) -> Response:
-        if not _is_page_route():
-            return error_response(error)
-        return await error_page(403)
-
-    @bp.errorhandler(ApiError)
-    async def api_error(error: ApiError) -> Response:
-        if not _is_page_route():
-            return error_response(error)
-        return await error_page(error.status, message=error.message if error.status < 500 else None)
-
-    @bp.errorhandler(HTTPException)
-    async def http_error(error: HTTPException) -> Any:
-        if not _is_page_route():
-            return await _core_http_handler(error)
-        return await error_page(error.code or 500)
-
-    @bp.errorhandler(Exception)
-    async def crashed(error: Exception) -> Response:
-        log.exception("page %s failed", request.path)
-        if not _is_page_route():
-            return error_response(InternalError())
-        return await error_page(500)
+    """The shell's own blueprint: every page handler, and the 404 page for unknown URLs."""
+    for exception, handler in PAGE_HANDLERS.items():
+        bp.register_error_handler(exception, handler)
 
     @bp.app_errorhandler(RoutingNotFound)
     async def no_such_page(error: RoutingNotFound) -> Any:
@@ -90,6 +106,15 @@ def install_error_pages(bp: Any) -> None:
         if request.method in ("GET", "HEAD") and not request.path.startswith(NON_PAGE_PREFIXES) and _wants_html():
             return await error_page(404)
         return await _core_http_handler(error)
+
+
+def adopt_page_blueprint(bp: Any) -> None:
+    """A plugin's page blueprint: the shell's handlers for the errors it leaves to the shell
+    (those it handles, by their class or a base class, it keeps: must be registered first)."""
+    own = tuple(bp.error_handler_spec.get(None, {}).get(None, {}))
+    for exception, handler in PAGE_HANDLERS.items():
+        if not any(issubclass(exception, handled) for handled in own):
+            bp.register_error_handler(exception, handler)
 
 
 async def error_page(status: int, *, message: str | None = None) -> Response:
@@ -104,7 +129,8 @@ async def error_page(status: int, *, message: str | None = None) -> Response:
 
 
 def _is_page_route() -> bool:
-    return request.endpoint is not None and request.endpoint != "web.static"
+    endpoint = request.endpoint
+    return endpoint is not None and endpoint.rsplit(".", 1)[-1] not in ("static", "plugin_static")
 
 
 def _current_target() -> str:

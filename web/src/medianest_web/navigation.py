@@ -10,6 +10,9 @@ from quart import current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from medianest.plugins.contributions import NavEntry
+from medianest_web.assets import SiteAssets
+
 MAX_NEXT_LENGTH = 2048
 # Sending someone back to these after signing in would loop or sign them out again.
 NOT_A_DESTINATION = ("/login", "/logout", "/password")
@@ -43,30 +46,43 @@ def login_url(next_path: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class NavItem:
+class NavLink:
+    """A header link as the layout draws it: `icon_href` is a sprite symbol's URL."""
+
     label: str
     href: str
-    icon: str
-    admin: bool = False
+    icon_href: str
 
 
-NAV_ITEMS = (
-    NavItem("Dashboard", "/", "home"),
-    NavItem("Plex", "/plex/", "plex"),
-    NavItem("Requests", "/requests", "film"),
-    NavItem("YouTube", "/youtube/", "play"),
-    NavItem("Admin", "/admin", "shield", admin=True),
-)
-
-
-def available_nav(core: Any, *, is_admin: bool) -> list[NavItem]:
-    """The header's links whose page exists now: a plugin that is not installed, failed
+def available_nav(core: Any, actor: Any, assets: SiteAssets) -> list[NavLink]:
+    """The header's links from every active plugin's `register_nav` (this one's included) that
+    this person may follow and whose page exists now: a plugin that is not installed, failed
     or disabled leaves no dead link behind."""
+    entries = sorted(
+        core.host.contributed("register_nav"), key=lambda pair: (pair[1].order, pair[1].label)
+    )
     return [
-        item
-        for item in NAV_ITEMS
-        if (is_admin or not item.admin) and _page_is_served(core, item.href)
+        NavLink(entry.label, entry.href, _icon_href(assets, plugin_id, entry.icon))
+        for plugin_id, entry in entries
+        if _may_see(actor, entry) and _page_is_served(core, entry.href)
     ]
+
+
+def _may_see(actor: Any, entry: NavEntry) -> bool:
+    if entry.admin and not actor.is_admin:
+        return False
+    return entry.permission is None or actor.can(entry.permission)
+
+
+def _icon_href(assets: SiteAssets, plugin_id: str, icon: str) -> str:
+    """`home` → the layout's own sprite; `img/icons.svg#i-x` → a symbol in the plugin's files."""
+    path, hash_mark, symbol = icon.partition("#")
+    if not hash_mark:
+        return f"#i-{icon}"
+    try:
+        return f"{assets.url(path, plugin=plugin_id)}#{symbol}"
+    except KeyError:
+        return "#i-grid"  # the plugin's sprite is missing: a neutral icon, not a broken page
 
 
 def _page_is_served(core: Any, path: str) -> bool:
@@ -74,7 +90,7 @@ def _page_is_served(core: Any, path: str) -> bool:
     try:
         endpoint, _ = adapter.match(path, method="GET")
     except RequestRedirect:
-        return True  # `/plex` → `/plex/`: the page exists under its canonical path
+        return True  # `/x` → `/x/`: the page exists under its canonical path
     except HTTPException:
         return False
     owner = core.blueprint_owner.get(endpoint.rsplit(".", 1)[0]) if "." in endpoint else None

@@ -9,10 +9,8 @@ request itself always succeeds.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
@@ -79,7 +77,14 @@ class WidgetBoard:
         return list(await asyncio.gather(*(self._item(core, actor, pid, widget) for pid, widget in visible)))
 
     async def _item(self, core: Core, actor: Actor, plugin_id: str, widget: Widget) -> dict[str, Any]:
-        item: dict[str, Any] = {"id": widget.id, "plugin": plugin_id, "title": widget.title, "order": widget.order}
+        record = core.host.get(plugin_id)
+        item: dict[str, Any] = {
+            "id": widget.id,
+            "plugin": plugin_id,
+            "plugin_title": record.title if record is not None else plugin_id,
+            "title": widget.title,
+            "order": widget.order,
+        }
         try:
             async with asyncio.timeout(self.timeout):
                 data = await widget.data(core, actor)
@@ -118,7 +123,8 @@ class WidgetBoard:
         environment = self._environments.get(plugin_id)
         if environment is None:
             loaders = [app.jinja_env.loader]
-            folder = _templates_folder(core, plugin_id)
+            record = core.host.get(plugin_id)
+            folder = record.folder("templates") if record is not None else None
             if folder is not None:
                 loaders.insert(0, FileSystemLoader(folder))
             environment = app.jinja_env.overlay(loader=ChoiceLoader(loaders))
@@ -133,15 +139,3 @@ def _json_object(data: object) -> dict[str, Any]:
     current_app.json.dumps(data)  # raises here, for this widget, not later for the whole page
     return dict(data)
 
-
-def _templates_folder(core: Core, plugin_id: str) -> Path | None:
-    """`templates/` beside the plugin's module (a module or an object from one)."""
-    record = core.host.get(plugin_id)
-    if record is None or record.obj is None:
-        return None
-    target = record.obj if inspect.ismodule(record.obj) else type(record.obj)
-    try:
-        folder = Path(inspect.getfile(target)).parent / "templates"
-    except TypeError:  # built in, or defined where no file says
-        return None
-    return folder if folder.is_dir() else None

@@ -140,7 +140,7 @@ def _advice_without_key(header: Header, here: KeyRing | None, source: key_files.
         return [
             "the backup holds no secret key: before starting MediaNest, copy the secret.key of the "
             f"install it came from to {source.path} (or set MEDIANEST_SECRET_KEY). Without it, service "
-            "API keys, Plex sign-ins and secret plugin settings must be entered again"
+            "API keys, linked accounts' tokens and secret plugin settings must be entered again"
         ]
     mine = installs.fingerprints(here)
     if all(mine.get(key_id) == value for key_id, value in wanted.items()):
@@ -148,7 +148,7 @@ def _advice_without_key(header: Header, here: KeyRing | None, source: key_files.
     return [
         f"{source.describe()} does not hold the key the backup's secrets were encrypted with "
         f"(key id(s) {', '.join(sorted(wanted))}): put that key in place before starting MediaNest, or "
-        "service API keys, Plex sign-ins and secret plugin settings read 'needs re-entering'"
+        "service API keys, linked accounts' tokens and secret plugin settings read 'needs re-entering'"
     ]
 
 

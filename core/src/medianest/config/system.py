@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Annotated, Any
 
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -59,6 +58,26 @@ class ConfigPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     rate_limits: dict[str, LimitPatch] | None = None
     registration: RegistrationPatch | None = None
+
+
+CORE_LIMIT_LABELS = {
+    "api": ("API requests", "Per person, across the whole API."),
+    "images": ("Images", "Posters and artwork one person may load (a library page shows dozens)."),
+}
+
+
+def describe(core: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """What Admin → Settings calls each setting, `{group: {key: {"title", "hint"}}}`: the core's
+    words for its own, the declaring plugin's for the rest, so that the page names nothing."""
+    limits = {name: {"title": title, "hint": hint} for name, (title, hint) in CORE_LIMIT_LABELS.items()}
+    limits |= {name: {"title": limit.title, "hint": ""} for name, (_, limit) in core.limits.declared.items()}
+    providers = {
+        provider.id: {"title": provider.title, "hint": ""}
+        for record in core.host.records.values()
+        for provider in record.contributions.get("register_auth_providers", [])
+    }
+    registration = {"default_role": {"title": "Role for people signing in for the first time", "hint": ""}}
+    return {"rate_limits": limits, "registration": registration, "sign_in": providers}
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -138,6 +138,8 @@ class AuthProvider:
     `blueprint`, when given, is a Quart Blueprint the core mounts at `/api/auth/<id>`, inside
     its own sign-in space (the plugin's gate still applies). `id` is the plugin id or starts
     with `<plugin id>_`. Its routes finish with `await core.auth.sign_in_external(user, …)`.
+    `sign_in_template`, when given, is a template of the plugin's that the shell's sign-in page
+    includes while the provider is active (its button, and the script that runs it).
     """
 
     id: str
@@ -146,6 +148,7 @@ class AuthProvider:
     # Whether people this provider vouches for but MediaNest does not know yet may sign in is
     # an admin's switch under `registration.providers.<id>` (on unless turned off).
     blueprint: Any = None  # a quart.Blueprint; typed loosely so this module never imports Quart
+    sign_in_template: str | None = None  # "<plugin id>/sign_in.html": the shell's sign-in button
 
 
 @dataclass(frozen=True)
@@ -221,3 +224,36 @@ class DemoService:
     service: str
     run: Callable[[Path], AbstractContextManager[DemoConnection]]
 
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the shell's header. `icon` names one of the shell's icons ("home", "film", …)
+    or a symbol in an SVG sprite of the plugin's own `static/` folder ("img/icons.svg#i-x").
+    Shown while the plugin is active, to those who hold `permission` (admins only with `admin`),
+    and only when a page answers at `href`."""
+
+    label: str
+    href: str
+    icon: str
+    permission: str | None = None
+    admin: bool = False
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The site's HTML front end: the pages at the root (`/`, `/login`, …), the layout every
+    plugin page extends and its static files. The core takes one from at most one plugin.
+
+    The shell provides the templates `shell/base.html` (blocks `title`, `head`, `main`,
+    `main_class`, `main_attrs`) and `shell/macros.html` (`icon(name, class)`), and the template
+    function `asset(path, plugin=None)`: the content-hashed URL of a file in its own `static/`
+    folder, or in a plugin's. It serves each plugin's `static/` folder at
+    `/static/plugins/<plugin id>/`.
+    """
+
+    blueprint: Any  # a quart.Blueprint mounted at the site root
+    render: Callable[..., Awaitable[Any]]  # await render(template, status=200, **context)
+    login_url: Callable[[str | None], str]  # the sign-in page, sending the visitor on to a path
+    adopt: Callable[[Any], None] | None = None  # gives a plugin's page blueprint the error pages

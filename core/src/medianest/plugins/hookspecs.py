@@ -23,9 +23,11 @@ if TYPE_CHECKING:
         DemoService,
         JobSpec,
         ModelSpec,
+        NavEntry,
         Permission,
         RateLimit,
         RequestProvider,
+        Shell,
         StatusProbe,
         Widget,
     )
@@ -67,6 +69,21 @@ def register_models(core: PluginCore) -> list[ModelSpec]:
 @hookspec
 def register_auth_providers(core: PluginCore) -> list[AuthProvider]:
     """`AuthProvider` objects: extra ways to sign in."""
+
+
+@hookspec
+def register_shell(core: PluginCore) -> list[Shell]:
+    """One `Shell`: the site's pages at the root and the layout plugin pages extend."""
+
+
+@hookspec
+def register_pages(core: PluginCore) -> list[Blueprint]:
+    """Quart blueprints of HTML pages at `/<plugin id>`, rendered inside the shell."""
+
+
+@hookspec
+def register_nav(core: PluginCore) -> list[NavEntry]:
+    """`NavEntry` objects: links in the shell's header."""
 
 
 @hookspec

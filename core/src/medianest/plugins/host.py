@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import Distribution, entry_points, packages_distributions
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -32,10 +33,12 @@ from medianest.plugins.contributions import (
     DemoService,
     JobSpec,
     ModelSpec,
+    NavEntry,
     Permission,
     PluginSpec,
     RateLimit,
     RequestProvider,
+    Shell,
     StatusProbe,
     Widget,
 )
@@ -63,6 +66,9 @@ RESULT_TYPES: dict[str, Callable[[], type]] = {
     "register_jobs": lambda: JobSpec,
     "register_models": lambda: ModelSpec,
     "register_auth_providers": lambda: AuthProvider,
+    "register_shell": lambda: Shell,
+    "register_pages": _blueprint_type,
+    "register_nav": lambda: NavEntry,
     "register_request_providers": lambda: RequestProvider,
     "register_demo_services": lambda: DemoService,
     "register_rate_limits": lambda: RateLimit,
@@ -106,6 +112,17 @@ class PluginRecord:
     @property
     def active(self) -> bool:
         return self.state is PluginState.ENABLED
+
+    def folder(self, name: str) -> Path | None:
+        """A folder shipped beside the plugin's module (`templates`, `static`), if it has one."""
+        if self.obj is None:
+            return None
+        target = self.obj if inspect.ismodule(self.obj) else type(self.obj)
+        try:
+            folder = Path(inspect.getfile(target)).parent / name
+        except TypeError:  # built in, or defined where no file says
+            return None
+        return folder if folder.is_dir() else None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -78,6 +78,16 @@ from medianest.plugins.contributions import (
 from medianest.ratelimit import Decision, LimiterUnavailable
 from medianest.sdk.capabilities import MEDIA_LIBRARY, Library, LibraryNotFound, MediaLibrary
 from medianest.sdk.core import PluginCore
+from medianest.sdk.ui import (
+    BASE_TEMPLATE,
+    MACROS_TEMPLATE,
+    NO_STORE,
+    NavEntry,
+    Shell,
+    has_shell,
+    login_url,
+    render_page,
+)
 from medianest.security.crypto import DecryptionError
 
 SDK_VERSION = "1.0"
@@ -99,7 +109,10 @@ def current_actor() -> Actor | None:
 
 
 __all__ = [
+    "BASE_TEMPLATE",
+    "MACROS_TEMPLATE",
     "MEDIA_LIBRARY",
+    "NO_STORE",
     "SDK_VERSION",
     "USER_MODEL",
     "Actor",
@@ -124,6 +137,7 @@ __all__ = [
     "LinkedAccount",
     "MediaLibrary",
     "ModelSpec",
+    "NavEntry",
     "NotFound",
     "Permission",
     "PluginCore",
@@ -140,6 +154,7 @@ __all__ = [
     "ServiceResponseError",
     "ServiceSpec",
     "ServiceUnavailable",
+    "Shell",
     "StatusProbe",
     "Unauthenticated",
     "UserInfo",
@@ -150,10 +165,13 @@ __all__ = [
     "counted_as",
     "current_actor",
     "current_core",
+    "has_shell",
     "hookimpl",
     "listing",
+    "login_url",
     "ok",
     "public",
+    "render_page",
     "requires",
     "signed_in",
 ]

@@ -90,7 +90,8 @@ async def app_factory(backend_settings: dict[str, Any]) -> AsyncIterator[AppFact
     """Build and start apps (lifespan included); each is stopped when the test ends.
 
     `await app_factory(plugins=[...], **settings)`: `plugins` are exactly the plugin
-    objects to load (no entry-point discovery); keyword arguments override settings.
+    objects to load (no entry-point discovery; `plugins=None` discovers the installed ones,
+    minus `block_plugins=[...]`); keyword arguments override settings.
     One app runs at a time per process (the ORM is process-wide): `await
     app_factory.stop(app)` before starting a second one.
     """
@@ -112,9 +113,9 @@ async def app_factory(backend_settings: dict[str, Any]) -> AsyncIterator[AppFact
                 await core.orm.close_connections()
                 core.orm = None
 
-    async def make(plugins: Sequence[Any] = (), **overrides: Any) -> Any:
+    async def make(plugins: Sequence[Any] | None = (), **overrides: Any) -> Any:
         settings = Settings(**{**backend_settings, **overrides})
-        app = create_app(settings, plugins=list(plugins))
+        app = create_app(settings, plugins=None if plugins is None else list(plugins))
         lifespan = TestApp(app, startup_timeout=60, shutdown_timeout=60)
         await lifespan.__aenter__()
         running[id(app)] = (app, lifespan)

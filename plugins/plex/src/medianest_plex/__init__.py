@@ -1,9 +1,11 @@
 """Plex for MediaNest: sign in with Plex, browse libraries and collections.
 
 What each hook hands the core lives in its own module: `auth` (the PIN sign-in), `routes`
-(browsing), `pages` (the browse pages, where the web dashboard is installed), `probes`,
-`widgets`, `jobs`, `models`, `demo` (the stand-ins `medianest demo` runs); `collections` holds the helpers other plugins call to put their
-files into Plex. See docs/plugins/plex.md.
+(browsing), `pages` (the browse pages, rendered inside the shell where one is installed),
+`probes`, `widgets`, `jobs`, `models`, `demo` (the stand-ins `medianest demo` runs);
+`collections` holds the helpers other plugins call to put their files into Plex. The UI's own
+files are in `templates/plex/` and `static/` (the PIN sign-in, the pages' styles, the icons).
+See docs/plugins/plex.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from medianest.plugins import (
     DemoService,
     JobSpec,
     ModelSpec,
+    NavEntry,
     Permission,
     PluginSpec,
     ServiceSpec,
@@ -23,12 +26,12 @@ from medianest.plugins import (
     hookimpl,
 )
 
-from medianest_plex import auth, routes
+from medianest_plex import auth, pages, routes
 from medianest_plex.config import PLUGIN_ID, PlexSettings, ServerOptions
 from medianest_plex.demo import demo_plex
 from medianest_plex.jobs import check_tokens_job
 from medianest_plex.probes import status_probe
-from medianest_plex.widgets import pages_available, summary_widget
+from medianest_plex.widgets import summary_widget
 
 plugin = PluginSpec(
     id=PLUGIN_ID,
@@ -60,11 +63,17 @@ def register_permissions(core: Any) -> list[Permission]:
 
 @hookimpl
 def register_routes(core: Any) -> list[Any]:
-    if not pages_available():
-        return [routes.blueprint]  # the pages extend the dashboard's layout: API only without it
-    from medianest_plex import pages
+    return [routes.blueprint]
 
-    return [routes.blueprint, pages.blueprint]
+
+@hookimpl
+def register_pages(core: Any) -> list[Any]:
+    return [pages.blueprint]  # served inside the shell, where one is installed
+
+
+@hookimpl
+def register_nav(core: Any) -> list[NavEntry]:
+    return [NavEntry("Plex", "/plex/", "img/icons.svg#i-plex", order=10)]
 
 
 @hookimpl
@@ -75,6 +84,7 @@ def register_auth_providers(core: Any) -> list[AuthProvider]:
             title="Sign in with Plex",
             start_path="/api/auth/plex/pin",
             blueprint=auth.blueprint,
+            sign_in_template="plex/sign_in.html",
         )
     ]
 

@@ -1,9 +1,10 @@
 """The Plex browse pages, mounted at `/plex`: the libraries, a library's posters, a collection.
 
-Server-rendered on the dashboard's layout (`web/base.html`), so they exist only where
-`medianest-web` is installed. They read through the JSON API's own functions and per-person
-cache (`routes.fetch_*`), with the signed-in person's own Plex access: a page shows exactly
-what the API would. Paging, search and sort are plain links and a GET form; no script needed.
+Server-rendered inside the shell (`render_page`, templates extending `shell/base.html`), so
+they are served only where a shell (the `medianest-web` plugin) is installed. They read
+through the JSON API's own functions and per-person cache (`routes.fetch_*`), with the
+signed-in person's own Plex access: a page shows exactly what the API would. Paging, search
+and sort are plain links and a GET form; no script needed.
 
 Every failure is a page, never a stack trace: Plex down → 503 with a retry link, no Plex
 access → 403 saying what to do, a library Plex does not share with you → 404, signed out →
@@ -29,8 +30,7 @@ from medianest.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from medianest_web.navigation import login_url
-from medianest_web.rendering import NO_STORE, page
+from medianest.sdk.ui import NO_STORE, login_url, render_page
 from quart import Blueprint, Response, current_app, g, redirect, request
 from quart_schema import hide
 from werkzeug.exceptions import HTTPException
@@ -46,7 +46,7 @@ from medianest_plex.routes import (
 
 log = logging.getLogger("medianest.plugins.plex")
 
-blueprint = Blueprint("plex_pages", __name__, url_prefix="/plex", template_folder="templates")
+blueprint = Blueprint("plex_pages", __name__, url_prefix="/plex")
 
 PAGE_SIZE = 60  # posters per page: fills rows of 2, 3, 4, 5 and 6
 INDEX_COLLECTIONS = 60  # collections shown on the libraries page
@@ -102,7 +102,7 @@ async def libraries_page() -> Response:
     found, collections = await asyncio.gather(
         fetch_libraries(), fetch_collections(None, offset=0, limit=INDEX_COLLECTIONS)
     )
-    return await page(
+    return await render_page(
         "plex/libraries.html",
         libraries=found,
         collections=_by_library(collections["items"]),
@@ -125,7 +125,7 @@ async def library_page(library_id: int) -> Response:
         wanted = replace(wanted, offset=(items["total"] - 1) // PAGE_SIZE * PAGE_SIZE)
         items = await _items(library_id, wanted)  # past the end: the last page
     base = f"/plex/library/{library_id}"
-    return await page(
+    return await render_page(
         "plex/library.html",
         library=shown,
         items=items["items"],
@@ -145,7 +145,7 @@ async def collection_page(collection_id: int) -> Response:
     if found.get("type") != "collection":
         raise NotFound()
     children = found.get("children") or []
-    return await page(
+    return await render_page(
         "plex/collection.html",
         collection=found,
         items=children,
@@ -274,7 +274,7 @@ def _generic(status: int) -> str:
 
 
 async def _problem_page(problem: Problem) -> Response:
-    return await page(
+    return await render_page(
         "plex/problem.html",
         status=problem.status,
         problem=problem,

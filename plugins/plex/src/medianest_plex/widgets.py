@@ -10,21 +10,16 @@ each token check); admins see every library.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.util import find_spec
 from typing import Any
 
 from medianest.plugins import Widget
+from medianest.sdk.ui import has_shell
 
 from medianest_plex.client import PMS
 from medianest_plex.library import iso_time
 from medianest_plex.models import PlexAccess
 
 SHOWN_RECENT = 10
-
-
-def pages_available() -> bool:
-    """The browse pages extend the web dashboard's layout: served only where it is installed."""
-    return find_spec("medianest_web") is not None
 
 
 def summary_widget() -> Widget:
@@ -59,7 +54,7 @@ async def summary_data(core: Any, actor: Any) -> dict[str, Any]:
         "linked": visible is None or bool(visible),
         "libraries": libraries,
         "recently_added": recent[:SHOWN_RECENT],
-        "browse": pages_available(),  # library names link to their pages
+        "browse": has_shell(core),  # library names link to their pages (served inside the shell)
     }
 
 

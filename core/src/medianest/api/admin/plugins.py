@@ -16,7 +16,7 @@ from medianest import audit
 from medianest.api.admin._common import Body, actor, blueprint, client_ip, core
 from medianest.auth.policy import admin_only
 from medianest.config.plugin_settings import secret_fields
-from medianest.errors import NotFound, listing, ok
+from medianest.errors import Conflict, NotFound, listing, ok
 from medianest.plugins.host import PluginRecord
 
 
@@ -54,6 +54,12 @@ async def list_plugins():
 async def update_plugin(name: str, data: PluginChange):
     """Enable or disable a plugin and change its settings (partial); settings are checked first."""
     record = _record_or_404(name)
+    if data.enabled is False and name == core().shell_owner:
+        raise Conflict(  # the admin would switch off the very page they are using
+            f"The {record.title} serves these pages, so it can't be turned off from them. Run "
+            f"`medianest plugins disable {name}`, or set MEDIANEST_BLOCK_PLUGINS={name}.",
+            details={"plugin": name},
+        )
     details: dict[str, Any] = {}
     if data.settings is not None:
         changed = await core().plugin_settings_store.update(name, data.settings, updated_by=actor().username)

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { emptyState, h, humanize, icon, replace, tickTimes, timeElement } from "./dom.js";
 import { sanitizedFragment } from "./sanitize.js";
-import { mergeUpdate, normalStatus, serviceItem, serviceName, summaryText } from "./status.js";
+import { mergeUpdate, normalStatus, serviceItem, serviceTitle, summaryText } from "./status.js";
 import { toast } from "./toast.js";
 import { LiveSocket } from "./ws.js";
 
@@ -32,7 +32,7 @@ function renderServices() {
     list = null;
     replace(
       panelBody,
-      emptyState("server", "No services yet", "When an admin connects Plex, Overseerr or Uptime Kuma, their status shows up here."),
+      emptyState("server", "No services yet", "When an admin connects the services your plugins use, their status shows up here."),
     );
   } else {
     list = h("ul", { class: "service-list" }, [...services.values()].map(serviceItem));
@@ -85,7 +85,7 @@ function applyStatusEvent(update) {
 
 function announceChange(before, after) {
   if (!before || normalStatus(before.status) === normalStatus(after.status)) return;
-  const name = serviceName(after.service);
+  const name = serviceTitle(after);
   const status = normalStatus(after.status);
   if (status === "online") toast(`${name} is back online.`, { kind: "success" });
   else if (status === "offline") toast(after.error ? String(after.error) : `${name} isn't answering.`, { kind: "error", title: `${name} is offline` });
@@ -143,7 +143,7 @@ function widgetCard(widget, index) {
       "h3",
       { class: "widget__title", id: headingId },
       h("span", {}, title),
-      widget.plugin ? h("span", { class: "widget__plugin" }, serviceName(widget.plugin)) : null,
+      widget.plugin ? h("span", { class: "widget__plugin" }, String(widget.plugin_title || humanize(widget.plugin))) : null,
     ),
   );
   const body = h("div", { class: "widget__body" });
@@ -179,7 +179,7 @@ async function loadWidgets() {
         h(
           "div",
           { class: "card widget--span" },
-          emptyState("grid", "No widgets yet", "Widgets appear here when an admin turns on plugins such as Plex, Overseerr or Uptime Kuma."),
+          emptyState("grid", "No widgets yet", "Widgets appear here when an admin installs or turns on plugins that have them."),
         ),
       );
       return;

@@ -1,4 +1,4 @@
-// The sign-in page's admin password form (plex-pin.js runs "Sign in with Plex").
+// The sign-in page's admin password form (each auth provider's button runs its own script).
 
 import { describeWait, request, safeNext } from "./api.js";
 

@@ -2,7 +2,7 @@
 // `service:status` events. Status is never shown by colour alone: every pill has an icon
 // and a word.
 
-import { h, icon, timeElement } from "./dom.js";
+import { h, humanize, icon, timeElement } from "./dom.js";
 
 export const STATUSES = {
   online: { label: "Online", icon: "online" },
@@ -11,16 +11,14 @@ export const STATUSES = {
   unknown: { label: "Unknown", icon: "unknown" },
 };
 
-const SERVICE_NAMES = { plex: "Plex", overseerr: "Overseerr", uptime_kuma: "Uptime Kuma", youtube: "YouTube" };
-
 export function normalStatus(value) {
   return Object.hasOwn(STATUSES, value) ? value : "unknown";
 }
 
-export function serviceName(id) {
-  if (Object.hasOwn(SERVICE_NAMES, id)) return SERVICE_NAMES[id];
-  const words = String(id).replace(/[_-]+/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/** What to call a service: the title the server sends (its plugin names it), else its id in words. */
+export function serviceTitle(entry) {
+  const title = entry && typeof entry.title === "string" ? entry.title.trim() : "";
+  return title || humanize(String((entry && entry.service) || "Service"));
 }
 
 export function statusPill(value) {
@@ -80,7 +78,7 @@ export function serviceItem(entry) {
     h(
       "div",
       { class: "service__top" },
-      h("span", { class: "service__name" }, serviceName(entry.service)),
+      h("span", { class: "service__name" }, serviceTitle(entry)),
       statusPill(status),
     ),
     h(

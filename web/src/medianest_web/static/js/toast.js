@@ -2,7 +2,7 @@
 //
 //   import { toast } from "./toast.js";
 //   toast("Plugin enabled", { kind: "success" });
-//   const dismiss = toast("Connection lost", { kind: "error", title: "Plex", timeout: 0 });
+//   const dismiss = toast("Connection lost", { kind: "error", title: "Weather", timeout: 0 });
 //
 // kind: "info" | "success" | "warning" | "error". timeout in ms (0 keeps it until dismissed);
 // hovering or focusing a toast pauses its timer. Errors are also announced assertively.

@@ -1,7 +1,7 @@
 // Form fields from a JSON Schema (what pydantic's model_json_schema() gives): the options of a
 // service connection and a plugin's settings are edited with the same few input kinds.
 //
-//   const fields = schemaFields(schema, values, "plex-settings");
+//   const fields = schemaFields(schema, values, "weather-settings");
 //   form.append(...fields.map((f) => f.element));
 //   const body = Object.fromEntries(fields.map((f) => [f.name, f.read()]));
 

@@ -7,7 +7,7 @@
 
 import { api } from "../api.js";
 import { emptyState, h, humanize, icon, replace, timeElement } from "../dom.js";
-import { formatMs, serviceName, statusPill } from "../status.js";
+import { formatMs, serviceTitle, statusPill } from "../status.js";
 import { toast, toastError } from "../toast.js";
 import { body, itemsOf, load, toggleSwitch } from "./common.js";
 import { readFields, schemaFields } from "./fields.js";
@@ -38,7 +38,7 @@ function serviceForm(service) {
   formCount += 1;
   const prefix = `service-${formCount}`;
   const name = String(service.name);
-  const title = String(service.title || serviceName(name));
+  const title = serviceTitle({ title: service.title, service: name });
   let enabled = service.enabled !== false;
 
   const url = h("input", {

@@ -1,27 +1,36 @@
 // Admin → Settings: rate limits and registration rules (GET/PUT /api/admin/config, partial).
-// Windows are stored in seconds and edited as a number and a unit ("5 per 1 hour").
+// Windows are stored in seconds and edited as a number and a unit ("5 per 1 hour"). What each
+// setting is called comes from the server (`data-labels`: {group: {key: {title, hint}}}), which
+// knows the settings the installed plugins declare.
 
 import { api } from "../api.js";
 import { h, humanize, replace } from "../dom.js";
 import { toast, toastError } from "../toast.js";
 import { body, load } from "./common.js";
 
-const LIMITS = {
-  api: ["API requests", "Per person, across the whole API."],
-  images: ["Images", "Posters and artwork one person may load (a library page shows dozens)."],
-  youtube: ["YouTube downloads", "Playlists one person may submit."],
-  media_request: ["Media requests", "Movies and shows one person may request."],
-};
+const LABELS = readLabels(body.dataset.labels);
 const UNITS = [
   ["86400", "days"],
   ["3600", "hours"],
   ["60", "minutes"],
   ["1", "seconds"],
 ];
-const REGISTRATION = {
-  plex_sign_in: "Let people with access to the Plex server sign in with Plex",
-  default_role: "Role for people signing in for the first time",
-};
+
+/** The server's labels, or none (every setting then goes by its key in words). */
+export function readLabels(json) {
+  try {
+    const labels = JSON.parse(json || "{}");
+    return labels && typeof labels === "object" ? labels : {};
+  } catch {
+    return {};
+  }
+}
+
+/** [title, hint] of a setting: the server's words, else its key in words. */
+function labelOf(group, key) {
+  const label = (LABELS[group] || {})[key] || {};
+  return [String(label.title || humanize(key)), String(label.hint || "")];
+}
 
 /** The largest unit that divides `seconds` evenly: 3600 → [1, "3600"]. */
 export function splitWindow(seconds) {
@@ -32,7 +41,7 @@ export function splitWindow(seconds) {
 }
 
 function limitFieldset(key, limit) {
-  const [title, hint] = LIMITS[key] || [humanize(key), ""];
+  const [title, hint] = labelOf("rate_limits", key);
   const [amount, unit] = splitWindow((limit && limit.window) || 60);
   const count = h("input", { id: `limit-${key}`, type: "number", inputmode: "numeric", min: 1, step: 1, value: limit ? limit.limit : "" });
   const every = h("input", { id: `every-${key}`, type: "number", inputmode: "numeric", min: 1, step: 1, value: amount });
@@ -59,21 +68,25 @@ function limitFieldset(key, limit) {
 
 function registrationFieldset(registration) {
   const reads = {};
-  const fields = Object.entries(registration || {}).map(([key, value]) => {
-    const id = `registration-${key}`;
-    const label = REGISTRATION[key] || humanize(key);
-    if (typeof value === "boolean") {
-      const input = h("input", { type: "checkbox", id, checked: value });
-      reads[key] = () => input.checked;
-      return h("label", { class: "check" }, input, h("span", {}, label));
-    }
-    const input =
-      key === "default_role"
-        ? h("select", { id }, [["user", "Member"], ["admin", "Admin"]].map(([role, text]) => h("option", { value: role, selected: role === value }, text)))
-        : h("input", { id, type: typeof value === "number" ? "number" : "text", value: value ?? "" });
-    reads[key] = () => (input.type === "number" ? Number(input.value) : input.value);
-    return h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const fields = [];
+  if (registration && "default_role" in registration) {
+    const id = "registration-default_role";
+    const [label] = labelOf("registration", "default_role");
+    const input = h("select", { id }, [["user", "Member"], ["admin", "Admin"]].map(([role, text]) => h("option", { value: role, selected: role === registration.default_role }, text)));
+    reads.default_role = () => input.value;
+    fields.push(h("div", { class: "field" }, h("label", { for: id }, label), input));
+  }
+  // One switch per sign-in provider the plugins add: may people it vouches for sign in the first time?
+  const providers = (registration && registration.providers) || {};
+  const switches = Object.entries(providers).map(([provider, open]) => {
+    const input = h("input", { type: "checkbox", id: `registration-provider-${provider}`, checked: Boolean(open) });
+    const [title] = labelOf("sign_in", provider);
+    return { provider, input, element: h("label", { class: "check" }, input, h("span", {}, `New people may sign in with ${title}`)) };
   });
+  if (switches.length) {
+    reads.providers = () => Object.fromEntries(switches.map(({ provider, input }) => [provider, input.checked]));
+    fields.push(...switches.map(({ element }) => element));
+  }
   if (fields.length === 0) return null;
   return {
     element: h("fieldset", { class: "card form settings-group" }, h("legend", {}, "Signing in"), fields),
@@ -83,7 +96,7 @@ function registrationFieldset(registration) {
 
 function render(config) {
   const limits = (config && config.rate_limits) || {};
-  const groups = [...new Set([...Object.keys(LIMITS), ...Object.keys(limits)])].map((key) => limitFieldset(key, limits[key]));
+  const groups = Object.keys(limits).map((key) => limitFieldset(key, limits[key]));
   const registration = registrationFieldset(config && config.registration);
   const errors = h("p", { class: "form-error", role: "alert", hidden: true });
   const save = h("button", { class: "btn btn--primary", type: "submit" }, "Save settings");

@@ -3,7 +3,7 @@
 // demote, disable or remove you.
 
 import { api } from "../api.js";
-import { emptyState, formatDateTime, h, icon, replace, timeElement } from "../dom.js";
+import { emptyState, formatDateTime, h, humanize, icon, replace, timeElement } from "../dom.js";
 import { toast, toastError } from "../toast.js";
 import { body, done, itemsOf, load, section } from "./common.js";
 
@@ -145,6 +145,15 @@ function permissionsButton(user, row) {
   return button;
 }
 
+/** Under the name: the email, else the accounts linked through sign-in plugins, else "Local account". */
+export function accountNote(user) {
+  if (user.email) return String(user.email);
+  const linked = (Array.isArray(user.linked_accounts) ? user.linked_accounts : [])
+    .filter((account) => account && account.username)
+    .map((account) => `${String(account.title || humanize(account.provider || "account"))}: ${String(account.username)}`);
+  return linked.length ? linked.join(" · ") : "Local account";
+}
+
 function userRow(user) {
   const name = String(user.username);
   const path = `/api/admin/users/${encodeURIComponent(user.id)}`;
@@ -180,7 +189,7 @@ function userRow(user) {
           {},
           name,
           self ? h("span", { class: "badge badge--accent table__you" }, "You") : null,
-          h("span", { class: "table__sub" }, String(user.email || (user.plex_username ? `Plex: ${user.plex_username}` : "Local account"))),
+          h("span", { class: "table__sub" }, accountNote(user)),
         ),
       ),
     ),
@@ -255,7 +264,7 @@ function render(data, query = "") {
   });
   const fill = (found, q) => {
     if (itemsOf(found).length === 0) {
-      replace(results, emptyState("users", q ? "No one matches" : "No one here yet", q ? "Try part of a name or an email address." : "People appear here after they first sign in with Plex."));
+      replace(results, emptyState("users", q ? "No one matches" : "No one here yet", q ? "Try part of a name or an email address." : "People appear here after they first sign in."));
     } else {
       replace(results, usersTable(found, q));
     }

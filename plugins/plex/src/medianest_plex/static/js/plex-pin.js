@@ -1,9 +1,10 @@
-// The Plex PIN flow, for every `[data-plex]` section (templates/web/_plex_pin.html): show the
+// The Plex PIN flow, for every `[data-plex]` section (templates/plex/_pin.html): show the
 // code and the plex.tv/link button, poll until the person approves it, then go on by itself.
 // Signing in polls /api/auth/plex; linking an account (someone already signed in) polls
 // /api/auth/plex/link. The section's `data-plex-complete` says which.
 
-import { describeWait, request, safeNext } from "./api.js";
+// The shell's modules by their absolute paths: the asset manifest versions these imports too.
+import { describeWait, request, safeNext } from "/static/web/js/api.js";
 
 const POLL_EVERY_MS = 2000;
 const SIGN_IN = "/api/auth/plex";
