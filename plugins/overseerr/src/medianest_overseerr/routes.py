@@ -115,7 +115,7 @@ class Paging(BaseModel):
 @admin_only
 @validate_querystring(Paging)
 async def pending(query_args: Paging):
-    """Requests waiting for approval, oldest first, as Overseerr lists them to you."""
+    """Requests waiting for approval, newest first, as Overseerr lists them to you."""
     core, actor = current_core(), _actor()
     client, user = await _as_manager(core, actor)
     with service_errors():
