@@ -226,11 +226,13 @@ async def household(app_factory, demo_overseerr: FakeOverseerr) -> Household:
     return await start_household(app_factory, demo_overseerr)
 
 
-async def start_household(app_factory, fake: FakeOverseerr, **settings: Any) -> Household:
+async def start_household(
+    app_factory, fake: FakeOverseerr, *, plugins_override: list[Any] | None = None, **settings: Any
+) -> Household:
     import medianest_overseerr
     from medianest.testing.clients import signed_in
 
-    app = await app_factory(plugins=[medianest_overseerr], **settings)
+    app = await app_factory(plugins=plugins_override or [medianest_overseerr], **settings)
     core = app.extensions["medianest"]
     await core.http.reset_breaker("overseerr")  # breakers may be shared through Redis
     browsers = {}

@@ -135,3 +135,27 @@ def overseerr_time(value: Any) -> datetime:
         else:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.now(UTC)
+
+
+def seasons_of(details: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A show's seasons (specials last) with where each stands in Overseerr."""
+    info = details.get("mediaInfo") or {}
+    states = {
+        s.get("seasonNumber"): AVAILABILITY.get(s.get("status"), "none")  # type: ignore[arg-type]
+        for s in info.get("seasons") or () if isinstance(s, Mapping)
+    }  # fmt: skip
+    for request in info.get("requests") or ():
+        if isinstance(request, Mapping) and request.get("status") in (
+            RequestStatus.PENDING, RequestStatus.APPROVED,
+        ):  # fmt: skip
+            for number in season_numbers(request):
+                if states.get(number, "none") == "none":
+                    pending = request.get("status") == RequestStatus.PENDING
+                    states[number] = "pending" if pending else "requested"
+    seasons = [
+        {"number": s["seasonNumber"], "name": str(s.get("name") or f"Season {s['seasonNumber']}"),
+         "episodes": s.get("episodeCount"), "state": states.get(s["seasonNumber"], "none")}
+        for s in details.get("seasons") or ()
+        if isinstance(s, Mapping) and isinstance(s.get("seasonNumber"), int)
+    ]  # fmt: skip
+    return sorted(seasons, key=lambda s: (s["number"] == 0, s["number"]))

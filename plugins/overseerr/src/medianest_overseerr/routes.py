@@ -28,6 +28,7 @@ from medianest.sdk import (
     current_core,
     ok,
     public,
+    requires,
     signed_in,
 )
 from pydantic import BaseModel, Field
@@ -103,6 +104,22 @@ async def poster(size: str, file: str):
     )
 
 
+# ---- a show's seasons (the request dialog) ---------------------------------------------------
+
+
+@blueprint.get("/tv/<int:tmdb_id>/seasons")
+@requires("media.request")
+async def show_seasons(tmdb_id: int):
+    """A show's seasons and where each stands (`available`, `partly`, `requested`, `pending`
+    or `none`), for choosing what to request."""
+    client = await overseerr(current_core())
+    with service_errors():
+        details = await client.details("tv", tmdb_id) if tmdb_id < 2**31 else None
+    if details is None:
+        raise NotFound("Overseerr knows no show with that TMDB id")
+    return ok({"tmdb_id": tmdb_id, "title": media.title_of(details), "seasons": media.seasons_of(details)})
+
+
 # ---- approvals --------------------------------------------------------------------------------
 
 
@@ -116,17 +133,20 @@ class Paging(BaseModel):
 @validate_querystring(Paging)
 async def pending(query_args: Paging):
     """Requests waiting for approval, newest first, as Overseerr lists them to you."""
-    core, actor = current_core(), _actor()
+    page = await pending_requests(current_core(), _actor(), query_args.offset, query_args.limit)
+    return ok({**page, "offset": query_args.offset, "limit": query_args.limit})
+
+
+async def pending_requests(core: Any, actor: Actor, offset: int, limit: int) -> dict[str, Any]:
+    """`{items, total}`: the pending requests, read as the admin's own Overseerr user."""
     client, user = await _as_manager(core, actor)
     with service_errors():
         body = await client.requests(
-            take=query_args.limit, skip=query_args.offset, sort="added", filter="pending",
-            as_user=user.id,
-        )  # fmt: skip
+            take=limit, skip=offset, sort="added", filter="pending", as_user=user.id
+        )
         found = [r for r in body.get("results") or () if isinstance(r, dict) and "id" in r]
         items = await _pending_views(core, client, found)
-    total = int((body.get("pageInfo") or {}).get("results") or len(items))
-    return ok({"items": items, "total": total, "offset": query_args.offset, "limit": query_args.limit})
+    return {"items": items, "total": int((body.get("pageInfo") or {}).get("results") or len(items))}
 
 
 @blueprint.post("/requests/<int:request_id>/<any(approve, decline):action>")
