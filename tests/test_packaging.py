@@ -25,8 +25,12 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MEMBERS = {"medianest", "medianest_plex", "medianest_uptime_kuma"}  # wheel names use underscores
-PLUGINS = {"plex": "medianest-plex", "uptime_kuma": "medianest-uptime-kuma"}
+MEMBERS = {"medianest", "medianest_plex", "medianest_uptime_kuma", "medianest_overseerr"}  # wheel names use underscores
+PLUGINS = {
+    "plex": "medianest-plex",
+    "uptime_kuma": "medianest-uptime-kuma",
+    "overseerr": "medianest-overseerr",
+}
 MIGRATIONS_IN_WHEEL = "medianest/migrations/"
 START_TIMEOUT = 30.0
 

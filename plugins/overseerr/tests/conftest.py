@@ -194,21 +194,21 @@ class Household:
     MediaNest users and their Plex accounts: `owner` (admin, 1001, Overseerr's admin),
     `friend` (1002, may request; has requests made in Overseerr before MediaNest), `kim` (1004,
     auto-approved), `max` (1005, 3 movies a week), `lee` (1006, a Plex friend Overseerr has
-    not imported), `local` (no Plex account). Each is a signed-in browser (`ApiClient`)."""
+    not imported), `local` (no Plex account). `await household.person(name)` is that person's
+    signed-in browser (an `ApiClient`), created on first use (sign-ins cost a password hash)."""
 
     app: Any
     core: Any
     overseerr: FakeOverseerr
     browsers: dict[str, Any]
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.browsers[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    async def person(self, name: str) -> Any:
+        if name not in self.browsers:
+            self.browsers[name] = await sign_in_person(self.app, name)
+        return self.browsers[name]
 
     async def user_id(self, name: str) -> str:
-        body = await (await self.browsers[name].get("/api/auth/session")).get_json()
+        body = await (await (await self.person(name)).get("/api/auth/session")).get_json()
         return body["data"]["user"]["id"]
 
 
@@ -230,19 +230,12 @@ async def start_household(
     app_factory, fake: FakeOverseerr, *, plugins_override: list[Any] | None = None, **settings: Any
 ) -> Household:
     import medianest_overseerr
-    from medianest.testing.clients import signed_in
 
     app = await app_factory(plugins=plugins_override or [medianest_overseerr], **settings)
     core = app.extensions["medianest"]
     await core.http.reset_breaker("overseerr")  # breakers may be shared through Redis
-    browsers = {}
-    for name, plex_id in PEOPLE.items():
-        browser = await signed_in(app, name, role="admin" if name == "owner" else "user")
-        if plex_id is not None:
-            user_id = (await (await browser.get("/api/auth/session")).get_json())["data"]["user"]["id"]
-            await core.accounts.link(user_id, "plex", plex_id, username=name)
-        browsers[name] = browser
-    owner = browsers["owner"]
+    owner = await sign_in_person(app, "owner")
+    browsers = {"owner": owner}
     saved = await owner.put(
         "/api/admin/services/overseerr",
         json={"url": fake.url, "api_key": fake.api_key, "config": {"timeout": TIMEOUT}},
@@ -255,6 +248,17 @@ async def start_household(
     await core.status.refresh("overseerr")
     fake.clear_request_log()
     return Household(app, core, fake, browsers)
+
+
+async def sign_in_person(app: Any, name: str) -> Any:
+    """A signed-in browser for one of `PEOPLE`, their Plex account linked."""
+    from medianest.testing.clients import signed_in
+
+    browser = await signed_in(app, name, role="admin" if name == "owner" else "user")
+    if PEOPLE[name] is not None:
+        user_id = (await (await browser.get("/api/auth/session")).get_json())["data"]["user"]["id"]
+        await app.extensions["medianest"].accounts.link(user_id, "plex", PEOPLE[name], username=name)
+    return browser
 
 
 PROBE_PATHS = ("/api/v1/status", "/api/v1/request/count")

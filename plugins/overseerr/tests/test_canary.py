@@ -42,7 +42,7 @@ async def test_no_api_key_or_webhook_secret_in_any_response_or_log(household: Ho
     caplog.set_level(logging.DEBUG)
     fake = household.overseerr
     recorder = Recorder()
-    friend, lee, local, owner = (recorder.watch(household.browsers[n]) for n in ("friend", "lee", "local", "owner"))
+    friend, lee, local, owner = [recorder.watch(await household.person(n)) for n in ("friend", "lee", "local", "owner")]
 
     found = (await envelope(await friend.get("/api/media/search?q=orbit")))["data"]
     await friend.get(found["items"][0]["poster"])
@@ -65,7 +65,7 @@ async def test_no_api_key_or_webhook_secret_in_any_response_or_log(household: Ho
     await owner.post("/api/admin/services/test", json={"name": "overseerr"})
     await owner.post("/api/admin/services/test", json={"name": "overseerr", "api_key": fake.api_key[:-4] + "XXXX"})
     for authorization in (SECRET, SECRET[:-1], "Basic " + SECRET):
-        watched = recorder.watch(household.browsers["kim"])
+        watched = recorder.watch(await household.person("kim"))
         await watched.post("/api/overseerr/webhook", headers={"Authorization": authorization},
                            json={"notification_type": "MEDIA_APPROVED", "request": {"request_id": str(made["id"])}})
     await sync_requests(household.core)

@@ -80,35 +80,35 @@ async def page(browser, path: str, status: int = 200) -> str:
 
 
 async def test_the_search_page_shows_a_poster_grid_with_states_and_request_buttons(household: Household):
-    html = await page(household.friend, "/overseerr/?q=orbit")
+    html = await page((await household.person("friend")), "/overseerr/?q=orbit")
     assert 'data-overseerr-page="search"' in html and "data-overseerr-results" in html
     assert html.count('class="ovsr-poster"') == 3
     assert 'data-status="available">Available<' in html  # Quiet Orbit
     assert re.search(r'data-overseerr-request\s+data-tmdb-id="920207" data-type="tv"', html)  # Orbit Academy
     assert "/api/overseerr/poster/w300_and_h450_face/" in html
     assert '<script type="module" src="/overseerr/static/search.js">' in html
-    movies = await page(household.friend, "/overseerr/?q=orbit&type=movie")
+    movies = await page((await household.person("friend")), "/overseerr/?q=orbit&type=movie")
     assert movies.count('class="ovsr-poster"') == 2 and 'value="movie" checked' in movies
 
 
 async def test_the_search_page_marks_ones_own_request(household: Household):
-    made = await household.friend.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910116})
+    made = await (await household.person("friend")).post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910116})
     assert made.status_code == 201
-    html = await page(household.friend, "/overseerr/?q=iron tide")
+    html = await page((await household.person("friend")), "/overseerr/?q=iron tide")
     assert "Yours: Pending approval" in html
 
 
 async def test_the_search_page_says_when_overseerr_is_down(household: Household):
     household.overseerr.fail(status=502)
-    html = await page(household.friend, "/overseerr/?q=orbit", status=503)
+    html = await page((await household.person("friend")), "/overseerr/?q=orbit", status=503)
     assert 'data-overseerr-problem="SERVICE_UNAVAILABLE"' in html and "answering right now" in html
     assert household.overseerr.api_key not in html
 
 
 async def test_my_requests_lists_mine_with_badges(household: Household):
-    await household.friend.post("/api/media/request", json={"media_type": "tv", "tmdb_id": 920202, "seasons": [1, 2]})
-    await household.kim.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910113})
-    html = await page(household.friend, "/overseerr/requests")
+    await (await household.person("friend")).post("/api/media/request", json={"media_type": "tv", "tmdb_id": 920202, "seasons": [1, 2]})
+    await (await household.person("kim")).post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910113})
+    html = await page((await household.person("friend")), "/overseerr/requests")
     assert "The Bakers of Bell Street" in html and "seasons 1, 2" in html
     assert "Harbour Lights" not in html
     assert 'data-status="pending">Pending approval<' in html
@@ -116,9 +116,9 @@ async def test_my_requests_lists_mine_with_badges(household: Household):
 
 
 async def test_the_approvals_page_is_for_admins(household: Household):
-    html = await page(household.owner, "/overseerr/admin")
+    html = await page((await household.person("owner")), "/overseerr/admin")
     assert "The Last Cartographer" in html and 'data-decide="approve"' in html
-    refused = await household.friend.get("/overseerr/admin")
+    refused = await (await household.person("friend")).get("/overseerr/admin")
     assert refused.status_code == 403
 
 
@@ -135,10 +135,10 @@ async def test_the_scripts_and_styles_are_served(household: Household):
 
 
 async def test_a_shows_seasons_for_the_dialog(household: Household):
-    response = await household.friend.get("/api/overseerr/tv/920201/seasons")
+    response = await (await household.person("friend")).get("/api/overseerr/tv/920201/seasons")
     seasons = (await envelope(response))["data"]["seasons"]
     assert [(s["number"], s["state"]) for s in seasons] == [(1, "available"), (2, "available"), (3, "none"), (4, "none")]
-    signal = (await envelope(await household.friend.get("/api/overseerr/tv/920203/seasons")))["data"]
+    signal = (await envelope(await (await household.person("friend")).get("/api/overseerr/tv/920203/seasons")))["data"]
     assert [s["state"] for s in signal["seasons"]] == ["pending", "none"]
-    assert (await household.friend.get("/api/overseerr/tv/999999/seasons")).status_code == 404
+    assert (await (await household.person("friend")).get("/api/overseerr/tv/999999/seasons")).status_code == 404
 

@@ -58,11 +58,11 @@ async def test_an_approval_in_overseerr_reaches_the_requesters_socket_through_th
     household: Household,
 ):
     fake = household.overseerr
-    made = await requested(household, household.friend)
+    made = await requested(household, (await household.person("friend")))
     async with served(household.app) as base:
         fake.configure_webhook(f"{base}/api/overseerr/webhook", auth_header=SECRET)
-        async with household.friend.client.websocket("/ws/status") as ws, \
-                household.kim.client.websocket("/ws/status") as other:  # fmt: skip
+        async with (await household.person("friend")).client.websocket("/ws/status") as ws, \
+                (await household.person("kim")).client.websocket("/ws/status") as other:  # fmt: skip
             await ready(ws)
             await ready(other)
             fake.approve(made["id"])
@@ -77,18 +77,18 @@ async def test_an_approval_in_overseerr_reaches_the_requesters_socket_through_th
                 await asyncio.wait_for(other.receive(), 0.3)
     deliveries = [d for d in fake.webhook_deliveries if d.notification != Notification.MEDIA_PENDING]
     assert deliveries and all(d.status_code == 200 for d in deliveries)
-    shown = (await envelope(await household.friend.get(f"/api/media/requests/{made['id']}")))["data"]
+    shown = (await envelope(await (await household.person("friend")).get(f"/api/media/requests/{made['id']}")))["data"]
     assert shown["status"] == "available"
 
 
 async def test_the_pages_socket_gets_request_status_for_ones_own_and_admins_for_all(household: Household):
     fake = household.overseerr
-    made = await requested(household, household.friend, "tv", BAKERS, [1, 2])
+    made = await requested(household, (await household.person("friend")), "tv", BAKERS, [1, 2])
     async with served(household.app) as base:
         fake.configure_webhook(f"{base}/api/overseerr/webhook", auth_header=SECRET)
-        async with household.friend.client.websocket("/ws/overseerr/requests") as mine, \
-                household.kim.client.websocket("/ws/overseerr/requests") as kims, \
-                household.owner.client.websocket("/ws/overseerr/admin") as admins:  # fmt: skip
+        async with (await household.person("friend")).client.websocket("/ws/overseerr/requests") as mine, \
+                (await household.person("kim")).client.websocket("/ws/overseerr/requests") as kims, \
+                (await household.person("owner")).client.websocket("/ws/overseerr/admin") as admins:  # fmt: skip
             for ws in (mine, kims, admins):
                 await ready(ws)
             fake.decline(made["id"])
@@ -102,7 +102,7 @@ async def test_the_pages_socket_gets_request_status_for_ones_own_and_admins_for_
 async def test_the_admin_socket_refuses_plain_users(household: Household):
     from quart.testing.connections import WebsocketDisconnectError
 
-    async with household.friend.client.websocket("/ws/overseerr/admin") as ws:
+    async with (await household.person("friend")).client.websocket("/ws/overseerr/admin") as ws:
         with pytest.raises(WebsocketDisconnectError) as closed:
             await asyncio.wait_for(ws.receive(), HOLD)
     assert closed.value.args[0] == 4403
@@ -110,10 +110,10 @@ async def test_the_admin_socket_refuses_plain_users(household: Household):
 
 async def test_a_partly_available_show_is_said_so(household: Household):
     fake = household.overseerr
-    made = await requested(household, household.kim, "tv", BAKERS, [1, 2])  # auto-approved
+    made = await requested(household, (await household.person("kim")), "tv", BAKERS, [1, 2])  # auto-approved
     async with served(household.app) as base:
         fake.configure_webhook(f"{base}/api/overseerr/webhook", auth_header=SECRET)
-        async with household.kim.client.websocket("/ws/status") as ws:
+        async with (await household.person("kim")).client.websocket("/ws/status") as ws:
             await ready(ws)
             fake.mark_available("tv", BAKERS, seasons=[1])
             fake.approve(made["id"])  # an event Overseerr sends while the show is partly in Plex
@@ -136,7 +136,7 @@ async def test_a_webhook_without_the_exact_secret_is_401(household: Household, a
 
 async def test_without_a_secret_set_every_webhook_is_refused(app_factory, demo_overseerr):
     household = await start_household(app_factory, demo_overseerr)
-    await household.owner.put("/api/admin/plugins/overseerr", json={"settings": {"webhook_secret": ""}})
+    await (await household.person("owner")).put("/api/admin/plugins/overseerr", json={"settings": {"webhook_secret": ""}})
     response = await household.app.test_client().post(
         "/api/overseerr/webhook", json={"notification_type": "MEDIA_APPROVED"},
         headers={"Authorization": SECRET},
@@ -146,7 +146,7 @@ async def test_without_a_secret_set_every_webhook_is_refused(app_factory, demo_o
 
 async def test_the_webhook_trusts_only_overseerr_about_a_requests_state(household: Household):
     """A payload saying "available" changes nothing: MediaNest reads the request itself."""
-    made = await requested(household, household.friend)
+    made = await requested(household, (await household.person("friend")))
     payload = json.loads(DEFAULT_TEMPLATE.replace('"{{media}}"', '"media"').replace('"{{request}}"', '"request"').replace('"{{issue}}"', '"issue"').replace('"{{comment}}"', '"comment"').replace('"{{extra}}"', '"extra"'))  # noqa: E501
     payload["notification_type"] = "MEDIA_AVAILABLE"
     payload["request"]["request_id"] = str(made["id"])
@@ -193,8 +193,8 @@ async def test_overseerrs_test_notification_is_answered(household: Household):
 
 async def test_the_sync_brings_changes_the_webhook_missed_to_the_requesters_socket(household: Household):
     fake = household.overseerr
-    made = await requested(household, household.friend)
-    async with household.friend.client.websocket("/ws/status") as ws:
+    made = await requested(household, (await household.person("friend")))
+    async with (await household.person("friend")).client.websocket("/ws/status") as ws:
         await ready(ws)
         fake.approve(made["id"])  # no webhook configured: nobody tells MediaNest
         assert (await OverseerrRequest.get(id=made["id"])).status == "pending"
@@ -207,9 +207,9 @@ async def test_the_sync_brings_changes_the_webhook_missed_to_the_requesters_sock
 
 
 async def test_the_sync_records_requests_made_in_overseerr_by_people_medianest_knows(household: Household):
-    assert (await envelope(await household.friend.get("/api/media/requests")))["data"]["total"] == 0
+    assert (await envelope(await (await household.person("friend")).get("/api/media/requests")))["data"]["total"] == 0
     await sync_requests(household.core)
-    mine = (await envelope(await household.friend.get("/api/media/requests")))["data"]
+    mine = (await envelope(await (await household.person("friend")).get("/api/media/requests")))["data"]
     titles = {item["title"]: item["status"] for item in mine["items"]}
     assert titles == {
         "The Last Cartographer": "pending",
@@ -218,15 +218,15 @@ async def test_the_sync_records_requests_made_in_overseerr_by_people_medianest_k
         "Static": "declined",
         "Blue Hour Heist": "available",
     }
-    everyone = (await envelope(await household.owner.get("/api/media/requests?all=true")))["data"]
+    everyone = (await envelope(await (await household.person("owner")).get("/api/media/requests?all=true")))["data"]
     assert everyone["total"] == 5  # nobody else had asked for anything
 
 
 async def test_a_request_deleted_in_overseerr_is_marked_removed(household: Household):
     fake = household.overseerr
-    made = await requested(household, household.friend)
+    made = await requested(household, (await household.person("friend")))
     fake.delete_request(made["id"])
-    async with household.friend.client.websocket("/ws/status") as ws:
+    async with (await household.person("friend")).client.websocket("/ws/status") as ws:
         await ready(ws)
         await sync_requests(household.core)
         await receive_until(ws, notification_for(made["id"], "deleted"))
@@ -234,7 +234,7 @@ async def test_a_request_deleted_in_overseerr_is_marked_removed(household: House
 
 async def test_the_scheduled_job_runs_the_sync(app_factory, demo_overseerr):
     household = await start_household(app_factory, demo_overseerr, run_jobs=True)
-    made = await requested(household, household.friend)
+    made = await requested(household, (await household.person("friend")))
     demo_overseerr.approve(made["id"])
     job = await household.core.jobs.enqueue("overseerr.sync")
     async with asyncio.timeout(30):
