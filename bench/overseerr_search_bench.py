@@ -108,12 +108,16 @@ async def prepare(data_dir: str, overseerr: str, api_key: str, *, cache_seconds:
     from medianest.settings import Settings
     from medianest.testing.clients import create_user
 
-    app = create_app(Settings(data_dir=data_dir, admin_password=PASSWORD), plugins=[medianest_overseerr])
+    app = create_app(
+        Settings(data_dir=data_dir, admin_password=PASSWORD), plugins=[medianest_overseerr]
+    )
     async with app.test_app():
         core = app.extensions["medianest"]
         await core.system.update({"rate_limits": {"api": {"limit": 1_000_000, "window": 60}}})
         await core.services.put("overseerr", url=overseerr, api_key=api_key, config={"timeout": 10})
-        await core.plugin_settings_store.update("overseerr", {"search_cache_seconds": cache_seconds})
+        await core.plugin_settings_store.update(
+            "overseerr", {"search_cache_seconds": cache_seconds}
+        )
         await create_user(app, "bench", password=PASSWORD)
 
 
@@ -128,7 +132,9 @@ def medianest_env(data_dir: str) -> dict[str, str]:
 
 
 def session_cookie(base: str) -> str:
-    response = httpx.post(f"{base}/api/auth/admin", json={"username": "bench", "password": PASSWORD})
+    response = httpx.post(
+        f"{base}/api/auth/admin", json={"username": "bench", "password": PASSWORD}
+    )
     response.raise_for_status()
     return f"medianest_session={response.cookies['medianest_session']}"
 
@@ -139,7 +145,10 @@ def session_cookie(base: str) -> str:
 def measure(args: argparse.Namespace) -> tuple[dict[str, Sample], dict[str, Sample]]:
     from medianest_overseerr.testing import DEFAULT_API_KEY
 
-    with standin() as overseerr, tempfile.TemporaryDirectory(prefix="medianest-bench-ovsr-") as work:
+    with (
+        standin() as overseerr,
+        tempfile.TemporaryDirectory(prefix="medianest-bench-ovsr-") as work,
+    ):
         cold_dir, cached_dir = str(Path(work, "cold")), str(Path(work, "cached"))
         asyncio.run(prepare(cold_dir, overseerr, DEFAULT_API_KEY, cache_seconds=0))
         asyncio.run(prepare(cached_dir, overseerr, DEFAULT_API_KEY, cache_seconds=60))
@@ -148,9 +157,15 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Sample], dict[str, Samp
             serve("medianest.asgi:app", medianest_env(cached_dir)) as cached,
         ):
             targets = {
-                "direct": (f"{overseerr}/api/v1/search?query={QUERY}", {"X-Api-Key": DEFAULT_API_KEY}),
+                "direct": (
+                    f"{overseerr}/api/v1/search?query={QUERY}",
+                    {"X-Api-Key": DEFAULT_API_KEY},
+                ),
                 "cold": (f"{cold}/api/media/search?q={QUERY}", {"Cookie": session_cookie(cold)}),
-                "cached": (f"{cached}/api/media/search?q={QUERY}", {"Cookie": session_cookie(cached)}),
+                "cached": (
+                    f"{cached}/api/media/search?q={QUERY}",
+                    {"Cookie": session_cookie(cached)},
+                ),
             }
             for url, headers in targets.values():
                 found = check_json_ok(url, headers)
@@ -160,7 +175,9 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Sample], dict[str, Samp
 
             def loads(connections: int):
                 return {
-                    name: partial(browse_load, lambda url=url: url, args.duration, connections, headers)
+                    name: partial(
+                        browse_load, lambda url=url: url, args.duration, connections, headers
+                    )
                     for name, (url, headers) in targets.items()
                 }
 
@@ -173,7 +190,8 @@ def print_table(title: str, samples: dict[str, Sample]) -> None:
     print(f"{title:<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, label in LABELS.items():
         s = samples[name]
-        print(f"  {label:<28}{s.rps:>9.1f}{s.p50_ms:>9.2f}{s.p95_ms:>9.2f}{s.p99_ms:>9.2f}{s.errors:>8}")
+        figures = f"{s.rps:>9.1f}{s.p50_ms:>9.2f}{s.p95_ms:>9.2f}{s.p99_ms:>9.2f}{s.errors:>8}"
+        print(f"  {label:<28}{figures}")
 
 
 def ratios(samples: dict[str, Sample]) -> dict[str, dict[str, float]]:

@@ -31,7 +31,9 @@ class Recorder:
         async def request(method, path, **kwargs):
             response = await original(method, path, **kwargs)
             headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
-            self.seen.append((f"{method} {path} {response.status_code}\n{headers}", await response.get_data()))
+            self.seen.append(
+                (f"{method} {path} {response.status_code}\n{headers}", await response.get_data())
+            )
             return response
 
         browser.request = request
@@ -42,14 +44,22 @@ async def test_no_api_key_or_webhook_secret_in_any_response_or_log(household: Ho
     caplog.set_level(logging.DEBUG)
     fake = household.overseerr
     recorder = Recorder()
-    friend, lee, local, owner = [recorder.watch(await household.person(n)) for n in ("friend", "lee", "local", "owner")]
+    friend, lee, local, owner = [
+        recorder.watch(await household.person(n)) for n in ("friend", "lee", "local", "owner")
+    ]
 
     found = (await envelope(await friend.get("/api/media/search?q=orbit")))["data"]
     await friend.get(found["items"][0]["poster"])
     await friend.get("/api/overseerr/poster/w500/nothing.svg")
-    made = (await envelope(await friend.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910116})))["data"]
+    made = (
+        await envelope(
+            await friend.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910116})
+        )
+    )["data"]
     await friend.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910116})  # 409
-    await friend.post("/api/media/request", json={"media_type": "tv", "tmdb_id": 920202, "seasons": [9]})
+    await friend.post(
+        "/api/media/request", json={"media_type": "tv", "tmdb_id": 920202, "seasons": [9]}
+    )
     await friend.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 999999})
     await lee.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910113})
     await local.post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910113})
@@ -63,11 +73,20 @@ async def test_no_api_key_or_webhook_secret_in_any_response_or_log(household: Ho
     await owner.get("/api/admin/services")
     await owner.get("/api/admin/plugins")
     await owner.post("/api/admin/services/test", json={"name": "overseerr"})
-    await owner.post("/api/admin/services/test", json={"name": "overseerr", "api_key": fake.api_key[:-4] + "XXXX"})
+    await owner.post(
+        "/api/admin/services/test",
+        json={"name": "overseerr", "api_key": fake.api_key[:-4] + "XXXX"},
+    )
     for authorization in (SECRET, SECRET[:-1], "Basic " + SECRET):
         watched = recorder.watch(await household.person("kim"))
-        await watched.post("/api/overseerr/webhook", headers={"Authorization": authorization},
-                           json={"notification_type": "MEDIA_APPROVED", "request": {"request_id": str(made["id"])}})
+        await watched.post(
+            "/api/overseerr/webhook",
+            headers={"Authorization": authorization},
+            json={
+                "notification_type": "MEDIA_APPROVED",
+                "request": {"request_id": str(made["id"])},
+            },
+        )
     await sync_requests(household.core)
 
     fake.fail(status=502)
@@ -87,6 +106,9 @@ async def test_no_api_key_or_webhook_secret_in_any_response_or_log(household: Ho
         for record in caplog.records:
             text = record.getMessage() + str(record.exc_text or "") + str(record.__dict__)
             assert secret not in text, f"{what} in a log record of {record.name}"
-    services = next(s for s in (await envelope(await owner.get("/api/admin/services")))["data"]["items"]
-                    if s["name"] == "overseerr")
+    services = next(
+        s
+        for s in (await envelope(await owner.get("/api/admin/services")))["data"]["items"]
+        if s["name"] == "overseerr"
+    )
     assert services["has_api_key"] is True and services["api_key"] != fake.api_key

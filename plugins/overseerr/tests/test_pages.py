@@ -79,12 +79,16 @@ async def page(browser, path: str, status: int = 200) -> str:
     return html
 
 
-async def test_the_search_page_shows_a_poster_grid_with_states_and_request_buttons(household: Household):
+async def test_the_search_page_shows_a_poster_grid_with_states_and_request_buttons(
+    household: Household,
+):
     html = await page((await household.person("friend")), "/overseerr/?q=orbit")
     assert 'data-overseerr-page="search"' in html and "data-overseerr-results" in html
     assert html.count('class="ovsr-poster"') == 3
     assert 'data-status="available">Available<' in html  # Quiet Orbit
-    assert re.search(r'data-overseerr-request\s+data-tmdb-id="920207" data-type="tv"', html)  # Orbit Academy
+    assert re.search(
+        r'data-overseerr-request\s+data-tmdb-id="920207" data-type="tv"', html
+    )  # Orbit Academy
     assert "/api/overseerr/poster/w300_and_h450_face/" in html
     assert '<script type="module" src="/overseerr/static/search.js">' in html
     movies = await page((await household.person("friend")), "/overseerr/?q=orbit&type=movie")
@@ -92,7 +96,9 @@ async def test_the_search_page_shows_a_poster_grid_with_states_and_request_butto
 
 
 async def test_the_search_page_marks_ones_own_request(household: Household):
-    made = await (await household.person("friend")).post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910116})
+    made = await (await household.person("friend")).post(
+        "/api/media/request", json={"media_type": "movie", "tmdb_id": 910116}
+    )
     assert made.status_code == 201
     html = await page((await household.person("friend")), "/overseerr/?q=iron tide")
     assert "Yours: Pending approval" in html
@@ -106,8 +112,12 @@ async def test_the_search_page_says_when_overseerr_is_down(household: Household)
 
 
 async def test_my_requests_lists_mine_with_badges(household: Household):
-    await (await household.person("friend")).post("/api/media/request", json={"media_type": "tv", "tmdb_id": 920202, "seasons": [1, 2]})
-    await (await household.person("kim")).post("/api/media/request", json={"media_type": "movie", "tmdb_id": 910113})
+    await (await household.person("friend")).post(
+        "/api/media/request", json={"media_type": "tv", "tmdb_id": 920202, "seasons": [1, 2]}
+    )
+    await (await household.person("kim")).post(
+        "/api/media/request", json={"media_type": "movie", "tmdb_id": 910113}
+    )
     html = await page((await household.person("friend")), "/overseerr/requests")
     assert "The Bakers of Bell Street" in html and "seasons 1, 2" in html
     assert "Harbour Lights" not in html
@@ -137,8 +147,18 @@ async def test_the_scripts_and_styles_are_served(household: Household):
 async def test_a_shows_seasons_for_the_dialog(household: Household):
     response = await (await household.person("friend")).get("/api/overseerr/tv/920201/seasons")
     seasons = (await envelope(response))["data"]["seasons"]
-    assert [(s["number"], s["state"]) for s in seasons] == [(1, "available"), (2, "available"), (3, "none"), (4, "none")]
-    signal = (await envelope(await (await household.person("friend")).get("/api/overseerr/tv/920203/seasons")))["data"]
+    assert [(s["number"], s["state"]) for s in seasons] == [
+        (1, "available"),
+        (2, "available"),
+        (3, "none"),
+        (4, "none"),
+    ]
+    signal = (
+        await envelope(
+            await (await household.person("friend")).get("/api/overseerr/tv/920203/seasons")
+        )
+    )["data"]
     assert [s["state"] for s in signal["seasons"]] == ["pending", "none"]
-    assert (await (await household.person("friend")).get("/api/overseerr/tv/999999/seasons")).status_code == 404
-
+    assert (
+        await (await household.person("friend")).get("/api/overseerr/tv/999999/seasons")
+    ).status_code == 404

@@ -51,19 +51,35 @@ async def test_search_finds_movies_and_shows_with_their_availability(household: 
 
 
 async def test_search_filters_by_type_and_leaves_people_out(household: Household):
-    shows = (await envelope(await (await household.person("friend")).get("/api/media/search?q=l&type=tv")))["data"]
+    shows = (
+        await envelope(
+            await (await household.person("friend")).get("/api/media/search?q=l&type=tv")
+        )
+    )["data"]
     assert shows["items"] and {item["type"] for item in shows["items"]} == {"tv"}
-    everything = (await envelope(await (await household.person("friend")).get("/api/media/search?q=lindqvist")))["data"]
+    everything = (
+        await envelope(
+            await (await household.person("friend")).get("/api/media/search?q=lindqvist")
+        )
+    )["data"]
     assert everything["items"] == []  # Mara Lindqvist is a person: not requestable
 
 
 async def test_search_says_pending_partly_and_requested(household: Household):
-    found = (await envelope(await (await household.person("friend")).get("/api/media/search?q=the last cartographer")))
+    found = await envelope(
+        await (await household.person("friend")).get("/api/media/search?q=the last cartographer")
+    )
     (item,) = found["data"]["items"]
     assert item["availability"] == "pending"
-    lights = (await envelope(await (await household.person("friend")).get("/api/media/search?q=northern")))["data"]
+    lights = (
+        await envelope(await (await household.person("friend")).get("/api/media/search?q=northern"))
+    )["data"]
     assert lights["items"][0]["availability"] == "partly"
-    field = (await envelope(await (await household.person("friend")).get("/api/media/search?q=deep field")))["data"]
+    field = (
+        await envelope(
+            await (await household.person("friend")).get("/api/media/search?q=deep field")
+        )
+    )["data"]
     assert field["items"][0]["availability"] == "requested"
 
 
@@ -81,9 +97,20 @@ async def test_search_pages_beyond_the_first(household: Household):
     fake = household.overseerr
     for number in range(25):
         fake.add_movie(f"Lantern {number:02d}", 2000 + number)
-    first = (await envelope(await (await household.person("friend")).get("/api/media/search?q=lantern")))["data"]
-    second = (await envelope(await (await household.person("friend")).get("/api/media/search?q=lantern&page=2")))["data"]
-    assert (len(first["items"]), len(second["items"]), first["pages"], first["total"]) == (20, 5, 2, 25)
+    first = (
+        await envelope(await (await household.person("friend")).get("/api/media/search?q=lantern"))
+    )["data"]
+    second = (
+        await envelope(
+            await (await household.person("friend")).get("/api/media/search?q=lantern&page=2")
+        )
+    )["data"]
+    assert (len(first["items"]), len(second["items"]), first["pages"], first["total"]) == (
+        20,
+        5,
+        2,
+        25,
+    )
     assert not {i["tmdb_id"] for i in first["items"]} & {i["tmdb_id"] for i in second["items"]}
 
 
@@ -95,7 +122,12 @@ async def test_a_movie_request_is_made_as_the_person_and_recorded(household: Hou
     response = await request((await household.person("friend")), "movie", IRON_TIDE)
     assert response.status_code == 201, await response.get_data(as_text=True)
     made = (await envelope(response))["data"]
-    assert (made["type"], made["tmdb_id"], made["title"], made["year"]) == ("movie", IRON_TIDE, "Iron Tide", 2019)
+    assert (made["type"], made["tmdb_id"], made["title"], made["year"]) == (
+        "movie",
+        IRON_TIDE,
+        "Iron Tide",
+        2019,
+    )
     assert made["status"] == "pending" and made["seasons"] == []
     assert made["user"]["username"] == "friend"
     upstream = fake.get_request(made["id"])
@@ -103,15 +135,25 @@ async def test_a_movie_request_is_made_as_the_person_and_recorded(household: Hou
     (sent,) = fake.logged("/api/v1/request", method="POST")
     assert sent.header("X-API-User") == str(upstream.requested_by.id)
 
-    again = (await envelope(await (await household.person("friend")).get(f"/api/media/requests/{made['id']}")))["data"]
+    again = (
+        await envelope(
+            await (await household.person("friend")).get(f"/api/media/requests/{made['id']}")
+        )
+    )["data"]
     assert again == made
-    found = (await envelope(await (await household.person("friend")).get("/api/media/search?q=iron tide")))["data"]
+    found = (
+        await envelope(
+            await (await household.person("friend")).get("/api/media/search?q=iron tide")
+        )
+    )["data"]
     assert found["items"][0]["request"] == {"id": made["id"], "status": "pending"}
     assert found["items"][0]["availability"] == "pending"  # the search cache was emptied
 
 
 async def test_auto_approval_is_overseerrs_decision_for_that_person(household: Household):
-    made = (await envelope(await request((await household.person("kim")), "movie", HARBOUR)))["data"]
+    made = (await envelope(await request((await household.person("kim")), "movie", HARBOUR)))[
+        "data"
+    ]
     assert made["status"] == "approved"
     assert household.overseerr.get_request(made["id"]).status == RequestStatus.APPROVED
 
@@ -125,7 +167,9 @@ async def test_a_show_request_asks_for_the_chosen_seasons(household: Household):
 
 
 async def test_all_seasons_means_every_season_not_yet_requested_or_available(household: Household):
-    lights = (await envelope(await request((await household.person("friend")), "tv", NORTHERN_LIGHTS)))["data"]
+    lights = (
+        await envelope(await request((await household.person("friend")), "tv", NORTHERN_LIGHTS))
+    )["data"]
     assert lights["seasons"] == [3, 4]  # 1 and 2 are in Plex already
     bakers = (await envelope(await request((await household.person("kim")), "tv", BAKERS)))["data"]
     assert bakers["seasons"] == [1, 2, 3]  # the specials (season 0) only when asked for
@@ -160,13 +204,19 @@ async def test_a_title_requested_or_available_already_is_a_409_with_what_is_ther
     if availability in ("available", "partly"):  # in Plex without anyone's request
         assert existing is None
     else:
-        assert existing["mine"] is False and existing["id"] in {r.id for r in household.overseerr.requests}
+        assert existing["mine"] is False and existing["id"] in {
+            r.id for r in household.overseerr.requests
+        }
     assert calls(household.overseerr, "/api/v1/request", "POST") == []
 
 
-async def test_the_409_duplicate_of_a_request_made_in_medianest_needs_no_overseerr(household: Household):
+async def test_the_409_duplicate_of_a_request_made_in_medianest_needs_no_overseerr(
+    household: Household,
+):
     fake = household.overseerr
-    made = (await envelope(await request((await household.person("friend")), "movie", IRON_TIDE)))["data"]
+    made = (await envelope(await request((await household.person("friend")), "movie", IRON_TIDE)))[
+        "data"
+    ]
     fake.clear_request_log()
     again = await request((await household.person("friend")), "movie", IRON_TIDE)
     assert again.status_code == 409
@@ -195,13 +245,21 @@ async def test_an_unknown_tmdb_id_is_a_404(household: Household):
 
 
 async def test_each_person_lists_only_their_own_and_anothers_is_a_404(household: Household):
-    mine = (await envelope(await request((await household.person("friend")), "movie", IRON_TIDE)))["data"]
-    theirs = (await envelope(await request((await household.person("kim")), "tv", BAKERS, [1])))["data"]
+    mine = (await envelope(await request((await household.person("friend")), "movie", IRON_TIDE)))[
+        "data"
+    ]
+    theirs = (await envelope(await request((await household.person("kim")), "tv", BAKERS, [1])))[
+        "data"
+    ]
 
-    friend_list = (await envelope(await (await household.person("friend")).get("/api/media/requests")))["data"]
+    friend_list = (
+        await envelope(await (await household.person("friend")).get("/api/media/requests"))
+    )["data"]
     assert [item["id"] for item in friend_list["items"]] == [mine["id"]]
     assert (friend_list["total"], friend_list["offset"], friend_list["limit"]) == (1, 0, 20)
-    kim_list = (await envelope(await (await household.person("kim")).get("/api/media/requests")))["data"]
+    kim_list = (await envelope(await (await household.person("kim")).get("/api/media/requests")))[
+        "data"
+    ]
     assert [item["id"] for item in kim_list["items"]] == [theirs["id"]]
 
     hidden = await (await household.person("friend")).get(f"/api/media/requests/{theirs['id']}")
@@ -215,18 +273,30 @@ async def test_everyones_requests_are_for_admins_only(household: Household):
     await request((await household.person("kim")), "tv", BAKERS, [1])
     refused = await (await household.person("friend")).get("/api/media/requests?all=true")
     assert refused.status_code == 403
-    everyone = (await envelope(await (await household.person("owner")).get("/api/media/requests?all=true")))["data"]
+    everyone = (
+        await envelope(await (await household.person("owner")).get("/api/media/requests?all=true"))
+    )["data"]
     assert everyone["total"] == 2
     assert {item["user"]["username"] for item in everyone["items"]} == {"friend", "kim"}
-    assert (await envelope(await (await household.person("owner")).get("/api/media/requests")))["data"]["total"] == 0
-    one = await (await household.person("owner")).get(f"/api/media/requests/{everyone['items'][0]['id']}")
+    assert (await envelope(await (await household.person("owner")).get("/api/media/requests")))[
+        "data"
+    ]["total"] == 0
+    one = await (await household.person("owner")).get(
+        f"/api/media/requests/{everyone['items'][0]['id']}"
+    )
     assert one.status_code == 200  # an admin may read anyone's
 
 
 async def test_lists_are_newest_first_and_paged(household: Household):
     for tmdb_id in (IRON_TIDE, HARBOUR, 910101):
-        assert (await request((await household.person("friend")), "movie", tmdb_id)).status_code == 201
-    page = (await envelope(await (await household.person("friend")).get("/api/media/requests?offset=1&limit=1")))["data"]
+        assert (
+            await request((await household.person("friend")), "movie", tmdb_id)
+        ).status_code == 201
+    page = (
+        await envelope(
+            await (await household.person("friend")).get("/api/media/requests?offset=1&limit=1")
+        )
+    )["data"]
     assert page["total"] == 3 and [item["tmdb_id"] for item in page["items"]] == [HARBOUR]
 
 
@@ -237,7 +307,9 @@ async def test_a_local_account_without_plex_is_refused_clearly(household: Househ
     response = await request((await household.person("local")), "movie", IRON_TIDE)
     assert response.status_code == 403
     error = (await envelope(response))["error"]
-    assert error["details"]["reason"] == "no_plex_account" and "Sign in with Plex" in error["message"]
+    assert (
+        error["details"]["reason"] == "no_plex_account" and "Sign in with Plex" in error["message"]
+    )
     assert calls(household.overseerr) == []
     search = await (await household.person("local")).get("/api/media/search?q=tide")
     assert search.status_code == 200  # searching needs no Overseerr account
@@ -254,18 +326,27 @@ async def test_a_person_overseerr_does_not_know_is_told_what_to_do(household: Ho
 
 
 async def test_with_import_on_an_unknown_person_is_imported_from_plex(household: Household):
-    changed = await (await household.person("owner")).put("/api/admin/plugins/overseerr", json={"settings": {"import_users": True}})
+    changed = await (await household.person("owner")).put(
+        "/api/admin/plugins/overseerr", json={"settings": {"import_users": True}}
+    )
     assert changed.status_code == 200
     response = await request((await household.person("lee")), "movie", IRON_TIDE)
     assert response.status_code == 201, await response.get_data(as_text=True)
     imported = household.overseerr.user_by_plex_id(1006)
     assert imported is not None
-    assert household.overseerr.get_request((await envelope(response))["data"]["id"]).requested_by is imported
+    assert (
+        household.overseerr.get_request((await envelope(response))["data"]["id"]).requested_by
+        is imported
+    )
 
 
 async def test_with_import_on_a_stranger_to_the_plex_server_is_still_refused(household: Household):
-    await (await household.person("owner")).put("/api/admin/plugins/overseerr", json={"settings": {"import_users": True}})
-    await household.core.accounts.link(await household.user_id("local"), "plex", "1003", username="stranger")
+    await (await household.person("owner")).put(
+        "/api/admin/plugins/overseerr", json={"settings": {"import_users": True}}
+    )
+    await household.core.accounts.link(
+        await household.user_id("local"), "plex", "1003", username="stranger"
+    )
     response = await request((await household.person("local")), "movie", IRON_TIDE)
     assert response.status_code == 403
     assert (await envelope(response))["error"]["details"]["reason"] == "overseerr_import_failed"
@@ -293,7 +374,9 @@ async def test_the_hourly_budget_answers_429_with_retry_after(household: Househo
     await (await household.person("owner")).put(
         "/api/admin/config", json={"rate_limits": {"media_request": {"limit": 2, "window": 3600}}}
     )
-    assert (await request((await household.person("friend")), "movie", IRON_TIDE)).status_code == 201
+    assert (
+        await request((await household.person("friend")), "movie", IRON_TIDE)
+    ).status_code == 201
     assert (await request((await household.person("friend")), "movie", HARBOUR)).status_code == 201
     fake = household.overseerr
     fake.clear_request_log()
@@ -303,17 +386,25 @@ async def test_the_hourly_budget_answers_429_with_retry_after(household: Househo
     error = (await envelope(limited))["error"]
     assert error["code"] == "RATE_LIMIT_EXCEEDED" and error["details"]["limit"] == 2
     assert calls(fake) == []  # nothing reached Overseerr
-    assert (await request((await household.person("kim")), "movie", 910101)).status_code == 201  # per person
+    assert (
+        await request((await household.person("kim")), "movie", 910101)
+    ).status_code == 201  # per person
 
 
 async def test_the_budget_is_declared_with_its_title_and_default(household: Household):
-    labels = (await envelope(await (await household.person("owner")).get("/api/admin/config/labels")))["data"]
+    labels = (
+        await envelope(await (await household.person("owner")).get("/api/admin/config/labels"))
+    )["data"]
     assert labels["rate_limits"]["media_request"] == "Media requests per person"
-    config = (await envelope(await (await household.person("owner")).get("/api/admin/config")))["data"]
+    config = (await envelope(await (await household.person("owner")).get("/api/admin/config")))[
+        "data"
+    ]
     assert config["rate_limits"]["media_request"] == {"limit": 20, "window": 3600}
 
 
 async def test_an_available_movie_is_refused_before_overseerr_would_accept_it(household: Household):
     """Overseerr accepts a request for a movie in Plex that nobody requested; MediaNest does not."""
     assert household.overseerr.media_for("movie", QUIET_ORBIT).status == MediaStatus.AVAILABLE
-    assert (await request((await household.person("friend")), "movie", QUIET_ORBIT)).status_code == 409
+    assert (
+        await request((await household.person("friend")), "movie", QUIET_ORBIT)
+    ).status_code == 409

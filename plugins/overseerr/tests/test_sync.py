@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 IRON_TIDE, HARBOUR, BAKERS = 910116, 910113, 920202
 
 
-async def requested(household: Household, browser, media_type="movie", tmdb_id=IRON_TIDE, seasons=None):
+async def requested(
+    household: Household, browser, media_type="movie", tmdb_id=IRON_TIDE, seasons=None
+):
     body = {"media_type": media_type, "tmdb_id": tmdb_id}
     if seasons is not None:
         body["seasons"] = seasons
@@ -75,13 +77,21 @@ async def test_an_approval_in_overseerr_reaches_the_requesters_socket_through_th
             await fake.settled()
             with pytest.raises(TimeoutError):  # nothing for someone else
                 await asyncio.wait_for(other.receive(), 0.3)
-    deliveries = [d for d in fake.webhook_deliveries if d.notification != Notification.MEDIA_PENDING]
+    deliveries = [
+        d for d in fake.webhook_deliveries if d.notification != Notification.MEDIA_PENDING
+    ]
     assert deliveries and all(d.status_code == 200 for d in deliveries)
-    shown = (await envelope(await (await household.person("friend")).get(f"/api/media/requests/{made['id']}")))["data"]
+    shown = (
+        await envelope(
+            await (await household.person("friend")).get(f"/api/media/requests/{made['id']}")
+        )
+    )["data"]
     assert shown["status"] == "available"
 
 
-async def test_the_pages_socket_gets_request_status_for_ones_own_and_admins_for_all(household: Household):
+async def test_the_pages_socket_gets_request_status_for_ones_own_and_admins_for_all(
+    household: Household,
+):
     fake = household.overseerr
     made = await requested(household, (await household.person("friend")), "tv", BAKERS, [1, 2])
     async with served(household.app) as base:
@@ -110,7 +120,9 @@ async def test_the_admin_socket_refuses_plain_users(household: Household):
 
 async def test_a_partly_available_show_is_said_so(household: Household):
     fake = household.overseerr
-    made = await requested(household, (await household.person("kim")), "tv", BAKERS, [1, 2])  # auto-approved
+    made = await requested(
+        household, (await household.person("kim")), "tv", BAKERS, [1, 2]
+    )  # auto-approved
     async with served(household.app) as base:
         fake.configure_webhook(f"{base}/api/overseerr/webhook", auth_header=SECRET)
         async with (await household.person("kim")).client.websocket("/ws/status") as ws:
@@ -136,7 +148,9 @@ async def test_a_webhook_without_the_exact_secret_is_401(household: Household, a
 
 async def test_without_a_secret_set_every_webhook_is_refused(app_factory, demo_overseerr):
     household = await start_household(app_factory, demo_overseerr)
-    await (await household.person("owner")).put("/api/admin/plugins/overseerr", json={"settings": {"webhook_secret": ""}})
+    await (await household.person("owner")).put(
+        "/api/admin/plugins/overseerr", json={"settings": {"webhook_secret": ""}}
+    )
     response = await household.app.test_client().post(
         "/api/overseerr/webhook", json={"notification_type": "MEDIA_APPROVED"},
         headers={"Authorization": SECRET},
@@ -147,7 +161,13 @@ async def test_without_a_secret_set_every_webhook_is_refused(app_factory, demo_o
 async def test_the_webhook_trusts_only_overseerr_about_a_requests_state(household: Household):
     """A payload saying "available" changes nothing: MediaNest reads the request itself."""
     made = await requested(household, (await household.person("friend")))
-    payload = json.loads(DEFAULT_TEMPLATE.replace('"{{media}}"', '"media"').replace('"{{request}}"', '"request"').replace('"{{issue}}"', '"issue"').replace('"{{comment}}"', '"comment"').replace('"{{extra}}"', '"extra"'))  # noqa: E501
+    payload = json.loads(
+        DEFAULT_TEMPLATE.replace('"{{media}}"', '"media"')
+        .replace('"{{request}}"', '"request"')
+        .replace('"{{issue}}"', '"issue"')
+        .replace('"{{comment}}"', '"comment"')
+        .replace('"{{extra}}"', '"extra"')
+    )  # noqa: E501
     payload["notification_type"] = "MEDIA_AVAILABLE"
     payload["request"]["request_id"] = str(made["id"])
     payload["media"]["status"] = "AVAILABLE"
@@ -191,7 +211,9 @@ async def test_overseerrs_test_notification_is_answered(household: Household):
 # ---- the sync job --------------------------------------------------------------------------------
 
 
-async def test_the_sync_brings_changes_the_webhook_missed_to_the_requesters_socket(household: Household):
+async def test_the_sync_brings_changes_the_webhook_missed_to_the_requesters_socket(
+    household: Household,
+):
     fake = household.overseerr
     made = await requested(household, (await household.person("friend")))
     async with (await household.person("friend")).client.websocket("/ws/status") as ws:
@@ -206,10 +228,16 @@ async def test_the_sync_brings_changes_the_webhook_missed_to_the_requesters_sock
     assert again["changed"] == 0  # nothing new: nobody is told twice
 
 
-async def test_the_sync_records_requests_made_in_overseerr_by_people_medianest_knows(household: Household):
-    assert (await envelope(await (await household.person("friend")).get("/api/media/requests")))["data"]["total"] == 0
+async def test_the_sync_records_requests_made_in_overseerr_by_people_medianest_knows(
+    household: Household,
+):
+    assert (await envelope(await (await household.person("friend")).get("/api/media/requests")))[
+        "data"
+    ]["total"] == 0
     await sync_requests(household.core)
-    mine = (await envelope(await (await household.person("friend")).get("/api/media/requests")))["data"]
+    mine = (await envelope(await (await household.person("friend")).get("/api/media/requests")))[
+        "data"
+    ]
     titles = {item["title"]: item["status"] for item in mine["items"]}
     assert titles == {
         "The Last Cartographer": "pending",
@@ -218,7 +246,9 @@ async def test_the_sync_records_requests_made_in_overseerr_by_people_medianest_k
         "Static": "declined",
         "Blue Hour Heist": "available",
     }
-    everyone = (await envelope(await (await household.person("owner")).get("/api/media/requests?all=true")))["data"]
+    everyone = (
+        await envelope(await (await household.person("owner")).get("/api/media/requests?all=true"))
+    )["data"]
     assert everyone["total"] == 5  # nobody else had asked for anything
 
 
@@ -238,7 +268,11 @@ async def test_the_scheduled_job_runs_the_sync(app_factory, demo_overseerr):
     demo_overseerr.approve(made["id"])
     job = await household.core.jobs.enqueue("overseerr.sync")
     async with asyncio.timeout(30):
-        while (record := await household.core.jobs.get(job.id)).status not in ("succeeded", "failed", "dead"):
+        while (record := await household.core.jobs.get(job.id)).status not in (
+            "succeeded",
+            "failed",
+            "dead",
+        ):
             await asyncio.sleep(0.1)
     assert record.status == "succeeded", record.error
     assert (await OverseerrRequest.get(id=made["id"])).status == "approved"

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(
-    "secret", ["short", "Bearer 0123456789abcdefgh", "has a space 0123456789", "naïve-0123456789abcdef"]
+    "secret",
+    ["short", "Bearer 0123456789abcdefgh", "has a space 0123456789", "naïve-0123456789abcdef"],
 )
 def test_an_unusable_webhook_secret_is_refused(secret):
     with pytest.raises(ValidationError):
@@ -23,15 +24,27 @@ def test_a_long_printable_secret_is_kept():
 
 @pytest.mark.parametrize(
     ("info", "expected"),
-    [(None, "none"), ({"status": 1}, "none"), ({"status": 2}, "pending"), ({"status": 3}, "requested"),
-     ({"status": 4}, "partly"), ({"status": 5}, "available"), ({"status": 7}, "none")],
+    [
+        (None, "none"),
+        ({"status": 1}, "none"),
+        ({"status": 2}, "pending"),
+        ({"status": 3}, "requested"),
+        ({"status": 4}, "partly"),
+        ({"status": 5}, "available"),
+        ({"status": 7}, "none"),
+    ],
 )
 def test_availability_reads_overseerrs_media_status(info, expected):
     assert media.availability(info) == expected
 
 
 def movie_request(status, media_status, **extra):
-    return {"status": status, "type": "movie", "media": {"status": media_status, "status4k": 1}, **extra}
+    return {
+        "status": status,
+        "type": "movie",
+        "media": {"status": media_status, "status4k": 1},
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -52,8 +65,12 @@ def test_request_status_follows_the_request_then_its_media(overseerr_request, ex
 
 def show_request(asked, ready):
     seasons = [{"seasonNumber": n, "status": 5 if n in ready else 3} for n in range(1, 5)]
-    return {"status": 2, "type": "tv", "seasons": [{"seasonNumber": n} for n in asked],
-            "media": {"status": 4, "seasons": seasons}}
+    return {
+        "status": 2,
+        "type": "tv",
+        "seasons": [{"seasonNumber": n} for n in asked],
+        "media": {"status": 4, "seasons": seasons},
+    }
 
 
 @pytest.mark.parametrize(
@@ -65,18 +82,33 @@ def test_a_show_partly_in_plex_is_judged_by_the_seasons_asked_for(asked, ready, 
 
 
 @pytest.mark.parametrize(
-    "path", [None, "", "/../x.jpg", "/a/b.jpg", "/x.svg", "https://image.tmdb.org/x.jpg", "/x.jpg?y"]
+    "path",
+    [None, "", "/../x.jpg", "/a/b.jpg", "/x.svg", "https://image.tmdb.org/x.jpg", "/x.jpg?y"],
 )
 def test_only_tmdb_poster_paths_become_proxy_urls(path):
     assert media.poster_url(path) is None
 
 
 def test_a_search_result_reads_movies_and_shows_and_skips_people():
-    movie = {"id": 1, "mediaType": "movie", "title": "A", "releaseDate": "2001-02-03", "posterPath": "/p.jpg"}
+    movie = {
+        "id": 1,
+        "mediaType": "movie",
+        "title": "A",
+        "releaseDate": "2001-02-03",
+        "posterPath": "/p.jpg",
+    }
     show = {"id": 2, "mediaType": "tv", "name": "B", "firstAirDate": "", "mediaInfo": {"status": 5}}
     assert media.search_item(movie) == {
-        "tmdb_id": 1, "type": "movie", "title": "A", "year": 2001, "overview": "",
-        "poster": "/api/overseerr/poster/w300_and_h450_face/p.jpg", "availability": "none",
+        "tmdb_id": 1,
+        "type": "movie",
+        "title": "A",
+        "year": 2001,
+        "overview": "",
+        "poster": "/api/overseerr/poster/w300_and_h450_face/p.jpg",
+        "availability": "none",
     }
-    assert media.search_item(show)["year"] is None and media.search_item(show)["availability"] == "available"
+    assert (
+        media.search_item(show)["year"] is None
+        and media.search_item(show)["availability"] == "available"
+    )
     assert media.search_item({"id": 3, "mediaType": "person", "name": "C"}) is None

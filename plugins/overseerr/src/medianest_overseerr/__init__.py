@@ -51,7 +51,9 @@ plugin = PluginSpec(
 @hookimpl
 def register_models(core: Any) -> list[ModelSpec]:
     return [
-        ModelSpec(modules=["medianest_overseerr.models"], migrations="medianest_overseerr.migrations")
+        ModelSpec(
+            modules=["medianest_overseerr.models"], migrations="medianest_overseerr.migrations"
+        )
     ]
 
 

@@ -38,7 +38,8 @@ async def overseerr(core: Any) -> Overseerr:
     connection = await core.services.get(SERVICE)
     if connection is None or not connection.enabled or not connection.url or not connection.api_key:
         raise ServiceNotConfigured(
-            SERVICE, "Requests are not set up yet: an admin connects Overseerr under Admin → Services"
+            SERVICE,
+            "Requests are not set up yet: an admin connects Overseerr under Admin → Services",
         )
     options = connection_options(connection.config)
     return Overseerr(core.http, connection.url, connection.api_key, timeout=options.timeout)
@@ -54,7 +55,9 @@ def service_errors() -> Iterator[None]:
     except ServiceAuthFailed:
         raise ServiceUnavailable(SERVICE, KEY_REFUSED, reason="key_refused") from None
     except ServiceResponseError as refused:
-        raise ServiceUnavailable(SERVICE, UNUSABLE, reason="bad_answer", status=refused.status_code) from None
+        raise ServiceUnavailable(
+            SERVICE, UNUSABLE, reason="bad_answer", status=refused.status_code
+        ) from None
     except ValueError:  # an unusable URL, refused before any socket opened
         raise ServiceUnavailable(SERVICE, UNUSABLE, reason="bad_url") from None
 

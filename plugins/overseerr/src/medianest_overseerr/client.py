@@ -103,7 +103,7 @@ class Overseerr:
         take: int = PAGE,
         skip: int = 0,
         sort: str = "modified",
-        filter: str | None = None,  # noqa: A002 - Overseerr's parameter name
+        filter: str | None = None,  # Overseerr's parameter name
         as_user: int | None = None,
     ) -> dict[str, Any]:
         """One page of requests, newest (or most recently changed) first."""
@@ -151,7 +151,11 @@ class Overseerr:
         """Import Plex users (friends of the server's owner) as Overseerr users; the new ones."""
         response = await self._send("POST", "/user/import-from-plex", json={"plexIds": plex_ids})
         created = response.json()
-        return [user for user in created if isinstance(user, dict)] if isinstance(created, list) else []
+        return (
+            [user for user in created if isinstance(user, dict)]
+            if isinstance(created, list)
+            else []
+        )
 
     # ---- plumbing ---------------------------------------------------------------------------
 

@@ -73,10 +73,14 @@ def page_blueprint(render_page: RenderPage) -> Blueprint:
                 found = await provider.search(current_core(), _actor(), query, kind, page)
             except ApiError as error:
                 problem = error
+
+        def page_url(number: int) -> str:
+            return "/overseerr/?" + urlencode({"q": query, "type": kind, "page": number})
+
         return await render(
             "overseerr/search.html", status=problem.status if problem else 200,
             query=query, kind=kind, types=TYPES, page=page, found=found, problem=problem,
-            page_url=lambda number: "/overseerr/?" + urlencode({"q": query, "type": kind, "page": number}),
+            page_url=page_url,
         )  # fmt: skip
 
     @bp.get("/requests")

@@ -68,7 +68,9 @@ async def overseerr_user(core: Any, client: Overseerr, plex_id: str) -> Overseer
     runtime(core).users.forget(USERS_KEY)
     for user in created:
         if str(user.get("plexId")) == plex_id:
-            await core.audit.record("overseerr.user.imported", target=f"overseerr_user:{user.get('id')}")
+            await core.audit.record(
+                "overseerr.user.imported", target=f"overseerr_user:{user.get('id')}"
+            )
             return _user(user)
     found = await _find(core, client, plex_id, fresh=True)  # imported by someone else just now
     if found is None:
@@ -76,7 +78,9 @@ async def overseerr_user(core: Any, client: Overseerr, plex_id: str) -> Overseer
     return found
 
 
-async def _find(core: Any, client: Overseerr, plex_id: str, *, fresh: bool = False) -> OverseerrUser | None:
+async def _find(
+    core: Any, client: Overseerr, plex_id: str, *, fresh: bool = False
+) -> OverseerrUser | None:
     cache = runtime(core).users
     if fresh:
         cache.forget(USERS_KEY)

@@ -187,8 +187,10 @@ def _conflict(
 ) -> Conflict:
     shown = media.availability(info)
     if shown == "available" or not standing:
-        message = f"{title} is already available on Plex" if shown == "available" else (
-            f"{title} is already on its way"
+        message = (
+            f"{title} is already available on Plex"
+            if shown == "available"
+            else (f"{title} is already on its way")
         )
     else:
         message = _requested_already(title, media.request_status(standing[0]))

@@ -26,8 +26,16 @@ NEWS = {  # status → (toast title, message, level); pending is nobody's news
     models.PARTLY: ("Partly available", "Part of {title} is ready to watch.", "success"),
     models.AVAILABLE: ("Ready to watch", "{title} is ready to watch on Plex.", "success"),
     models.DECLINED: ("Request declined", "{title} was declined.", "warning"),
-    models.FAILED: ("Request failed", "Overseerr couldn't process your request for {title}.", "error"),
-    models.DELETED: ("Request removed", "Your request for {title} was removed in Overseerr.", "info"),
+    models.FAILED: (
+        "Request failed",
+        "Overseerr couldn't process your request for {title}.",
+        "error",
+    ),
+    models.DELETED: (
+        "Request removed",
+        "Your request for {title} was removed in Overseerr.",
+        "info",
+    ),
 }
 
 

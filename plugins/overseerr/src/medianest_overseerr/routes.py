@@ -117,7 +117,9 @@ async def show_seasons(tmdb_id: int):
         details = await client.details("tv", tmdb_id) if tmdb_id < 2**31 else None
     if details is None:
         raise NotFound("Overseerr knows no show with that TMDB id")
-    return ok({"tmdb_id": tmdb_id, "title": media.title_of(details), "seasons": media.seasons_of(details)})
+    return ok(
+        {"tmdb_id": tmdb_id, "title": media.title_of(details), "seasons": media.seasons_of(details)}
+    )
 
 
 # ---- approvals --------------------------------------------------------------------------------

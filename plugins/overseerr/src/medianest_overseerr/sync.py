@@ -53,7 +53,9 @@ async def upsert(core: Any, client: Overseerr, request: Mapping[str, Any]) -> bo
     return created
 
 
-async def title_summary(core: Any, client: Overseerr, media_type: str, tmdb_id: Any) -> dict[str, Any]:
+async def title_summary(
+    core: Any, client: Overseerr, media_type: str, tmdb_id: Any
+) -> dict[str, Any]:
     """A title's name, year and poster (cached: they do not change)."""
     if media_type not in ("movie", "tv") or not isinstance(tmdb_id, int):
         return {"title": f"TMDB {tmdb_id}", "year": None, "poster_path": None}
@@ -112,7 +114,9 @@ async def on_webhook(core: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
         for wanted_id in wanted:
             await refresh(core, client, wanted_id)
     except (ServiceError, ServiceNotConfigured, ValueError) as exc:
-        log.info("webhook: Overseerr could not be read (%s); the sync will catch up", type(exc).__name__)
+        log.info(
+            "webhook: Overseerr could not be read (%s); the sync will catch up", type(exc).__name__
+        )
         return {"refreshed": [], "deferred": wanted}
     return {"refreshed": wanted}
 
