@@ -106,7 +106,8 @@ def approve_on_plextv(auth_url: str, person: str) -> None:
 def test_the_demo_shows_plex_and_uptime_kuma_working(demo):
     url, process, log = demo
     admin = admin_client(url)
-    wait_for(lambda: statuses(admin) == {"plex": "online", "uptime_kuma": "online"}, "both services online")
+    online = {"plex": "online", "uptime_kuma": "online", "overseerr": "online"}
+    wait_for(lambda: statuses(admin) == online, "every service online")
     widgets = {w["id"]: w for w in admin.get("/api/dashboard/widgets").json()["data"]["items"]}
     admin.close()
     assert "Movies" in widgets["plex.summary"]["html"]
@@ -126,5 +127,5 @@ def test_the_demo_shows_plex_and_uptime_kuma_working(demo):
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert "Traceback" not in log.read_text()
-    assert "Stand-ins running for: plex, uptime_kuma" in log.read_text()
+    assert "Stand-ins running for: overseerr, plex, uptime_kuma" in log.read_text()
     assert not list(log.parent.glob("medianest-demo-*"))  # its temporary data folder is gone

@@ -26,8 +26,13 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MEMBERS = {"medianest", "medianest_web", "medianest_plex", "medianest_uptime_kuma"}  # underscores
-PLUGINS = {"plex": "medianest-plex", "uptime_kuma": "medianest-uptime-kuma", "web": "medianest-web"}
+MEMBERS = {"medianest", "medianest_web", "medianest_plex", "medianest_uptime_kuma", "medianest_overseerr"}
+PLUGINS = {
+    "plex": "medianest-plex",
+    "uptime_kuma": "medianest-uptime-kuma",
+    "overseerr": "medianest-overseerr",
+    "web": "medianest-web",
+}
 # The Plex plugin's UI ships inside its wheel: templates and static files the shell serves.
 PLEX_UI_FILES = (
     "medianest_plex/templates/plex/sign_in.html",

@@ -4,6 +4,8 @@ receiver. All of them are real HTTP servers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -177,3 +179,145 @@ class WebhookReceiver(StandinServer):
             return "", 204
 
         return app
+
+
+# ---- the plugin inside a running MediaNest --------------------------------------------------
+
+SECRET = "webhook-secret-0123456789abcdef"  # what the admin copies into Overseerr's agent
+TIMEOUT = 1.0  # the connection's timeout: failure tests end quickly
+
+
+@dataclass
+class Household:
+    """MediaNest with the Overseerr plugin, connected to `FakeOverseerr.demo()`'s household.
+
+    MediaNest users and their Plex accounts: `owner` (admin, 1001, Overseerr's admin),
+    `friend` (1002, may request; has requests made in Overseerr before MediaNest), `kim` (1004,
+    auto-approved), `max` (1005, 3 movies a week), `lee` (1006, a Plex friend Overseerr has
+    not imported), `local` (no Plex account). `await household.person(name)` is that person's
+    signed-in browser (an `ApiClient`), created on first use (sign-ins cost a password hash)."""
+
+    app: Any
+    core: Any
+    overseerr: FakeOverseerr
+    browsers: dict[str, Any]
+
+    async def person(self, name: str) -> Any:
+        if name not in self.browsers:
+            self.browsers[name] = await sign_in_person(self.app, name)
+        return self.browsers[name]
+
+    async def user_id(self, name: str) -> str:
+        body = await (await (await self.person(name)).get("/api/auth/session")).get_json()
+        return body["data"]["user"]["id"]
+
+
+PEOPLE = {"owner": "1001", "friend": "1002", "kim": "1004", "max": "1005", "lee": "1006", "local": None}
+
+
+@pytest.fixture
+async def demo_overseerr() -> AsyncIterator[FakeOverseerr]:
+    async with FakeOverseerr.demo() as server:
+        yield server
+
+
+@pytest.fixture
+async def household(app_factory, demo_overseerr: FakeOverseerr) -> Household:
+    return await start_household(app_factory, demo_overseerr)
+
+
+async def start_household(
+    app_factory, fake: FakeOverseerr, *, plugins_override: list[Any] | None = None, **settings: Any
+) -> Household:
+    import medianest_overseerr
+
+    app = await app_factory(plugins=plugins_override or [medianest_overseerr], **settings)
+    core = app.extensions["medianest"]
+    await core.http.reset_breaker("overseerr")  # breakers may be shared through Redis
+    owner = await sign_in_person(app, "owner")
+    browsers = {"owner": owner}
+    saved = await owner.put(
+        "/api/admin/services/overseerr",
+        json={"url": fake.url, "api_key": fake.api_key, "config": {"timeout": TIMEOUT}},
+    )
+    assert saved.status_code == 200, await saved.get_data(as_text=True)
+    configured = await owner.put(
+        "/api/admin/plugins/overseerr", json={"settings": {"webhook_secret": SECRET}}
+    )
+    assert configured.status_code == 200, await configured.get_data(as_text=True)
+    await core.status.refresh("overseerr")
+    fake.clear_request_log()
+    return Household(app, core, fake, browsers)
+
+
+async def sign_in_person(app: Any, name: str) -> Any:
+    """A signed-in browser for one of `PEOPLE`, their Plex account linked."""
+    from medianest.testing.clients import signed_in
+
+    browser = await signed_in(app, name, role="admin" if name == "owner" else "user")
+    if PEOPLE[name] is not None:
+        user_id = (await (await browser.get("/api/auth/session")).get_json())["data"]["user"]["id"]
+        await app.extensions["medianest"].accounts.link(user_id, "plex", PEOPLE[name], username=name)
+    return browser
+
+
+PROBE_PATHS = ("/api/v1/status", "/api/v1/request/count")
+
+
+def calls(fake: FakeOverseerr, path: str | None = None, method: str | None = None) -> list[Any]:
+    """What reached the stand-in, the status probe's checks left out (they run on their own)."""
+    return [
+        r for r in fake.request_log
+        if r.path not in PROBE_PATHS and (path is None or r.path == path)
+        and (method is None or r.method == method)
+    ]  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """Serve an already started app with hypercorn on 127.0.0.1; yield its http:// base URL
+    (the stand-in's webhook agent posts to it over real HTTP)."""
+    from hypercorn.asyncio.run import worker_serve
+    from hypercorn.config import Config
+    from hypercorn.utils import wrap_app
+
+    async def without_lifespan(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:  # the test started the app already: acknowledge, do nothing
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.graceful_timeout = 1
+    config.accesslog = None
+    sockets = config.create_sockets()
+    listening = sockets.insecure_sockets[0]
+    listening.listen()
+    port = listening.getsockname()[1]
+    stop = asyncio.Event()
+    asgi = wrap_app(without_lifespan, config.wsgi_max_body_size, "asgi")
+    server = asyncio.create_task(worker_serve(asgi, config, sockets=sockets, shutdown_trigger=stop.wait))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        await server
+
+
+async def envelope(response: Any) -> dict[str, Any]:
+    return await response.get_json()
+
+
+async def receive_until(ws: Any, done: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Messages from a websocket up to and including the first one `done` accepts."""
+    received = []
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.receive(), HOLD))
+        received.append(message)
+        if done(message):
+            return received

@@ -259,6 +259,7 @@ function startLive() {
   live.on("notification", (data) => {
     const message = data && (data.message || data.text);
     if (message) toast(String(message), { kind: data.level || data.kind || "info", title: data.title ? String(data.title) : "" });
+    refreshWidgetsSoon(); // a notification says something changed, often what a widget shows
   });
   live.start();
   setInterval(() => {
