@@ -1,16 +1,14 @@
 """Requesting in a browser, against the Overseerr stand-in: search → request → it shows under My
 requests → an admin approves in another browser → the badge changes without a reload.
 
-The request pages are mounted the way the web shell's plugin-page hook will mount them
-(`pages.page_blueprint(render_page)`), so this test serves its own MediaNest (hypercorn on a
-thread, the demo household of `FakeOverseerr.demo()`) instead of `medianest serve`.
+This test serves its own MediaNest with the web shell and the Overseerr plugin only (hypercorn on
+a thread, the demo household of `FakeOverseerr.demo()`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,32 +24,6 @@ PASSWORD = "a long browser test password"
 IRON_TIDE = 910116
 
 
-def with_pages() -> types.ModuleType:
-    """The Overseerr plugin with its pages mounted (as the lead's wiring will do)."""
-    import medianest_overseerr
-    from medianest.sdk import hookimpl
-    from medianest_overseerr import routes
-    from medianest_overseerr.pages import page_blueprint
-    from quart import Response, render_template
-
-    async def render_page(template: str, status: int = 200, **context: Any) -> Response:
-        html = await render_template(template, **context)
-        return Response(html, status=status, content_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})  # fmt: skip
-
-    module = types.ModuleType("medianest_overseerr_with_pages")
-    for name in dir(medianest_overseerr):
-        if not name.startswith("__") or name == "__file__":
-            setattr(module, name, getattr(medianest_overseerr, name))
-
-    @hookimpl
-    def register_routes(core):
-        return [routes.blueprint, routes.sockets, page_blueprint(render_page)]
-
-    module.register_routes = register_routes
-    return module
-
-
 class Served:
     """MediaNest with the Overseerr pages on hypercorn, on its own thread and loop."""
 
@@ -63,7 +35,11 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         settings = Settings(data_dir=data_dir, admin_password="bootstrap password for the browser",
                             log_level="WARNING", status_interval=1.0)  # fmt: skip
-        self.app = create_app(settings, plugins=[with_pages()])
+        import medianest_overseerr
+
+        from medianest.testing import installed_plugin
+
+        self.app = create_app(settings, plugins=[installed_plugin("web"), medianest_overseerr])
         self.overseerr = overseerr
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)

@@ -1,4 +1,4 @@
-"""The request pages (`pages.page_blueprint`), mounted the way the web shell will mount them:
+"""The request pages (`register_pages`), inside the web's shell:
 Search, My requests and Admin → Requests render on the dashboard's layout, without inline
 script or style, and say what went wrong inside the page."""
 
@@ -7,16 +7,11 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import medianest_overseerr
 import pytest
-from medianest.sdk import hookimpl
-from medianest_overseerr import routes
-from medianest_overseerr.pages import page_blueprint
-from quart import Response, render_template
 
 from .conftest import envelope, start_household
 
@@ -38,33 +33,14 @@ def _load_html_scan():
 scan_html = _load_html_scan()
 
 
-async def render_page(template: str, status: int = 200, **context: Any) -> Response:
-    """What the web shell's `render_page` does: render, never cache."""
-    html = await render_template(template, **context)
-    return Response(html, status=status, content_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
-
-
-def with_pages() -> types.ModuleType:
-    """The plugin with its pages mounted, as the lead's wiring will do."""
-    module = types.ModuleType("medianest_overseerr_with_pages")
-    for name in dir(medianest_overseerr):
-        if not name.startswith("__") or name == "__file__":
-            setattr(module, name, getattr(medianest_overseerr, name))
-
-    @hookimpl
-    def register_routes(core):
-        return [routes.blueprint, routes.sockets, page_blueprint(render_page)]
-
-    module.register_routes = register_routes
-    return module
-
-
 @pytest.fixture
 async def household(app_factory, demo_overseerr) -> Household:
     from .conftest import Household as Home
 
-    home = await start_household(app_factory, demo_overseerr, plugins_override=[with_pages()])
+    from medianest.testing import installed_plugin
+
+    shell = installed_plugin("web")  # the pages render inside the web's shell
+    home = await start_household(app_factory, demo_overseerr, plugins_override=[shell, medianest_overseerr])
     assert isinstance(home, Home)
     return home
 
@@ -90,7 +66,7 @@ async def test_the_search_page_shows_a_poster_grid_with_states_and_request_butto
         r'data-overseerr-request\s+data-tmdb-id="920207" data-type="tv"', html
     )  # Orbit Academy
     assert "/api/overseerr/poster/w300_and_h450_face/" in html
-    assert '<script type="module" src="/overseerr/static/search.js">' in html
+    assert re.search(r'<script type="module" src="/static/plugins/overseerr/search\.js\?v=\w+">', html)
     movies = await page((await household.person("friend")), "/overseerr/?q=orbit&type=movie")
     assert movies.count('class="ovsr-poster"') == 2 and 'value="movie" checked' in movies
 
@@ -122,7 +98,7 @@ async def test_my_requests_lists_mine_with_badges(household: Household):
     assert "The Bakers of Bell Street" in html and "seasons 1, 2" in html
     assert "Harbour Lights" not in html
     assert 'data-status="pending">Pending approval<' in html
-    assert '<script type="module" src="/overseerr/static/requests.js">' in html
+    assert re.search(r'<script type="module" src="/static/plugins/overseerr/requests\.js\?v=\w+">', html)
 
 
 async def test_the_approvals_page_is_for_admins(household: Household):
@@ -140,7 +116,7 @@ async def test_a_signed_out_visitor_goes_to_sign_in_and_back(household: Househol
 
 async def test_the_scripts_and_styles_are_served(household: Household):
     for name in ("search.js", "requests.js", "admin.js", "http.js", "live.js", "overseerr.css"):
-        response = await household.app.test_client().get(f"/overseerr/static/{name}")
+        response = await household.app.test_client().get(f"/static/plugins/overseerr/{name}")
         assert response.status_code == 200, name
 
 

@@ -17,6 +17,7 @@ from medianest.sdk import (
     Event,
     JobSpec,
     ModelSpec,
+    NavEntry,
     PluginSpec,
     RateLimit,
     RequestProvider,
@@ -26,7 +27,7 @@ from medianest.sdk import (
     hookimpl,
 )
 
-from medianest_overseerr import routes
+from medianest_overseerr import pages, routes
 from medianest_overseerr.access import runtime
 from medianest_overseerr.config import PLUGIN_ID, ConnectionOptions, OverseerrSettings
 from medianest_overseerr.demo import demo_overseerr
@@ -69,7 +70,20 @@ def register_request_providers(core: Any) -> list[RequestProvider]:
 
 @hookimpl
 def register_routes(core: Any) -> list[Any]:
-    return [routes.blueprint, routes.sockets]  # the pages: `pages.page_blueprint(render_page)`
+    return [routes.blueprint, routes.sockets]
+
+
+@hookimpl
+def register_pages(core: Any) -> list[Any]:
+    return [pages.page_blueprint()]  # served inside the shell, where one is installed
+
+
+@hookimpl
+def register_nav(core: Any) -> list[NavEntry]:
+    return [
+        NavEntry("Requests", "/overseerr/", "film", permission="media.request", order=20),
+        NavEntry("Approvals", "/overseerr/admin", "shield", admin=True, order=80),
+    ]
 
 
 @hookimpl

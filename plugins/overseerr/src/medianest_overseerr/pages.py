@@ -1,8 +1,7 @@
 """The request pages, mounted at `/overseerr`: Search, My requests, and Admin → Requests.
 
-Server-rendered on the web shell's layout (`web/base.html`) through a `render_page(template,
-status=200, **ctx)` the shell provides, so this module never imports the shell: the lead wires
-`page_blueprint(render_page)` to the shell's plugin-page hook. The pages read through the same
+Server-rendered inside the shell (`render_page`, templates extending `shell/base.html`), so this
+module never imports the shell; `register_pages` hands the blueprint to it. The pages read through the same
 functions as the JSON API (`provider`, `routes.pending_requests`), so a page shows exactly what
 the API answers. Search works as a plain GET form; requesting, approving and the live badges
 are small ES modules in `static/` (no inline script: the CSP forbids it).
@@ -13,7 +12,6 @@ stack trace; signed out → the sign-in page, back here afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,15 +21,14 @@ from medianest.sdk import (
     admin_only,
     current_actor,
     current_core,
+    login_url,
+    render_page,
     requires,
     signed_in,
 )
 from quart import Blueprint, Response, redirect, request
-from quart_schema import hide
 
 from medianest_overseerr import provider, routes
-
-RenderPage = Callable[..., Awaitable[Response]]
 
 TYPES = {"all": "Movies and TV", "movie": "Movies", "tv": "TV shows"}
 PAGE_SIZE = 30
@@ -46,12 +43,9 @@ AVAILABILITY_LABELS = {
 }  # fmt: skip
 
 
-def page_blueprint(render_page: RenderPage) -> Blueprint:
-    """The pages' blueprint; `render_page` renders a template that extends `web/base.html`."""
-    bp = Blueprint(
-        "overseerr_pages", __name__, url_prefix="/overseerr",
-        template_folder="templates", static_folder="static", static_url_path="/static",
-    )  # fmt: skip
+def page_blueprint() -> Blueprint:
+    """The pages' blueprint, for `register_pages` (the shell serves `static/` and `templates/`)."""
+    bp = Blueprint("overseerr_pages", __name__, url_prefix="/overseerr")
 
     async def render(template: str, status: int = 200, **context: Any) -> Response:
         return await render_page(
@@ -61,7 +55,6 @@ def page_blueprint(render_page: RenderPage) -> Blueprint:
 
     @bp.get("/")
     @requires("media.request")
-    @hide
     async def search_page() -> Response:
         """Search Overseerr: a poster grid with a type filter and a request dialog."""
         query = " ".join((request.args.get("q") or "").split())[:MAX_QUERY]
@@ -85,7 +78,6 @@ def page_blueprint(render_page: RenderPage) -> Blueprint:
 
     @bp.get("/requests")
     @signed_in
-    @hide
     async def my_requests_page() -> Response:
         """Your requests, newest first, with badges that change live."""
         offset = _offset(request.args.get("offset"))
@@ -97,7 +89,6 @@ def page_blueprint(render_page: RenderPage) -> Blueprint:
 
     @bp.get("/admin")
     @admin_only
-    @hide
     async def approvals_page() -> Response:
         """Admin → Requests: what waits for approval."""
         offset = _offset(request.args.get("offset"))
@@ -114,7 +105,7 @@ def page_blueprint(render_page: RenderPage) -> Blueprint:
     @bp.errorhandler(Unauthenticated)
     async def to_sign_in(error: Unauthenticated) -> Response:
         target = request.full_path.rstrip("?") if request.query_string else request.path
-        response = redirect("/login?" + urlencode({"next": target}))
+        response = redirect(login_url(target))
         response.headers["Cache-Control"] = "no-store"
         return response
 
