@@ -321,7 +321,7 @@ async def _plugin_rows(settings: Settings) -> list[dict[str, Any]]:
 async def _stored_plugin_state(settings: Settings) -> dict[str, dict[str, Any]]:
     """`plugin_state` rows by plugin id; none when the database or the table is not there yet."""
     from tortoise.backends.base.config_generator import expand_db_url
-    from tortoise.exceptions import DBConnectionError, OperationalError
+    from tortoise.exceptions import OperationalError
 
     from medianest import db as database
     from medianest.plugins.models import PluginStateRow
@@ -330,10 +330,11 @@ async def _stored_plugin_state(settings: Settings) -> dict[str, dict[str, Any]]:
     credentials = expand_db_url(url)["credentials"]
     if "file_path" in credentials and not Path(credentials["file_path"]).is_file():
         return {}  # a fresh install: reading must not create the database
+    await _reachable(settings)
     orm = await database.open_existing(database.tortoise_config(url))
     try:
         rows = await PluginStateRow.all().values("id", "enabled", "state", "error")
-    except (OperationalError, DBConnectionError):
+    except OperationalError:
         return {}  # not migrated yet
     finally:
         await orm.close_connections()
@@ -404,6 +405,7 @@ class _database:
     async def __aenter__(self) -> Any:
         from medianest import db as database
 
+        await _reachable(self.settings)
         config = database.tortoise_config(self.settings.resolved_database_url)
         if self.plugin_models:
             from medianest.app import create_app
@@ -415,6 +417,13 @@ class _database:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.orm.close_connections()
+
+
+async def _reachable(settings: Settings) -> None:
+    """Say in one line when the database does not answer (a command does not wait for it)."""
+    from medianest.startup import wait_for_backends
+
+    await wait_for_backends(settings.resolved_database_url, None, timeout=0)
 
 
 def _new_password(username: str, from_stdin: bool) -> str:
