@@ -115,7 +115,9 @@ async def test_servers_and_a_worker_started_at_once_all_come_up(backend, tmp_pat
                 assert await query(settings, "SELECT count(*) FROM users WHERE role = 'admin'") == [(1,)]
                 assert await query(settings, "SELECT count(*) FROM audit_log WHERE action = 'user.bootstrap'") == [(1,)]
             finally:
-                codes = [process.stop() for process in processes]
+                for process in processes:
+                    process.terminate()
+                codes = [process.wait() for process in processes]
             for process, code in zip(processes, codes, strict=True):
                 assert code == 0, process.output()
                 assert "Traceback" not in process.output() and " ERROR " not in process.output(), process.output()
@@ -230,3 +232,37 @@ async def test_a_backend_that_never_comes_fails_the_start_in_one_line(tmp_path):
     assert len(errors) == 1, output
     assert errors[0].startswith("Error: MediaNest did not start: PostgreSQL at 127.0.0.1:")
     assert "MEDIANEST_START_TIMEOUT" in errors[0]
+
+
+# ---- settings a production start reads ----------------------------------------------------------
+
+
+def test_the_database_password_comes_from_its_file(tmp_path):
+    from medianest.log import redact
+    from medianest.settings import SettingsError, load_settings
+
+    secret = tmp_path / "postgres_password"
+    secret.write_text("p@ss:word/with%signs\n")
+    settings = load_settings(database_url="postgres://medianest@db:5432/medianest", database_password_file=secret)
+    assert settings.resolved_database_url == "postgres://medianest:p%40ss%3Aword%2Fwith%25signs@db:5432/medianest"
+    from medianest.startup import expand_db_url
+
+    assert expand_db_url(settings.resolved_database_url)["credentials"]["password"] == "p@ss:word/with%signs"
+    assert "p@ss:word/with%signs" not in redact("connecting with p@ss:word/with%signs")
+    given = load_settings(database_url="postgres://medianest:own@db/medianest", database_password_file=secret)
+    assert given.resolved_database_url == "postgres://medianest:own@db/medianest"  # the URL's own wins
+    with pytest.raises(SettingsError, match="MEDIANEST_DATABASE_PASSWORD_FILE"):
+        load_settings(database_password_file=tmp_path / "missing")
+
+
+def test_a_misspelt_setting_is_named_with_the_closest_real_one():
+    from medianest.settings import ENV_PREFIX, Settings
+    from medianest.startup import misspelt_settings
+
+    known = [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
+    given = ["MEDIANEST_DATABSE_URL", "MEDIANEST_LOGLEVEL", "MEDIANEST_REDIS_URL", "MEDIANEST_TEST_DATABASE_URL",
+             "MEDIANEST_SOMETHING_ELSE_ENTIRELY", "PATH"]
+    assert misspelt_settings(given, known) == [
+        ("MEDIANEST_DATABSE_URL", "MEDIANEST_DATABASE_URL"),
+        ("MEDIANEST_LOGLEVEL", "MEDIANEST_LOG_LEVEL"),
+    ]
