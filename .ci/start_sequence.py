@@ -46,7 +46,9 @@ def say(message: str) -> None:
 def image() -> tuple[dict[str, str], list[str], list[str]]:
     """The final stage's ENV, CMD and HEALTHCHECK command."""
     parsed = DockerfileParser(path=str(REPO / "Dockerfile"))
-    check = parsed.structure[[i["instruction"] for i in parsed.structure].index("HEALTHCHECK")]["value"]
+    check = parsed.structure[[i["instruction"] for i in parsed.structure].index("HEALTHCHECK")][
+        "value"
+    ]
     return parsed.envs, json.loads(parsed.cmd), json.loads(check.split(" CMD ", 1)[1])
 
 
@@ -58,9 +60,9 @@ class Mapping:
         self.port = str(free_port())
         redis = urlsplit(backends.redis_url())
         admin = urlsplit(backends.postgres_admin_url())
+        postgres = f"{admin.hostname}:{admin.port or 5432}"
         self.replacements = {
-            "postgres://medianest@postgres:5432/medianest":
-                f"postgres://medianest@{admin.hostname}:{admin.port or 5432}/{database}",
+            "postgres://medianest@postgres:5432/medianest": f"postgres://medianest@{postgres}/{database}",
             "redis://redis:6379/0": f"redis://{redis.hostname}:{redis.port or 6379}/0",
             "/run/secrets": str(folder / "secrets"),
             "/data": str(folder / "data"),
@@ -78,7 +80,7 @@ class Mapping:
     def value(self, value: str) -> str:
         for container, here in self.replacements.items():
             if value == container or value.startswith(container + "/"):
-                return here + value[len(container):]
+                return here + value[len(container) :]
         return value
 
     def environment(self, image_env: dict[str, str], service: dict) -> dict[str, str]:
@@ -97,7 +99,9 @@ def command(argv: list[str]) -> list[str]:
     return [str(MEDIANEST), *argv[1:]]
 
 
-def wait_healthy(name: str, check: list[str], env: dict[str, str], process: subprocess.Popen, log: Path) -> None:
+def wait_healthy(
+    name: str, check: list[str], env: dict[str, str], process: subprocess.Popen, log: Path
+) -> None:
     deadline = time.monotonic() + HEALTHY_WITHIN
     while True:
         if process.poll() is not None:
@@ -107,17 +111,25 @@ def wait_healthy(name: str, check: list[str], env: dict[str, str], process: subp
             say(f"{name} healthy: {done.stdout.strip()}")
             return
         if time.monotonic() > deadline:
-            raise SystemExit(f"{name} never became healthy ({done.stderr.strip()}):\n{log.read_text()}")
+            raise SystemExit(
+                f"{name} never became healthy ({done.stderr.strip()}):\n{log.read_text()}"
+            )
         time.sleep(1)
 
 
 def run(folder: Path, database_url: str) -> None:
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     image_env, image_cmd, image_check = image()
-    mapping = Mapping(folder, urlsplit(database_url).path.lstrip("/"), urlsplit(database_url).password or "medianest")
+    mapping = Mapping(
+        folder,
+        urlsplit(database_url).path.lstrip("/"),
+        urlsplit(database_url).password or "medianest",
+    )
     order = ["migrate", "app", "worker"]
     assert compose["app"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert compose["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert (
+        compose["worker"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    )
 
     migrate = compose[order[0]]
     env = mapping.environment(image_env, migrate)
@@ -135,13 +147,17 @@ def run(folder: Path, database_url: str) -> None:
             log = folder / f"{name}.log"
             say(f"{name}: {' '.join(argv)}")
             with log.open("wb") as output:
-                process = subprocess.Popen(command(argv), env=env, stdout=output, stderr=subprocess.STDOUT)
+                process = subprocess.Popen(
+                    command(argv), env=env, stdout=output, stderr=subprocess.STDOUT
+                )
             running[name] = (process, log, env)
         for name, (process, log, env) in running.items():
             check = compose[name].get("healthcheck", {}).get("test", ["CMD", *image_check])
             assert check[0] == "CMD", check
             wait_healthy(name, check[1:], env, process, log)
-        with urllib.request.urlopen(f"http://127.0.0.1:{mapping.port}/readyz", timeout=10) as answer:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{mapping.port}/readyz", timeout=10
+        ) as answer:
             say(f"/readyz {answer.status}: {json.loads(answer.read())['data']['checks']}")
     finally:
         for process, _, _ in running.values():

@@ -66,7 +66,9 @@ def test_medianest_starts_after_healthy_backends_and_the_migration(services):
         assert depends["postgres"] == {"condition": "service_healthy"}, name
         assert depends["redis"] == {"condition": "service_healthy"}, name
     for name in ("app", "worker"):
-        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
     assert services["nginx"]["depends_on"]["app"] == {"condition": "service_healthy"}
 
 
@@ -99,7 +101,9 @@ def test_the_database_password_is_a_secret_file(compose, services):
         assert environment["MEDIANEST_DATABASE_PASSWORD_FILE"] == "/run/secrets/postgres_password"
         assert "postgres_password" in services[name]["secrets"]
         url = environment["MEDIANEST_DATABASE_URL"]
-        assert re.fullmatch(r"postgres://medianest@postgres:5432/medianest", url), "no password in the URL"
+        assert re.fullmatch(r"postgres://medianest@postgres:5432/medianest", url), (
+            "no password in the URL"
+        )
         assert environment["MEDIANEST_SECRET_KEY_FILE"].startswith("/run/secrets/")
 
 
@@ -127,13 +131,19 @@ def test_nginx_redirects_80_to_443(services):
 
 def test_the_image_is_built_from_uv_lock(stages):
     build = stages[0]
-    syncs = [run for run in values(build, "RUN") if " uv sync " in f" {run} " or run.startswith("uv sync")]
+    syncs = [
+        run
+        for run in values(build, "RUN")
+        if " uv sync " in f" {run} " or run.startswith("uv sync")
+    ]
     assert syncs, "dependencies are installed with `uv sync`"
     arguments = shlex.split(syncs[0].split("uv sync", 1)[1])
     assert "--locked" in arguments and "--no-dev" in arguments
     for stage in stages:
         for run in values(stage, "RUN"):
-            assert "pip install" not in run or re.search(r'pip install --no-cache-dir "uv==[\d.]+"', run), run
+            assert "pip install" not in run or re.search(
+                r'pip install --no-cache-dir "uv==[\d.]+"', run
+            ), run
 
 
 def test_data_belongs_to_the_apps_user(stages):
@@ -145,7 +155,11 @@ def test_data_belongs_to_the_apps_user(stages):
     assert values(final, "VOLUME") == ['["/data"]']
     # the ownership is set before the volume is declared, or a new volume would be root's
     order = [item["instruction"] for item in final]
-    assert order.index("VOLUME") > max(i for i, item in enumerate(final) if "/data" in item["value"] and item["instruction"] == "RUN")
+    assert order.index("VOLUME") > max(
+        i
+        for i, item in enumerate(final)
+        if "/data" in item["value"] and item["instruction"] == "RUN"
+    )
 
 
 # ---- the build context ----------------------------------------------------------------------
@@ -180,11 +194,27 @@ def test_dockerignore_keeps_secrets_and_local_state_out():
     lines = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()]
     patterns = [line for line in lines if line and not line.startswith("#")]
     assert not [p for p in patterns if p.startswith("!")], "no exceptions to the exclusions"
-    for path in (".venv/bin/python", "data/secret.key", "data/medianest.sqlite3", ".env", ".git/config",
-                 "deploy/secrets/medianest.key", "deploy/secrets/postgres_password", "deploy/tls/privkey.pem",
-                 "plugins/plex/.venv/lib", "somewhere/else/secret.key", "core/src/medianest/__pycache__/x.pyc"):
+    for path in (
+        ".venv/bin/python",
+        "data/secret.key",
+        "data/medianest.sqlite3",
+        ".env",
+        ".git/config",
+        "deploy/secrets/medianest.key",
+        "deploy/secrets/postgres_password",
+        "deploy/tls/privkey.pem",
+        "plugins/plex/.venv/lib",
+        "somewhere/else/secret.key",
+        "core/src/medianest/__pycache__/x.pyc",
+    ):
         assert ignored(path, patterns), path
-    for path in ("uv.lock", "pyproject.toml", "core/pyproject.toml", "core/src/medianest/cli.py",
-                 "core/src/medianest/migrations/0001_initial.py", "web/src/medianest_web/__init__.py",
-                 "plugins/plex/pyproject.toml"):
+    for path in (
+        "uv.lock",
+        "pyproject.toml",
+        "core/pyproject.toml",
+        "core/src/medianest/cli.py",
+        "core/src/medianest/migrations/0001_initial.py",
+        "web/src/medianest_web/__init__.py",
+        "plugins/plex/pyproject.toml",
+    ):
         assert not ignored(path, patterns), path

@@ -24,8 +24,13 @@ def test_dev_runs_commands_with_a_uv_that_is_not_on_path(tmp_path):
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUSERBASE": str(home / ".local")}
     assert subprocess.run(["sh", "-c", "command -v uv"], env=env).returncode != 0  # not on PATH
 
-    done = subprocess.run([str(REPO / "dev"), "run", "medianest", "demo"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(REPO / "dev"), "run", "medianest", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "uv run --locked medianest demo"
     assert done.stdout.splitlines()[1].startswith(f"PATH={user_bin}:")  # what it runs finds uv too
@@ -33,5 +38,7 @@ def test_dev_runs_commands_with_a_uv_that_is_not_on_path(tmp_path):
 
 
 def test_dev_without_a_command_shows_its_usage():
-    done = subprocess.run([str(REPO / "dev")], capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    done = subprocess.run(
+        [str(REPO / "dev")], capture_output=True, text=True, env=dict(os.environ), timeout=60
+    )
     assert done.returncode == 2 and "./dev run COMMAND" in done.stderr

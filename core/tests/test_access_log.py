@@ -8,7 +8,6 @@ import logging
 import pytest
 
 
-
 @pytest.fixture
 def logs(capfd):
     """What the app logs to stderr (set up before the app, so that its stop still logs there).
@@ -30,8 +29,14 @@ async def test_a_plain_get_leaves_one_json_line_with_its_request_id(logs, app_fa
     response = await app.test_client().get("/api/auth/session?token=do-not-log-me")
     request_id = response.headers["X-Request-ID"]
 
-    (line,) = [entry for entry in access_lines(logs.readouterr().err) if entry["request_id"] == request_id]
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/api/auth/session", response.status_code)
+    (line,) = [
+        entry for entry in access_lines(logs.readouterr().err) if entry["request_id"] == request_id
+    ]
+    assert (line["method"], line["path"], line["status"]) == (
+        "GET",
+        "/api/auth/session",
+        response.status_code,
+    )
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert line["user_id"] is None and line["level"] == "INFO"
     assert "do-not-log-me" not in json.dumps(line)
@@ -80,4 +85,7 @@ async def test_text_lines_carry_the_same_facts(logs, app_factory):
     response = await app.test_client().get("/api/auth/session")
     request_id = response.headers["X-Request-ID"]
     (line,) = [line for line in logs.readouterr().err.splitlines() if "medianest.access" in line]
-    assert f"[{request_id}] GET /api/auth/session {response.status_code} " in line and line.endswith("user=-")
+    assert (
+        f"[{request_id}] GET /api/auth/session {response.status_code} " in line
+        and line.endswith("user=-")
+    )

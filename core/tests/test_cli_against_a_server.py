@@ -50,8 +50,12 @@ BEACON = Beacon()
 def installed_as_entry_point(site: Path) -> Path:
     info = site / "medianest_beacon_test-0.1.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: medianest-beacon-test\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[medianest.plugins]\nbeacon = {Path(__file__).stem}:BEACON\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: medianest-beacon-test\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[medianest.plugins]\nbeacon = {Path(__file__).stem}:BEACON\n"
+    )
     return site
 
 
@@ -59,11 +63,15 @@ def installed_as_entry_point(site: Path) -> Path:
 def medianest(backend_settings, tmp_path):
     """Run `medianest <args>` on the server's install; returns the finished process."""
     site = installed_as_entry_point(tmp_path / "site")
-    env = process_env(backend_settings, MEDIANEST_PLUGINS="beacon", PYTHONPATH=f"{site}:{TESTS_DIR}")
+    env = process_env(
+        backend_settings, MEDIANEST_PLUGINS="beacon", PYTHONPATH=f"{site}:{TESTS_DIR}"
+    )
 
     async def run(*args: str) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "medianest.cli", *args]
-        return await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, timeout=120)
+        return await asyncio.to_thread(
+            subprocess.run, command, env=env, capture_output=True, text=True, timeout=120
+        )
 
     return run
 
@@ -76,11 +84,15 @@ async def until_code(client: Any, path: str, status: int) -> Any:
         if response.status_code == status:
             return response
         if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"{path} still answers {response.status_code} {FOLLOWS_WITHIN} s after the command")
+            pytest.fail(
+                f"{path} still answers {response.status_code} {FOLLOWS_WITHIN} s after the command"
+            )
         await asyncio.sleep(0.1)
 
 
-async def test_a_plugin_disabled_from_the_shell_is_disabled_in_the_running_server(app_factory, medianest):
+async def test_a_plugin_disabled_from_the_shell_is_disabled_in_the_running_server(
+    app_factory, medianest
+):
     app = await app_factory(plugins=[BEACON])
     admin = await signed_in(app, "root", role="admin")
     client = app.test_client()
@@ -88,17 +100,28 @@ async def test_a_plugin_disabled_from_the_shell_is_disabled_in_the_running_serve
 
     done = await medianest("plugins", "disable", "beacon")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "beacon: disabled\n" and done.stderr == ""  # quiet: no job worker, no admin
+    assert (
+        done.stdout == "beacon: disabled\n" and done.stderr == ""
+    )  # quiet: no job worker, no admin
     refused = await until_code(client, "/api/beacon/ping", 404)
     assert (await refused.get_json())["error"]["code"] == "PLUGIN_DISABLED"
-    listed = {row["name"]: row for row in (await (await admin.get("/api/admin/plugins")).get_json())["data"]["items"]}
+    listed = {
+        row["name"]: row
+        for row in (await (await admin.get("/api/admin/plugins")).get_json())["data"]["items"]
+    }
     assert listed["beacon"]["enabled"] is False and listed["beacon"]["state"] == "disabled"
-    shell = {row["name"]: row for row in json.loads((await medianest("plugins", "list", "--json")).stdout)}
+    shell = {
+        row["name"]: row
+        for row in json.loads((await medianest("plugins", "list", "--json")).stdout)
+    }
     assert shell["beacon"]["state"] == "disabled"
 
     assert (await medianest("plugins", "enable", "beacon")).returncode == 0
     await until_code(client, "/api/beacon/ping", 200)
-    listed = {row["name"]: row for row in (await (await admin.get("/api/admin/plugins")).get_json())["data"]["items"]}
+    listed = {
+        row["name"]: row
+        for row in (await (await admin.get("/api/admin/plugins")).get_json())["data"]["items"]
+    }
     assert listed["beacon"]["enabled"] is True and listed["beacon"]["state"] == "enabled"
 
 
@@ -107,5 +130,8 @@ async def test_an_admin_toggle_in_the_server_is_what_the_shell_lists(app_factory
     admin = await signed_in(app, "root", role="admin")
     changed = await admin.put("/api/admin/plugins/beacon", json={"enabled": False})
     assert changed.status_code == 200
-    shell = {row["name"]: row for row in json.loads((await medianest("plugins", "list", "--json")).stdout)}
+    shell = {
+        row["name"]: row
+        for row in json.loads((await medianest("plugins", "list", "--json")).stdout)
+    }
     assert shell["beacon"]["enabled"] is False and shell["beacon"]["state"] == "disabled"

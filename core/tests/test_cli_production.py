@@ -22,11 +22,15 @@ pytestmark = pytest.mark.parametrize("backend", ["embedded"])  # the SQLite file
 
 def run(settings, *args: str, **extra: str | None):
     """`medianest <args>` in this process; stdout and stderr apart."""
-    return CliRunner().invoke(main, list(args), env=cli_env(settings, MEDIANEST_LOG_LEVEL=None, **extra))
+    return CliRunner().invoke(
+        main, list(args), env=cli_env(settings, MEDIANEST_LOG_LEVEL=None, **extra)
+    )
 
 
 def dump(settings) -> list[str]:
-    with contextlib.closing(sqlite3.connect(settings["data_dir"] / "medianest.sqlite3")) as database:
+    with contextlib.closing(
+        sqlite3.connect(settings["data_dir"] / "medianest.sqlite3")
+    ) as database:
         return list(database.iterdump())
 
 
@@ -40,9 +44,13 @@ def test_plugins_list_on_a_fresh_install_creates_nothing(backend_settings):
 
 def test_read_only_commands_change_nothing_and_only_serve_creates_the_admin(backend_settings):
     upgraded = run(backend_settings, "db", "upgrade")
-    assert upgraded.exit_code == 0 and upgraded.stdout == "database is up to date\n", upgraded.output
+    assert upgraded.exit_code == 0 and upgraded.stdout == "database is up to date\n", (
+        upgraded.output
+    )
     before = dump(backend_settings)
-    assert not [line for line in before if 'INSERT INTO "users"' in line]  # migrating creates no admin
+    assert not [
+        line for line in before if 'INSERT INTO "users"' in line
+    ]  # migrating creates no admin
 
     listed = run(backend_settings, "plugins", "list")
     assert listed.exit_code == 0, listed.output
@@ -65,7 +73,9 @@ def test_a_command_that_fails_says_so_in_one_line(backend_settings):
     failed = run(backend_settings, "plugins", "list", MEDIANEST_DATABASE_URL=nowhere)
     assert failed.exit_code == 1
     assert failed.stdout == ""
-    assert failed.stderr.count("\n") == 1 and failed.stderr.startswith("Error: PostgreSQL at 127.0.0.1:")
+    assert failed.stderr.count("\n") == 1 and failed.stderr.startswith(
+        "Error: PostgreSQL at 127.0.0.1:"
+    )
     assert "Traceback" not in failed.stderr
 
 
@@ -75,7 +85,9 @@ def test_an_unexpected_error_is_one_line_unless_debugging(backend_settings, tmp_
     failed = run(backend_settings, "plugins", "disable", "plex", MEDIANEST_DATA_DIR=str(broken))
     assert failed.exit_code == 1
     assert failed.stderr.count("\n") == 1 and "run with --debug" in failed.stderr, failed.stderr
-    debugging = run(backend_settings, "--debug", "plugins", "disable", "plex", MEDIANEST_DATA_DIR=str(broken))
+    debugging = run(
+        backend_settings, "--debug", "plugins", "disable", "plex", MEDIANEST_DATA_DIR=str(broken)
+    )
     assert debugging.exit_code == 1
     assert isinstance(debugging.exception, OSError)  # raised with its traceback, not reworded
 
@@ -100,11 +112,16 @@ def test_worker_check_reads_the_heartbeat(backend_settings, tmp_path):
 def test_serve_check_without_a_server_fails_in_one_line(backend_settings):
     failed = run(backend_settings, "serve", "--check", MEDIANEST_PORT=str(free_port()))
     assert failed.exit_code == 1
-    assert failed.stderr.startswith("Error: no answer from http://127.0.0.1:") and failed.stderr.count("\n") == 1
+    assert (
+        failed.stderr.startswith("Error: no answer from http://127.0.0.1:")
+        and failed.stderr.count("\n") == 1
+    )
 
 
 def test_the_heartbeat_file_defaults_to_the_data_dir(backend_settings):
     from medianest.settings import Settings
 
     settings = Settings(**backend_settings)
-    assert settings.resolved_heartbeat_file == Path(backend_settings["data_dir"]) / "worker.heartbeat"
+    assert (
+        settings.resolved_heartbeat_file == Path(backend_settings["data_dir"]) / "worker.heartbeat"
+    )

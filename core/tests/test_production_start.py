@@ -23,6 +23,7 @@ import pytest
 from medianest.jobs import heartbeat
 from medianest.testing import services
 from medianest.testing.pytest_plugin import BOOTSTRAP_PASSWORD
+from medianest.testing.relay import TcpRelay
 from medianest.testing.processes import (
     WAIT,
     MedianestProcess,
@@ -53,8 +54,12 @@ async def fresh_install(backend: str, folder: Path) -> AsyncIterator[dict[str, A
     name, prefix = f"medianest_test_{uuid.uuid4().hex[:12]}", f"mntest:{uuid.uuid4().hex[:12]}:"
     await services.create_database(admin_url, name)
     try:
-        yield {**settings, "database_url": services.database_url(admin_url, name), "redis_url": redis_url,
-               "redis_prefix": prefix}
+        yield {
+            **settings,
+            "database_url": services.database_url(admin_url, name),
+            "redis_url": redis_url,
+            "redis_prefix": prefix,
+        }
     finally:
         await services.drop_database(admin_url, name)
         await services.delete_redis_keys(redis_url, prefix)
@@ -64,7 +69,9 @@ async def query(settings: dict[str, Any], sql: str) -> list[tuple]:
     if "database_url" not in settings:
         with contextlib.closing(sqlite3.connect(settings["data_dir"] / "medianest.sqlite3")) as db:
             return db.execute(sql).fetchall()
-    connection = await asyncpg.connect(settings["database_url"].replace("postgres://", "postgresql://", 1))
+    connection = await asyncpg.connect(
+        settings["database_url"].replace("postgres://", "postgresql://", 1)
+    )
     try:
         return [tuple(row) for row in await connection.fetch(sql)]
     finally:
@@ -74,7 +81,9 @@ async def query(settings: dict[str, Any], sql: str) -> list[tuple]:
 async def worker_beats(worker: MedianestProcess, path: Path) -> str:
     deadline = asyncio.get_running_loop().time() + WAIT
     while True:
-        assert worker.running, f"the worker exited with {worker.process.returncode}:\n{worker.output()}"
+        assert worker.running, (
+            f"the worker exited with {worker.process.returncode}:\n{worker.output()}"
+        )
         try:
             return heartbeat.check(path)
         except ValueError:
@@ -87,7 +96,11 @@ async def worker_beats(worker: MedianestProcess, path: Path) -> str:
 
 
 async def start_together(settings: dict[str, Any], folder: Path) -> list[MedianestProcess]:
-    env = process_env(settings, MEDIANEST_ADMIN_PASSWORD=BOOTSTRAP_PASSWORD, MEDIANEST_PLEX_TV_URL="http://127.0.0.1:9")
+    env = process_env(
+        settings,
+        MEDIANEST_ADMIN_PASSWORD=BOOTSTRAP_PASSWORD,
+        MEDIANEST_PLEX_TV_URL="http://127.0.0.1:9",
+    )
     return [
         start_medianest("serve", env=env, log=folder / "serve-1.log"),
         start_medianest("serve", env=env, log=folder / "serve-2.log"),
@@ -110,74 +123,29 @@ async def test_servers_and_a_worker_started_at_once_all_come_up(backend, tmp_pat
                 await until_answers(first, "/healthz")  # still up once everyone has started
                 assert all(process.running for process in processes)
 
-                applied = await query(settings, "SELECT name FROM tortoise_migrations WHERE app = 'medianest' ORDER BY name")
+                applied = await query(
+                    settings,
+                    "SELECT name FROM tortoise_migrations WHERE app = 'medianest' ORDER BY name",
+                )
                 assert [name for (name,) in applied] == shipped
-                assert await query(settings, "SELECT count(*) FROM users WHERE role = 'admin'") == [(1,)]
-                assert await query(settings, "SELECT count(*) FROM audit_log WHERE action = 'user.bootstrap'") == [(1,)]
+                assert await query(settings, "SELECT count(*) FROM users WHERE role = 'admin'") == [
+                    (1,)
+                ]
+                assert await query(
+                    settings, "SELECT count(*) FROM audit_log WHERE action = 'user.bootstrap'"
+                ) == [(1,)]
             finally:
                 for process in processes:
                     process.terminate()
                 codes = [process.wait() for process in processes]
             for process, code in zip(processes, codes, strict=True):
                 assert code == 0, process.output()
-                assert "Traceback" not in process.output() and " ERROR " not in process.output(), process.output()
+                assert "Traceback" not in process.output() and " ERROR " not in process.output(), (
+                    process.output()
+                )
 
 
 # ---- a database that comes up late ------------------------------------------------------------
-
-
-class LateProxy:
-    """A TCP port on 127.0.0.1 that refuses connections until `open()`, then forwards each one
-    to `target` (the real PostgreSQL or Redis): a backend that is not up yet, then is."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self.server: asyncio.Server | None = None
-        self.pipes: set[asyncio.Task] = set()
-
-    async def open(self) -> None:
-        self.server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-        for pipe in self.pipes:
-            pipe.cancel()
-        await asyncio.gather(*self.pipes, return_exceptions=True)
-
-    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
-            task = asyncio.create_task(self._pipe(source, sink))
-            self.pipes.add(task)
-            task.add_done_callback(self.pipes.discard)
-
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            sink.close()
-
-
-def host_port(url: str) -> tuple[str, int]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or 0
-
-
-def through(url: str, proxy: LateProxy) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    credentials = parts.netloc.rpartition("@")[0]
-    return parts._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}").geturl()
 
 
 async def until_logged(process: MedianestProcess, text: str, times: int = 1) -> None:
@@ -191,15 +159,19 @@ async def until_logged(process: MedianestProcess, text: str, times: int = 1) -> 
 
 @pytest.mark.parametrize("backend", ["production"])
 async def test_serve_waits_for_postgresql_and_redis_then_comes_up(backend_settings, tmp_path):
-    postgres = LateProxy(host_port(backend_settings["database_url"]))
-    redis = LateProxy(host_port(backend_settings["redis_url"]))
+    postgres = TcpRelay(backend_settings["database_url"])  # refuses until opened
+    redis = TcpRelay(backend_settings["redis_url"])
     settings = {
         **backend_settings,
-        "database_url": through(backend_settings["database_url"], postgres),
-        "redis_url": through(backend_settings["redis_url"], redis),
+        "database_url": postgres.url,
+        "redis_url": redis.url,
     }
-    env = process_env(settings, MEDIANEST_LOG_LEVEL="INFO", MEDIANEST_START_TIMEOUT="120",
-                      MEDIANEST_DATABSE_URL="postgres://nowhere/typo")  # misspelt: reported, ignored
+    env = process_env(
+        settings,
+        MEDIANEST_LOG_LEVEL="INFO",
+        MEDIANEST_START_TIMEOUT="120",
+        MEDIANEST_DATABSE_URL="postgres://nowhere/typo",
+    )  # misspelt: reported, ignored
     server = start_medianest("serve", env=env, log=tmp_path / "serve.log")
     try:
         await until_logged(server, "waiting for PostgreSQL", times=2)
@@ -210,20 +182,28 @@ async def test_serve_waits_for_postgresql_and_redis_then_comes_up(backend_settin
         assert ready.json()["data"]["checks"]["database"]["ok"] is True
     finally:
         code = server.stop()
-        await postgres.close()
-        await redis.close()
+        await postgres.cut()
+        await redis.cut()
     output = server.output()
     assert code == 0, output
     assert "Traceback" not in output
-    assert "MEDIANEST_DATABSE_URL is not a MediaNest setting" in output and "MEDIANEST_DATABASE_URL?" in output
+    assert (
+        "MEDIANEST_DATABSE_URL is not a MediaNest setting" in output
+        and "MEDIANEST_DATABASE_URL?" in output
+    )
     waits = [line for line in output.splitlines() if "waiting for PostgreSQL" in line]
-    assert all("attempt" in line and "next try in" in line for line in waits)  # one line per attempt
+    assert all(
+        "attempt" in line and "next try in" in line for line in waits
+    )  # one line per attempt
 
 
 async def test_a_backend_that_never_comes_fails_the_start_in_one_line(tmp_path):
     nowhere = free_port()
-    env = process_env(MEDIANEST_DATA_DIR=str(tmp_path / "data"), MEDIANEST_START_TIMEOUT="1",
-                      MEDIANEST_DATABASE_URL=f"postgres://medianest@127.0.0.1:{nowhere}/medianest")
+    env = process_env(
+        MEDIANEST_DATA_DIR=str(tmp_path / "data"),
+        MEDIANEST_START_TIMEOUT="1",
+        MEDIANEST_DATABASE_URL=f"postgres://medianest@127.0.0.1:{nowhere}/medianest",
+    )
     server = start_medianest("serve", env=env, log=tmp_path / "serve.log")
     assert server.wait(WAIT) == 1
     output = server.output()
@@ -243,14 +223,26 @@ def test_the_database_password_comes_from_its_file(tmp_path):
 
     secret = tmp_path / "postgres_password"
     secret.write_text("p@ss:word/with%signs\n")
-    settings = load_settings(database_url="postgres://medianest@db:5432/medianest", database_password_file=secret)
-    assert settings.resolved_database_url == "postgres://medianest:p%40ss%3Aword%2Fwith%25signs@db:5432/medianest"
+    settings = load_settings(
+        database_url="postgres://medianest@db:5432/medianest", database_password_file=secret
+    )
+    assert (
+        settings.resolved_database_url
+        == "postgres://medianest:p%40ss%3Aword%2Fwith%25signs@db:5432/medianest"
+    )
     from medianest.startup import expand_db_url
 
-    assert expand_db_url(settings.resolved_database_url)["credentials"]["password"] == "p@ss:word/with%signs"
+    assert (
+        expand_db_url(settings.resolved_database_url)["credentials"]["password"]
+        == "p@ss:word/with%signs"
+    )
     assert "p@ss:word/with%signs" not in redact("connecting with p@ss:word/with%signs")
-    given = load_settings(database_url="postgres://medianest:own@db/medianest", database_password_file=secret)
-    assert given.resolved_database_url == "postgres://medianest:own@db/medianest"  # the URL's own wins
+    given = load_settings(
+        database_url="postgres://medianest:own@db/medianest", database_password_file=secret
+    )
+    assert (
+        given.resolved_database_url == "postgres://medianest:own@db/medianest"
+    )  # the URL's own wins
     with pytest.raises(SettingsError, match="MEDIANEST_DATABASE_PASSWORD_FILE"):
         load_settings(database_password_file=tmp_path / "missing")
 
@@ -260,8 +252,14 @@ def test_a_misspelt_setting_is_named_with_the_closest_real_one():
     from medianest.startup import misspelt_settings
 
     known = [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
-    given = ["MEDIANEST_DATABSE_URL", "MEDIANEST_LOGLEVEL", "MEDIANEST_REDIS_URL", "MEDIANEST_TEST_DATABASE_URL",
-             "MEDIANEST_SOMETHING_ELSE_ENTIRELY", "PATH"]
+    given = [
+        "MEDIANEST_DATABSE_URL",
+        "MEDIANEST_LOGLEVEL",
+        "MEDIANEST_REDIS_URL",
+        "MEDIANEST_TEST_DATABASE_URL",
+        "MEDIANEST_SOMETHING_ELSE_ENTIRELY",
+        "PATH",
+    ]
     assert misspelt_settings(given, known) == [
         ("MEDIANEST_DATABSE_URL", "MEDIANEST_DATABASE_URL"),
         ("MEDIANEST_LOGLEVEL", "MEDIANEST_LOG_LEVEL"),

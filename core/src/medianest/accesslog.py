@@ -47,7 +47,11 @@ def install(app: Quart, settings: Settings) -> None:
         }
         log.info(
             "%s %s %s %.1fms user=%s",
-            fields["method"], fields["path"], fields["status"], fields["duration_ms"], fields["user_id"] or "-",
+            fields["method"],
+            fields["path"],
+            fields["status"],
+            fields["duration_ms"],
+            fields["user_id"] or "-",
             extra={"fields": fields},
         )
         return response

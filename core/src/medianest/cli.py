@@ -95,7 +95,8 @@ class PluginCommands(click.Group):
                 raise
             if isinstance(exc, StartupError):
                 raise click.ClickException(str(exc)) from None
-            raise click.ClickException(f"{_one_line(exc)} (run with --debug for the traceback)") from None
+            hint = "(run with --debug for the traceback)"
+            raise click.ClickException(f"{_one_line(exc)} {hint}") from None
 
 
 @click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,7 +112,9 @@ def main(debug: bool) -> None:
 @click.option("--host", help="Address to listen on (MEDIANEST_HOST).")
 @click.option("--port", type=int, help="Port to listen on (MEDIANEST_PORT).")
 @click.option("--workers", type=int, help="Worker processes (MEDIANEST_WORKERS).")
-@click.option("--check", is_flag=True, help="Exit 0 if the server here answers /readyz, else 1: a container health check.")
+@click.option(
+    "--check", is_flag=True, help="Exit 0 if the server here answers /readyz, else 1 (a probe)."
+)
 def serve(host: str | None, port: int | None, workers: int | None, check: bool) -> None:
     """Serve the web app and API with hypercorn."""
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
@@ -140,10 +143,10 @@ def _check_ready(settings: Settings) -> None:
     import urllib.error
     import urllib.request
 
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else "::1" if settings.host == "::" else settings.host
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
     url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/readyz"
     try:
-        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - a local http URL
+        with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - a local http URL
             click.echo(f"ready ({url})")
             return
     except urllib.error.HTTPError as exc:
@@ -156,7 +159,8 @@ def _check_ready(settings: Settings) -> None:
 def _failing_checks(body: bytes) -> str:
     try:
         checks = json.loads(body)["data"]["checks"]
-        return ", ".join(f"{name} {check.get('error', 'failing')}" for name, check in checks.items() if not check["ok"])
+        failing = [(name, check) for name, check in checks.items() if not check["ok"]]
+        return ", ".join(f"{name} {check.get('error', 'failing')}" for name, check in failing)
     except (ValueError, KeyError, TypeError):
         return ""
 
@@ -304,7 +308,9 @@ async def _plugin_rows(settings: Settings) -> list[dict[str, Any]]:
     from medianest.plugins.host import PluginHost, PluginState
 
     host = PluginHost(
-        allow=settings.plugins, block=settings.block_plugins, autoload=not settings.disable_plugin_autoload
+        allow=settings.plugins,
+        block=settings.block_plugins,
+        autoload=not settings.disable_plugin_autoload,
     )
     host.discover()
     stored = await _stored_plugin_state(settings)

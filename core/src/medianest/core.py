@@ -60,7 +60,7 @@ class Core:
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
         self._running = False
-        self.creates_admin = True  # `serve` (and tests) create the first admin; workers, the CLI do not
+        self.creates_admin = True  # `serve` and tests do; `worker` and the commands do not
         prefix = settings.redis_prefix
         self.keys = KeyRing.from_settings(settings)  # refuses a weak or example key
         self.secrets = SecretBox(self.keys)
@@ -120,7 +120,9 @@ class Core:
 
     async def start(self) -> None:
         settings = self.settings
-        await startup.wait_for_backends(settings.resolved_database_url, settings.redis_url, settings.start_timeout)
+        await startup.wait_for_backends(
+            settings.resolved_database_url, settings.redis_url, settings.start_timeout
+        )
         self._running = True
         await self.events.start()
         await self.http.start()

@@ -26,7 +26,7 @@ def hypercorn_config(settings: Settings) -> Config:
     config.websocket_max_message_size = 64 * 1024
     config.graceful_timeout = 10.0
     config.accesslog = None  # MediaNest's own (medianest.accesslog): request id, user, JSON
-    config.errorlog = logging.getLogger("hypercorn.error")  # through MediaNest's handler: one format
+    config.errorlog = logging.getLogger("hypercorn.error")  # MediaNest's handler, one format
     return config
 
 

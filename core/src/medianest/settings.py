@@ -79,17 +79,17 @@ class Settings(BaseSettings):
         "installed ones (tests, plugin development)",
     )
     start_timeout: float = Field(
-        default=60.0, ge=0, description="seconds a start waits for the database and Redis before it gives up"
+        default=60.0, ge=0, description="seconds a start waits for the database and Redis"
     )
     database_password_file: Path | None = Field(
-        default=None, description="a file holding the database password (a secret), for a URL without one"
+        default=None, description="a file holding the database password, for a URL without one"
     )
     access_log: bool = Field(default=True, description="one log line per HTTP request (at INFO)")
-    access_log_probes: bool = Field(default=False, description="log /healthz and /readyz requests too")
+    access_log_probes: bool = Field(default=False, description="log /healthz and /readyz too")
     worker_heartbeat_file: Path | None = Field(
         default=None,
-        description="`medianest worker` touches this file while it works; `medianest worker --check` "
-        "reads it (default: <data dir>/worker.heartbeat)",
+        description="`medianest worker` rewrites this file while it works; `medianest worker "
+        "--check` reads it (default: <data dir>/worker.heartbeat)",
     )
 
     @field_validator("log_level", mode="before")

@@ -73,7 +73,9 @@ async def _wait_for(what: str, attempt: Any, timeout: float) -> None:
                     + (", or wait longer with MEDIANEST_START_TIMEOUT" if waited else "")
                 ) from None
             pause = min(delay, left)
-            log.warning("waiting for %s (attempt %d: %s); next try in %.1f s", what, tries, reason, pause)
+            log.warning(
+                "waiting for %s (attempt %d: %s); next try in %.1f s", what, tries, reason, pause
+            )
             await asyncio.sleep(pause)
             delay = min(delay * 2, MAX_DELAY)
         else:
@@ -104,7 +106,8 @@ def _describe_database(url: str) -> str:
     credentials = config["credentials"]
     if "sqlite" in config["engine"]:
         return f"the SQLite database {credentials['file_path']}"
-    return f"PostgreSQL at {credentials.get('host')}:{credentials.get('port')}/{credentials.get('database')}"
+    host, port, name = (credentials.get(key) for key in ("host", "port", "database"))
+    return f"PostgreSQL at {host}:{port}/{name}"
 
 
 def _describe_redis(url: str) -> str:
@@ -211,7 +214,9 @@ async def _sqlite_lock(credentials: Mapping[str, Any]) -> AsyncIterator[None]:
                 break
             except BlockingIOError:
                 if not waited:
-                    log.info("another MediaNest process is starting on %s; waiting for it", path.parent)
+                    log.info(
+                        "another MediaNest process is starting on %s; waiting for it", path.parent
+                    )
                     waited = True
                 await asyncio.sleep(LOCK_POLL)
         try:
@@ -239,8 +244,13 @@ def quiet_start_failures(app: Quart) -> None:
 # ---- settings that are not settings ----------------------------------------------------------
 
 # `MEDIANEST_*` variables that are not settings of a running MediaNest (tests, CI, benches).
-NOT_SETTINGS = ("MEDIANEST_TEST_", "MEDIANEST_REQUIRE_SERVICES", "MEDIANEST_ARTIFACTS",
-                "MEDIANEST_CHROMIUM", "MEDIANEST_BENCH_")
+NOT_SETTINGS = (
+    "MEDIANEST_TEST_",
+    "MEDIANEST_REQUIRE_SERVICES",
+    "MEDIANEST_ARTIFACTS",
+    "MEDIANEST_CHROMIUM",
+    "MEDIANEST_BENCH_",
+)
 
 
 def misspelt_settings(names: Iterable[str], known: Iterable[str]) -> list[tuple[str, str]]:
@@ -256,7 +266,9 @@ def misspelt_settings(names: Iterable[str], known: Iterable[str]) -> list[tuple[
     return found
 
 
-def warn_misspelt_settings(environ: Mapping[str, str] | None = None, env_file: str = ".env") -> None:
+def warn_misspelt_settings(
+    environ: Mapping[str, str] | None = None, env_file: str = ".env"
+) -> None:
     """Log one warning per `MEDIANEST_*` variable (environment or `.env`) that looks misspelt."""
     from dotenv import dotenv_values
 

@@ -62,9 +62,13 @@ def check(path: Path, stale_after: float = STALE_AFTER) -> str:
         content = json.loads(path.read_text(encoding="utf-8"))
         age = time.time() - float(content["at"])
     except FileNotFoundError:
-        raise ValueError(f"no worker heartbeat at {path}: no worker runs, or it has not started yet") from None
+        raise ValueError(
+            f"no worker heartbeat at {path}: no worker runs, or it has not started yet"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable worker heartbeat at {path}: {exc}") from None
     if age > stale_after:
-        raise ValueError(f"the worker's last heartbeat is {age:.0f} s old (more than {stale_after:g} s)")
+        raise ValueError(
+            f"the worker's last heartbeat is {age:.0f} s old (more than {stale_after:g} s)"
+        )
     return f"worker {content.get('worker', '?')} is healthy (heartbeat {max(age, 0):.0f} s ago)"

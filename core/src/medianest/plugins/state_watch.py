@@ -60,7 +60,11 @@ class PluginStateWatch:
                 await self.check()
             except Exception as exc:  # the database is away: say so once, keep looking
                 if not self._failing:
-                    log.warning("cannot read plugin toggles (%s); trying again every %g s", exc, self._interval)
+                    log.warning(
+                        "cannot read plugin toggles (%s); trying again every %g s",
+                        exc,
+                        self._interval,
+                    )
                 self._failing = True
             else:
                 if self._failing:
@@ -72,7 +76,9 @@ class PluginStateWatch:
         record = core.host.get(plugin_id)
         if record is None or record.enabled == enabled:
             return  # not installed here, or this process made the change itself
-        log.info("plugin %s was %s by another process", plugin_id, "enabled" if enabled else "disabled")
+        log.info(
+            "plugin %s was %s by another process", plugin_id, "enabled" if enabled else "disabled"
+        )
         core.host.apply_wish(plugin_id, enabled)
         core.status.sync()
         # What the Redis bus would have brought: jobs wake, plugins and open dashboards hear of it.

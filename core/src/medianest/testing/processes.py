@@ -50,7 +50,9 @@ WAIT = 60.0  # guards against hanging forever; never an expectation about speed
 def process_env(settings: Mapping[str, Any] | None = None, **extra: str | None) -> dict[str, str]:
     """The environment for a `medianest` subprocess: this one without any `MEDIANEST_*`
     variable, then `cli_env(settings)` (when given) and `extra`; None leaves a variable out."""
-    env: dict[str, str | None] = {k: v for k, v in os.environ.items() if not k.startswith("MEDIANEST_")}
+    env: dict[str, str | None] = {
+        name: value for name, value in os.environ.items() if not name.startswith("MEDIANEST_")
+    }
     if settings is not None:
         env.update(cli_env(settings))
     env.update(extra)
@@ -89,7 +91,9 @@ class MedianestProcess:
         return self.wait(timeout)
 
 
-def start_medianest(*args: str, env: Mapping[str, str], log: Path, cwd: Path | None = None) -> MedianestProcess:
+def start_medianest(
+    *args: str, env: Mapping[str, str], log: Path, cwd: Path | None = None
+) -> MedianestProcess:
     """`medianest <args>` in a subprocess (this interpreter's install); `serve` gets a free port
     unless the arguments or `env` name one."""
     command = [sys.executable, "-m", "medianest.cli", *args]
@@ -103,7 +107,9 @@ def start_medianest(*args: str, env: Mapping[str, str], log: Path, cwd: Path | N
             port = args[args.index("--port") + 1]
         url = f"http://127.0.0.1:{port or 8080}"
     with log.open("ab") as output:
-        process = subprocess.Popen(command, env=dict(env), cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=dict(env), cwd=cwd, stdout=output, stderr=subprocess.STDOUT
+        )
     return MedianestProcess(process, log, url)
 
 
@@ -121,7 +127,8 @@ async def until_answers(
     async with httpx.AsyncClient(base_url=server.url or "", timeout=5) as client:
         while True:
             if not server.running:
-                pytest.fail(f"{server.log.name} exited with {server.process.returncode}:\n{server.output()}")
+                code = server.process.returncode
+                pytest.fail(f"{server.log.name} exited with {code}:\n{server.output()}")
             try:
                 response = await client.get(path)
                 if expected(response):
@@ -129,5 +136,5 @@ async def until_answers(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"{path} never answered as expected; {server.log.name}:\n{server.output()}")
+                pytest.fail(f"{path} never answered so; {server.log.name}:\n{server.output()}")
             await asyncio.sleep(0.1)
