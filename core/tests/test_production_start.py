@@ -181,7 +181,7 @@ async def test_serve_waits_for_postgresql_and_redis_then_comes_up(backend_settin
         ready = await until_answers(server, "/readyz")
         assert ready.json()["data"]["checks"]["database"]["ok"] is True
     finally:
-        code = server.stop()
+        code = await server.stopped()
         await postgres.cut()
         await redis.cut()
     output = server.output()

@@ -90,6 +90,11 @@ class MedianestProcess:
         self.terminate()
         return self.wait(timeout)
 
+    async def stopped(self, timeout: float = 30.0) -> int:
+        """`stop()` without blocking the event loop (which may be relaying the process's traffic)."""
+        self.terminate()
+        return await asyncio.to_thread(self.wait, timeout)
+
 
 def start_medianest(
     *args: str, env: Mapping[str, str], log: Path, cwd: Path | None = None
