@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from medianest.testing.relay import TcpRelay
 from tests_support import everything_app
 
 pytestmark = pytest.mark.asyncio
@@ -40,10 +43,17 @@ async def test_readyz_checks_every_backend_in_use(client, backend):
     assert body["data"]["checks"] == {name: {"ok": True} for name in expected}
 
 
-async def test_readyz_is_503_while_redis_is_unreachable(app_factory):
-    app = await app_factory(redis_url="redis://127.0.0.1:1/0")
-    response = await app.test_client().get("/readyz")
-    body = await response.get_json()
+async def test_readyz_is_503_while_redis_is_unreachable(app_factory, redis_url, unique_prefix):
+    relay = TcpRelay(redis_url)  # Redis as the app sees it: up at start, then gone
+    await relay.open()
+    app = await app_factory(redis_url=relay.url, redis_prefix=unique_prefix)
+    await relay.cut()
+    for _ in range(100):  # the event bus notices its lost subscription on its own time
+        response = await app.test_client().get("/readyz")
+        body = await response.get_json()
+        if not body["data"]["checks"]["redis"]["ok"]:
+            break
+        await asyncio.sleep(0.1)
     assert response.status_code == 503
     assert body["data"]["status"] == "not ready"
     assert body["data"]["checks"]["database"] == {"ok": True}

@@ -13,7 +13,7 @@ from quart import Blueprint, Quart, Request, current_app, g, request, websocket
 from quart_schema import Info, QuartSchema, RequestSchemaValidationError, hide, tag_blueprint
 from werkzeug.exceptions import HTTPException
 
-from medianest import __version__, metrics
+from medianest import __version__, accesslog, metrics, startup
 from medianest.api import admin as admin_api
 from medianest.api import auth as auth_api
 from medianest.api import dashboard, health, media, realtime
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     configure_logging(settings.log_level, settings.log_format)
     app = Quart("medianest", static_folder=None)  # the shell plugin serves its own assets
     app.request_class = ApiRequest
+    startup.quiet_start_failures(app)  # a failed start is one line, not a traceback
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, BODY_TIMEOUT=30)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     QuartSchema(
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None =
     app.extensions["medianest"] = core
     _install_error_handlers(app)
     metrics.Metrics(core).install(app)  # first, so that requests the pipeline refuses are timed too
+    accesslog.install(app, settings)  # likewise logged, with the final status
     _install_pipeline(app, core)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth_api.blueprint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -16,15 +17,34 @@ from medianest import __version__
 from medianest.settings import Settings, SettingsError, load_settings
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
-        return load_settings()
+        return load_settings(**overrides)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def _tool_settings(**overrides: Any) -> Settings:
+    """Settings for a one-shot command: quiet (warnings only, unless --debug), no job worker,
+    and no waiting for a database that is down (that fails at once, in one line)."""
+    settings = _settings(**{"run_jobs": False, "start_timeout": 0, **overrides})
+    if not _debugging() and settings.log_level in ("DEBUG", "INFO"):
+        settings = settings.model_copy(update={"log_level": "WARNING"})
+    return settings
+
+
 def _run(func: Callable[[Settings], Coroutine[Any, Any, Any]]) -> Any:
-    return asyncio.run(func(_settings()))
+    return asyncio.run(func(_tool_settings()))
+
+
+def _debugging() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("debug"))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class PluginCommands(click.Group):
@@ -62,26 +82,95 @@ class PluginCommands(click.Group):
             command = super().get_command(ctx, name)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Every error in one line; the traceback only with --debug."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from medianest.startup import StartupError
+
+            if ctx.params.get("debug"):
+                raise
+            if isinstance(exc, StartupError):
+                raise click.ClickException(str(exc)) from None
+            hint = "(run with --debug for the traceback)"
+            raise click.ClickException(f"{_one_line(exc)} {hint}") from None
+
 
 @click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="medianest")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Log at DEBUG and show the traceback of an error.")
+def main(debug: bool) -> None:
     """MediaNest: one dashboard for everyone around a Plex server."""
+    if debug:
+        os.environ["MEDIANEST_LOG_LEVEL"] = "DEBUG"
 
 
 @main.command()
 @click.option("--host", help="Address to listen on (MEDIANEST_HOST).")
 @click.option("--port", type=int, help="Port to listen on (MEDIANEST_PORT).")
 @click.option("--workers", type=int, help="Worker processes (MEDIANEST_WORKERS).")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--check", is_flag=True, help="Exit 0 if the server here answers /readyz, else 1 (a probe)."
+)
+def serve(host: str | None, port: int | None, workers: int | None, check: bool) -> None:
     """Serve the web app and API with hypercorn."""
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:
             os.environ[f"MEDIANEST_{name}"] = str(value)
     settings = _settings()
+    if check:
+        _check_ready(settings)
+        return
+    _announce_misspelt_settings(settings)
+    from hypercorn.utils import LifespanFailureError
+
     from medianest.server import run
 
-    run(settings)
+    try:
+        run(settings)
+    except LifespanFailureError as exc:
+        if _debugging():
+            raise
+        # hypercorn's "Lifespan failure in startup. '<what the app raised>'": keep the reason
+        reason = re.sub(r"\ALifespan failure in \w+\. '(.*)'\Z", r"\1", str(exc), flags=re.S)
+        raise click.ClickException(f"MediaNest did not start: {' '.join(reason.split())}") from None
+
+
+def _check_ready(settings: Settings) -> None:
+    import urllib.error
+    import urllib.request
+
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - a local http URL
+            click.echo(f"ready ({url})")
+            return
+    except urllib.error.HTTPError as exc:
+        failing = _failing_checks(exc.read())
+        raise click.ClickException(f"not ready ({url}): {failing or exc.code}") from None
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"no answer from {url}: {_one_line(exc)}") from None
+
+
+def _failing_checks(body: bytes) -> str:
+    try:
+        checks = json.loads(body)["data"]["checks"]
+        failing = [(name, check) for name, check in checks.items() if not check["ok"]]
+        return ", ".join(f"{name} {check.get('error', 'failing')}" for name, check in failing)
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+def _announce_misspelt_settings(settings: Settings) -> None:
+    from medianest.log import configure_logging
+    from medianest.startup import warn_misspelt_settings
+
+    configure_logging(settings.log_level, settings.log_format)
+    warn_misspelt_settings()
 
 
 @main.command()
@@ -111,17 +200,29 @@ def demo(host: str | None, port: int | None, data_dir: Path | None) -> None:
     type=click.FloatRange(0),
     help="Seconds running jobs may finish on SIGTERM (MEDIANEST_JOB_SHUTDOWN_GRACE).",
 )
-def worker(concurrency: int | None, grace: float | None) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 0 if a worker's heartbeat (MEDIANEST_WORKER_HEARTBEAT_FILE) is fresh, else 1: "
+    "a container health check.",
+)
+def worker(concurrency: int | None, grace: float | None, check: bool) -> None:
     """Run background jobs until SIGTERM (with MEDIANEST_REDIS_URL: start one or more)."""
     overrides: dict[str, Any] = {"run_jobs": True}
     if concurrency is not None:
         overrides["job_concurrency"] = concurrency
     if grace is not None:
         overrides["job_shutdown_grace"] = grace
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings(**overrides)
+    if check:
+        from medianest.jobs import heartbeat
+
+        try:
+            click.echo(heartbeat.check(settings.resolved_heartbeat_file))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        return
+    _announce_misspelt_settings(settings)
     from medianest.jobs.runner import run_worker
 
     try:
@@ -142,13 +243,16 @@ def db_upgrade() -> None:
     async def upgrade(settings: Settings) -> None:
         from medianest import db as database
         from medianest.app import create_app
+        from medianest.startup import wait_for_backends
 
         app = create_app(settings)
         core = app.extensions["medianest"]
         models = await core.host.collect("register_models", core=core)
-        await database.upgrade(core.database_config(models))
+        await wait_for_backends(settings.resolved_database_url, None, settings.start_timeout)
+        await database.upgrade(core.database_config(models))  # under the start lock
 
-    _run(upgrade)
+    # Part of a start sequence (migrate, then serve and workers): it waits for the database.
+    asyncio.run(upgrade(_tool_settings(start_timeout=_settings().start_timeout)))
     click.echo("database is up to date")
 
 
@@ -182,13 +286,8 @@ def plugins() -> None:
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_list(as_json: bool) -> None:
-    """Show every installed plugin with its version, state and error."""
-
-    async def listing(settings: Settings) -> list[dict[str, Any]]:
-        async with _started(settings) as core:
-            return [record.as_dict() for record in core.host.records.values()]
-
-    rows = _run(listing)
+    """Show every installed plugin with its version, state and error (changes nothing)."""
+    rows = _run(_plugin_rows)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -201,6 +300,51 @@ def plugins_list(as_json: bool) -> None:
             f"{row['name']:<14} {row['distribution'] or '-':<24} {row['version']:<10} "
             f"{row['state']:<13} {row['error'] or ''}"
         )
+
+
+async def _plugin_rows(settings: Settings) -> list[dict[str, Any]]:
+    """The installed plugins, with the wishes and the failures the database holds: read only
+    (no migration, no first admin, no plugin code run beyond importing it)."""
+    from medianest.plugins.host import PluginHost, PluginState
+
+    host = PluginHost(
+        allow=settings.plugins,
+        block=settings.block_plugins,
+        autoload=not settings.disable_plugin_autoload,
+    )
+    host.discover()
+    stored = await _stored_plugin_state(settings)
+    for record in host.records.values():
+        row = stored.get(record.id)
+        if row is None:
+            continue
+        host.apply_wish(record.id, row["enabled"])
+        if record.state is PluginState.ENABLED and row["state"] == PluginState.FAILED.value:
+            record.state, record.error = PluginState.FAILED, row["error"]
+    return [record.as_dict() for record in host.records.values()]
+
+
+async def _stored_plugin_state(settings: Settings) -> dict[str, dict[str, Any]]:
+    """`plugin_state` rows by plugin id; none when the database or the table is not there yet."""
+    from tortoise.backends.base.config_generator import expand_db_url
+    from tortoise.exceptions import OperationalError
+
+    from medianest import db as database
+    from medianest.plugins.models import PluginStateRow
+
+    url = settings.resolved_database_url
+    credentials = expand_db_url(url)["credentials"]
+    if "file_path" in credentials and not Path(credentials["file_path"]).is_file():
+        return {}  # a fresh install: reading must not create the database
+    await _reachable(settings)
+    orm = await database.open_existing(database.tortoise_config(url))
+    try:
+        rows = await PluginStateRow.all().values("id", "enabled", "state", "error")
+    except OperationalError:
+        return {}  # not migrated yet
+    finally:
+        await orm.close_connections()
+    return {row["id"]: row for row in rows}
 
 
 def _toggle(plugin_id: str, enabled: bool) -> None:
@@ -236,6 +380,7 @@ class _started:
         from medianest.app import create_app
 
         self.app = create_app(settings)
+        self.app.extensions["medianest"].creates_admin = False  # only `serve` does
 
     async def __aenter__(self):
         try:
@@ -266,6 +411,7 @@ class _database:
     async def __aenter__(self) -> Any:
         from medianest import db as database
 
+        await _reachable(self.settings)
         config = database.tortoise_config(self.settings.resolved_database_url)
         if self.plugin_models:
             from medianest.app import create_app
@@ -277,6 +423,13 @@ class _database:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.orm.close_connections()
+
+
+async def _reachable(settings: Settings) -> None:
+    """Say in one line when the database does not answer (a command does not wait for it)."""
+    from medianest.startup import wait_for_backends
+
+    await wait_for_backends(settings.resolved_database_url, None, timeout=0)
 
 
 def _new_password(username: str, from_stdin: bool) -> str:
@@ -334,7 +487,7 @@ def admin_create(username: str, role: str, password_stdin: bool) -> None:
 
     if not re.fullmatch(USERNAME_PATTERN, username):
         raise click.ClickException("a user name is 1-64 letters, digits, '.', '@', '_' or '-'")
-    settings = _settings()
+    settings = _tool_settings()
     if asyncio.run(_user_id(settings, username)) is not None:
         raise click.ClickException(f"a user named {username!r} already exists")
     password = _new_password(username, password_stdin)
@@ -362,7 +515,7 @@ def admin_create(username: str, role: str, password_stdin: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def admin_reset_password(username: str, password_stdin: bool) -> None:
     """Set a new password that must be changed at the next sign-in; ends every session of the user."""
-    settings = _settings()
+    settings = _tool_settings()
     if asyncio.run(_user_id(settings, username)) is None:
         raise click.ClickException(f"no user named {username!r}")
     password = _new_password(username, password_stdin)
@@ -406,7 +559,7 @@ def keys_rotate() -> None:
     from medianest import keys as rotation
     from medianest.security.crypto import KeyRing, SecretBox, WeakKeyError
 
-    settings = _settings()
+    settings = _tool_settings()
     source = rotation.key_source(settings)
     try:
         ring = KeyRing.from_settings(settings)
@@ -489,7 +642,7 @@ def backup(file: str | None, include_key: bool) -> None:
     """
     from medianest import backup as backups
 
-    settings = _settings()
+    settings = _tool_settings()
     target = file or backups.default_name()
     reporter = backups.ConsoleReporter()
     try:
@@ -532,7 +685,7 @@ def restore(file: Path) -> None:
     """
     from medianest import backup as backups
 
-    settings = _settings()
+    settings = _tool_settings()
     try:
         summary = asyncio.run(backups.restore_backup(settings, file, backups.ConsoleReporter()))
     except backups.BackupFormatError as exc:

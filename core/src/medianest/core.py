@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from medianest import db
+from medianest import db, startup
 from medianest.config.plugin_settings import PluginSettingsStore
 from medianest.config.services import ServiceRegistry
 from medianest.config.system import SystemSettings
@@ -22,6 +22,7 @@ from medianest.jobs import JobQueue
 from medianest.plugins.contributions import ModelSpec, Shell
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
+from medianest.plugins.state_watch import PluginStateWatch
 from medianest.ratelimit import create_limiter
 from medianest.realtime import Hub
 from medianest.security.crypto import KeyRing, SecretBox
@@ -66,6 +67,7 @@ class Core:
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
         self._running = False
+        self.creates_admin = True  # `serve` and tests do; `worker` and the commands do not
         prefix = settings.redis_prefix
         self.keys = KeyRing.from_settings(settings)  # refuses a weak or example key
         self.secrets = SecretBox(self.keys)
@@ -94,6 +96,7 @@ class Core:
         from medianest.api.realtime import Sockets
 
         self.realtime = Sockets(self)  # websocket routes: `await core.realtime.topic_socket(...)`
+        self.plugin_watch = PluginStateWatch(self)  # toggles by other processes, without Redis
         host.listeners.append(self._persist_state)
         host.listeners.append(self._announce_state)
         self.events.subscribe(
@@ -131,24 +134,36 @@ class Core:
         return db.tortoise_config(self.settings.resolved_database_url, models)
 
     async def start(self) -> None:
+        settings = self.settings
+        await startup.wait_for_backends(
+            settings.resolved_database_url, settings.redis_url, settings.start_timeout
+        )
         self._running = True
         await self.events.start()
         await self.http.start()
+        self.on_startup(self.plugin_watch.start)
         self.on_shutdown(self.events.stop)
         self.on_shutdown(self.limiter.close)
         self.on_shutdown(self.http.close)
+        self.on_shutdown(self.plugin_watch.stop)
         plugin_models = await self.host.collect("register_models", core=self)
-        self.orm = await db.start(self.database_config(plugin_models))
         try:
+            # One process at a time: migrations, the first admin, the plugins' state rows.
+            async with startup.start_lock(settings.resolved_database_url):
+                self.orm = await db.start(self.database_config(plugin_models))
+                await self._first_start()
             await self._start_parts()
         except BaseException:
             await self.stop()  # leave no ORM context behind for the next app in this process
             raise
 
+    async def _first_start(self) -> None:
+        if self.creates_admin:
+            await self.auth.bootstrap_admin()
+        await self._load_plugin_state()
+
     async def _start_parts(self) -> None:
         await self.system.reload()
-        await self.auth.bootstrap_admin()
-        await self._load_plugin_state()
         from medianest import app as mounting
 
         mounters = {

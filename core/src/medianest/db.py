@@ -55,8 +55,10 @@ def tortoise_config(url: str, plugin_models: Mapping[str, ModelSpec] | None = No
 
 
 async def upgrade(config: dict[str, Any]) -> None:
-    """Apply every pending migration of every app (idempotent)."""
-    async with TortoiseContext():
+    """Apply every pending migration of every app (idempotent), one process at a time."""
+    from medianest.startup import start_lock
+
+    async with start_lock(config["connections"]["default"]), TortoiseContext():
         await migrate(config=config)
 
 
@@ -66,6 +68,12 @@ async def start(config: dict[str, Any]) -> TortoiseContext:
     # that opens SQLite and then PostgreSQL (tests, the CLI) must start from a clean cache.
     EXECUTOR_CACHE.clear()
     await upgrade(config)
+    return await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def open_existing(config: dict[str, Any]) -> TortoiseContext:
+    """Open the ORM as the database is, without migrating (read-only commands)."""
+    EXECUTOR_CACHE.clear()
     return await Tortoise.init(config=config, _enable_global_fallback=True)
 
 

@@ -51,6 +51,9 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)  # structured extras (`extra={"fields": {...}}`)
+        if isinstance(fields, dict):
+            entry.update({key: value for key, value in fields.items() if key not in entry})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return redact(json.dumps(entry, default=str))

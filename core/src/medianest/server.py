@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 
 from hypercorn.asyncio import serve
@@ -24,7 +25,8 @@ def hypercorn_config(settings: Settings) -> Config:
     config.websocket_ping_interval = None
     config.websocket_max_message_size = 64 * 1024
     config.graceful_timeout = 10.0
-    config.accesslog = None
+    config.accesslog = None  # MediaNest's own (medianest.accesslog): request id, user, JSON
+    config.errorlog = logging.getLogger("hypercorn.error")  # MediaNest's handler, one format
     return config
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from medianest.log import register_secret
 
 ENV_PREFIX = "MEDIANEST_"
 
@@ -74,6 +77,19 @@ class Settings(BaseSettings):
         description="`module:attribute` plugin objects `medianest worker` loads besides the "
         "installed ones (tests, plugin development)",
     )
+    start_timeout: float = Field(
+        default=60.0, ge=0, description="seconds a start waits for the database and Redis"
+    )
+    database_password_file: Path | None = Field(
+        default=None, description="a file holding the database password, for a URL without one"
+    )
+    access_log: bool = Field(default=True, description="one log line per HTTP request (at INFO)")
+    access_log_probes: bool = Field(default=False, description="log /healthz and /readyz too")
+    worker_heartbeat_file: Path | None = Field(
+        default=None,
+        description="`medianest worker` rewrites this file while it works; `medianest worker "
+        "--check` reads it (default: <data dir>/worker.heartbeat)",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -101,15 +117,38 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("database_password_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            return _with_password(self.database_url, self.database_password_file)
         return f"sqlite://{(self.data_dir / 'medianest.sqlite3').resolve()}"
+
+    @property
+    def resolved_heartbeat_file(self) -> Path:
+        return self.worker_heartbeat_file or self.data_dir / "worker.heartbeat"
 
     @property
     def resolved_download_dir(self) -> Path:
         return self.download_dir or self.data_dir / "downloads"
+
+
+def _with_password(url: str, password_file: Path | None) -> str:
+    """The URL with the password from `password_file` (a secret file), unless it has one."""
+    parts = urlsplit(url)
+    if password_file is None or parts.password is not None or url.startswith("sqlite"):
+        return url
+    password = password_file.read_text(encoding="utf-8").strip()
+    register_secret(password)
+    user = quote(unquote(parts.username or ""), safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 def load_settings(**overrides: object) -> Settings:

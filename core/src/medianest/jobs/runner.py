@@ -1,5 +1,6 @@
 """`medianest worker`: the core without HTTP (plugins, database, events, jobs) until SIGTERM.
 
+It writes a heartbeat file while it works (`medianest worker --check` reads it).
 The first SIGTERM or SIGINT stops claiming and lets running jobs finish for
 `MEDIANEST_JOB_SHUTDOWN_GRACE` seconds; the jobs still running then are interrupted and put
 back in the queue. A second signal skips what is left of the grace. The core's own stop closes
@@ -9,12 +10,14 @@ the ORM through the context it opened, so no aiosqlite thread keeps the process 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pkgutil
 import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from medianest.jobs import heartbeat
 from medianest.settings import Settings
 
 log = logging.getLogger("medianest.jobs")
@@ -35,6 +38,7 @@ async def run_worker(settings: Settings) -> None:
 
     app = create_app(settings)
     core = app.extensions["medianest"]
+    core.creates_admin = False  # only `serve` creates the first admin
     extra = load_plugin_objects(settings.extra_plugins)
     if extra:
         core.host.discover(extra)
@@ -46,10 +50,14 @@ async def run_worker(settings: Settings) -> None:
 
     _on_stop_signals(stopping, hurry)
     await app.startup()
+    beating = asyncio.create_task(heartbeat.beat(core, settings.resolved_heartbeat_file))
     try:
         await stopping.wait()
         log.info("worker: stop signal received")
     finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
         await app.shutdown()
 
 
