@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -288,6 +289,17 @@ def test_subkeys_differ_per_purpose_and_per_key(ring: KeyRing) -> None:
     assert len(subkeys) == 5
     assert all(len(subkey) == 32 for subkey in subkeys)
     assert two.subkey("session-signing", 1) == ring.subkey("session-signing")
+
+
+def test_an_install_id_survives_key_rotation_and_differs_per_install_and_purpose(ring: KeyRing) -> None:
+    # What the Plex plugin sends plex.tv as its client identifier (`core.secrets.install_id`).
+    box = SecretBox(ring)
+    rotated = SecretBox(ring.with_new_key())
+
+    assert box.install_id("plex/client-identifier") == rotated.install_id("plex/client-identifier")
+    assert box.install_id("plex/client-identifier") != box.install_id("another/purpose")
+    assert box.install_id("plex/client-identifier") != SecretBox(KeyRing._generate()).install_id("plex/client-identifier")
+    assert uuid.UUID(box.install_id("plex/client-identifier")).version == 4
 
 
 # --- weak keys ---------------------------------------------------------------------------

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from medianest.http import ServiceClient, ServiceDown
-from medianest.plugins import Connection
+from medianest.sdk import Connection, ServiceClient, ServiceDown
 from medianest_uptime_kuma.client import (
     Heartbeats,
     KumaClient,

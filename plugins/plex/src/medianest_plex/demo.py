@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from medianest.plugins import DemoConnection
+from medianest.sdk import DemoConnection
 
 
 @contextmanager

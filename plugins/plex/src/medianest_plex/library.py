@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from medianest.http import ServiceError
+from medianest.sdk import ServiceError
 
 from medianest_plex.client import Page, PlexServer
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from medianest.plugins import DemoConnection
+from medianest.sdk import DemoConnection
 
 if TYPE_CHECKING:
     from medianest_uptime_kuma.testing import FakeUptimeKuma
