@@ -291,15 +291,17 @@ def test_subkeys_differ_per_purpose_and_per_key(ring: KeyRing) -> None:
     assert two.subkey("session-signing", 1) == ring.subkey("session-signing")
 
 
-def test_an_install_id_survives_key_rotation_and_differs_per_install_and_purpose(ring: KeyRing) -> None:
+def test_an_install_id_survives_key_rotation_and_differs_per_install_and_purpose(
+    ring: KeyRing,
+) -> None:
     # What the Plex plugin sends plex.tv as its client identifier (`core.secrets.install_id`).
-    box = SecretBox(ring)
-    rotated = SecretBox(ring.with_new_key())
+    purpose = "plex/client-identifier"
+    install_id = SecretBox(ring).install_id(purpose)
 
-    assert box.install_id("plex/client-identifier") == rotated.install_id("plex/client-identifier")
-    assert box.install_id("plex/client-identifier") != box.install_id("another/purpose")
-    assert box.install_id("plex/client-identifier") != SecretBox(KeyRing._generate()).install_id("plex/client-identifier")
-    assert uuid.UUID(box.install_id("plex/client-identifier")).version == 4
+    assert SecretBox(ring.with_new_key()).install_id(purpose) == install_id
+    assert SecretBox(ring).install_id("another/purpose") != install_id
+    assert SecretBox(KeyRing._generate()).install_id(purpose) != install_id
+    assert uuid.UUID(install_id).version == 4
 
 
 # --- weak keys ---------------------------------------------------------------------------

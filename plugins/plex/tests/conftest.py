@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from medianest_plex.testing import PlexHousehold, demo_household
 from plexapi.myplex import MyPlexAccount, MyPlexPinLogin, MyPlexResource, MyPlexUser
+
+from medianest_plex.testing import PlexHousehold, demo_household
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex import collections as plex_collections
 

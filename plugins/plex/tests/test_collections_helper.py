@@ -4,6 +4,7 @@ the `MEDIA_LIBRARY` capability other plugins reach them through."""
 from __future__ import annotations
 
 import pytest
+
 from medianest.sdk import (
     MEDIA_LIBRARY,
     Library,
@@ -144,8 +145,12 @@ async def test_the_capability_finds_a_library_by_id_or_title(media_library, hous
     by_title = await media_library.find_library("youtube")
     by_id = await media_library.find_library(household.videos.id)
 
-    assert by_title == by_id == Library(
-        id=str(household.videos.id), title="YouTube", type="movie", folders=("/data/youtube",)
+    assert (
+        by_title
+        == by_id
+        == Library(
+            id=str(household.videos.id), title="YouTube", type="movie", folders=("/data/youtube",)
+        )
     )
     with pytest.raises(LibraryNotFound):
         await media_library.find_library("Nope")

@@ -11,9 +11,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from quart import render_template_string
+
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex import collections as plex_collections
-from quart import render_template_string
 
 
 def _load_html_scan():

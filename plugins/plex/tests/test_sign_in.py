@@ -26,7 +26,9 @@ async def session_user(browser: ApiClient) -> dict:
 
 def plex_names(user: dict) -> list[str]:
     """The Plex usernames the API shows linked to a user."""
-    return [linked["username"] for linked in user["linked_accounts"] if linked["provider"] == "plex"]
+    return [
+        linked["username"] for linked in user["linked_accounts"] if linked["provider"] == "plex"
+    ]
 
 
 async def as_admin(app, path: str, body: dict) -> None:
@@ -100,7 +102,9 @@ async def test_the_same_plex_account_signs_in_to_the_same_user_again(
         for b in (first, second)
     ]
     assert ids[0] == ids[1]
-    assert (await core_of(plex_app).accounts.find("plex", str(household.friend.id))).user_id == ids[0]
+    assert (await core_of(plex_app).accounts.find("plex", str(household.friend.id))).user_id == ids[
+        0
+    ]
 
 
 async def test_remember_me_sets_the_remember_cookie(plex_app, household, sign_in_with_plex):
@@ -360,6 +364,39 @@ async def test_plex_tv_failing_answers_503_naming_plex_tv(plex_app, household):
     assert (await json_of(response))["error"]["details"]["service"] == "plex.tv"
 
 
+# ---- where plex.tv is ---------------------------------------------------------------------------
+
+
+async def test_the_plex_tv_url_setting_wins_over_the_environment(
+    make_plex_app, household, new_pin, monkeypatch
+):
+    monkeypatch.setenv("MEDIANEST_PLEX_TV_URL", "http://127.0.0.1:9")  # nothing answers there
+    app = await make_plex_app()
+    browser = ApiClient(app)
+    assert (await browser.post("/api/auth/plex/pin")).status_code == 503
+
+    await as_admin(
+        app, "/api/admin/plugins/plex", {"settings": {"plex_tv_url": household.plextv.url}}
+    )
+    pin = await new_pin(browser)
+
+    assert pin["auth_url"].startswith(f"{household.plextv.url}/link?")
+    assert household.plextv.pin(pin["pin_id"]).code == pin["code"]  # made at the stand-in
+
+
+@pytest.mark.parametrize("url", ["ftp://plex.example", "plex.tv", "https://", "https://a b.tv"])
+async def test_a_plex_tv_url_that_is_not_a_web_address_is_refused(plex_app, url):
+    admin = await signed_in(plex_app, "root", role="admin")
+
+    response = await admin.put("/api/admin/plugins/plex", json={"settings": {"plex_tv_url": url}})
+
+    assert response.status_code == 422
+    assert "settings.plex_tv_url" in (await json_of(response))["error"]["details"]["fields"]
+    plugins = (await json_of(await admin.get("/api/admin/plugins")))["data"]["items"]
+    plex = next(plugin for plugin in plugins if plugin["name"] == "plex")
+    assert plex["settings"]["plex_tv_url"] == "https://plex.tv"  # nothing written
+
+
 async def test_the_plugin_disabled_closes_plex_sign_in(plex_app):
     core = plex_app.extensions["medianest"]
     await core.host.set_enabled("plex", False, core)
@@ -385,7 +422,10 @@ async def test_tokens_are_stored_encrypted_and_bound_to_the_user(
     assert stored is not None and household.friend.token not in stored
     assert household.friend_token not in access.server_token
     assert await core.accounts.token("plex", user_id) == household.friend.token
-    assert core.secrets.decrypt(stored, context=f"users|plex_token|{user_id}") == household.friend.token
+    assert (
+        core.secrets.decrypt(stored, context=f"users|plex_token|{user_id}")
+        == household.friend.token
+    )
     decrypted = core.secrets.decrypt(
         access.server_token, context=f"plex_access|server_token|{user_id}"
     )

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from medianest.testing.clients import ApiClient
 from medianest_plex.auth import PinBinding
 from medianest_plex.cache import TTLCache

@@ -329,4 +329,3 @@ def test_slug_outside_kumas_rule_is_refused(slug: object) -> None:
 def test_unknown_options_are_refused() -> None:
     with pytest.raises(ValidationError, match="extra"):
         KumaConfig.model_validate({"status_page": "home", "statuspage": "home"})
-

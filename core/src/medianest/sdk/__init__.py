@@ -145,6 +145,7 @@ __all__ = [
     "ServiceSpec",
     "ServiceUnavailable",
     "StatusProbe",
+    "TransientJobError",
     "Unauthenticated",
     "UserInfo",
     "ValidationFailed",

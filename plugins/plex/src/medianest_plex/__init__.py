@@ -26,7 +26,6 @@ from medianest.sdk import (
     Widget,
     hookimpl,
 )
-
 from medianest_plex import auth, routes
 from medianest_plex.collections import PlexLibrary
 from medianest_plex.config import PLUGIN_ID, PlexSettings, ServerOptions
@@ -107,4 +106,3 @@ def register_capabilities(core: PluginCore) -> list[Capability]:
 @hookimpl
 def register_demo_services() -> list[DemoService]:
     return [DemoService(service=PLUGIN_ID, run=demo_plex)]
-

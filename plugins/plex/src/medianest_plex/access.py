@@ -30,10 +30,15 @@ from medianest.sdk import (
     ServiceResponseError,
     ServiceUnavailable,
 )
-
 from medianest_plex.cache import TTLCache
 from medianest_plex.client import PMS, PlexServer, PlexTV
-from medianest_plex.config import PLUGIN_ID, PlexEnvironment, plex_tv_url, plugin_settings, server_options
+from medianest_plex.config import (
+    PLUGIN_ID,
+    PlexEnvironment,
+    plex_tv_url,
+    plugin_settings,
+    server_options,
+)
 from medianest_plex.models import PlexAccess
 
 IDENTITY_TTL = 300.0  # seconds a server's machineIdentifier is trusted without asking again

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from medianest.sdk import Connection, PluginCore, ServiceError, UserInfo
 from tortoise.transactions import in_transaction
 
+from medianest.sdk import Connection, PluginCore, ServiceError, UserInfo
 from medianest_plex.access import NoServerAccess, runtime, server_token_context
 from medianest_plex.client import PlexAccount
 from medianest_plex.config import PLUGIN_ID

@@ -23,6 +23,10 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
+from pydantic import BaseModel, Field
+from quart import Blueprint, Response, after_this_request, request
+from quart_schema import validate_request
+
 from medianest.sdk import (
     ApiError,
     Conflict,
@@ -35,10 +39,6 @@ from medianest.sdk import (
     public,
     signed_in,
 )
-from pydantic import BaseModel, Field
-from quart import Blueprint, Response, after_this_request, request
-from quart_schema import validate_request
-
 from medianest_plex.access import api_errors, connection, runtime
 from medianest_plex.accounts import (
     PROVIDER,

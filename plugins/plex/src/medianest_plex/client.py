@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+
 from medianest.sdk import ServiceClient, ServiceResponseError
 
 PRODUCT = "MediaNest"

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from medianest.sdk import Library, LibraryNotFound, PluginCore
-
 from medianest_plex.access import PlexNotConfigured, connection, owner_server, runtime
 from medianest_plex.client import MAX_PAGE, PlexServer, library_uri
 

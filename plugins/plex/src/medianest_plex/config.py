@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from medianest.sdk import PluginCore
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medianest.sdk import PluginCore
 from medianest_plex.client import DEFAULT_PLEX_TV_URL
 
 PLUGIN_ID = "plex"

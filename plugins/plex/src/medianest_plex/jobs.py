@@ -27,7 +27,6 @@ from medianest.sdk import (
     ServiceAuthFailed,
     ServiceError,
 )
-
 from medianest_plex.access import NoServerAccess, PlexNotConfigured, connection
 from medianest_plex.accounts import PROVIDER, forget, identify, remember
 from medianest_plex.config import plugin_settings
@@ -49,9 +48,7 @@ async def run_check_tokens(ctx: JobContext, **_: Any) -> dict[str, int]:
     return await check_tokens(ctx.core)
 
 
-async def check_tokens(
-    core: PluginCore, *, older_than: timedelta | None = None
-) -> dict[str, int]:
+async def check_tokens(core: PluginCore, *, older_than: timedelta | None = None) -> dict[str, int]:
     """Check the users that are due; returns how many were checked and signed out."""
     try:
         conn = await connection(core)

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from medianest.sdk import ServiceError
-
 from medianest_plex.client import Page, PlexServer
 
 #: Plex-relative image paths the proxy serves: item and collection artwork, Plex's own icons.

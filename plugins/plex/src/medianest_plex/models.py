@@ -8,9 +8,10 @@ user's own access, never the owner's.
 
 from __future__ import annotations
 
-from medianest.sdk import USER_MODEL
 from tortoise import fields
 from tortoise.models import Model
+
+from medianest.sdk import USER_MODEL
 
 
 # One user's access to the configured server, as plex.tv and the server last described it.

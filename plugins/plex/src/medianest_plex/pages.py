@@ -19,6 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from quart import Blueprint, Response, redirect, request
+from quart_schema import hide
+from werkzeug.exceptions import HTTPException
+
 from medianest.sdk import (
     ApiError,
     Forbidden,
@@ -31,12 +35,6 @@ from medianest.sdk import (
     current_core,
     requires,
 )
-from medianest_web.navigation import login_url
-from medianest_web.rendering import NO_STORE, page
-from quart import Blueprint, Response, redirect, request
-from quart_schema import hide
-from werkzeug.exceptions import HTTPException
-
 from medianest_plex.access import PlexNotConfigured, connection
 from medianest_plex.routes import (
     BROWSE,
@@ -45,6 +43,8 @@ from medianest_plex.routes import (
     fetch_items,
     fetch_libraries,
 )
+from medianest_web.navigation import login_url
+from medianest_web.rendering import NO_STORE, page
 
 log = logging.getLogger("medianest.plugins.plex")
 

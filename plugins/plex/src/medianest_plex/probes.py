@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from medianest.sdk import Connection, PluginCore, ProbeResult, StatusProbe
-
 from medianest_plex.access import owner_server
 from medianest_plex.client import PMS, PlexServer
 from medianest_plex.library import image_url

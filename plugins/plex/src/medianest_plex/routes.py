@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Literal, TypeVar
 
-from medianest.sdk import NotFound, counted_as, current_actor, current_core, ok, requires
 from pydantic import BaseModel, Field, field_validator
 from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
+from medianest.sdk import NotFound, counted_as, current_actor, current_core, ok, requires
 from medianest_plex import library
 from medianest_plex.access import api_errors, runtime, user_server
 from medianest_plex.client import PlexServer

@@ -1,10 +1,10 @@
 """The dashboard widget `plex.summary`: the libraries and what was added lately.
 
-It answers from the `plex` status cache (`core.status`: the probe's last data), never by calling Plex:
-a slow or dead Plex cannot slow the dashboard, and when Plex is unreachable the widget shows
-the last known state, marked stale. The probe sees the server as its owner does, so the widget
-shows each person only the libraries Plex shares with them (as recorded at their sign-in and
-each token check); admins see every library.
+It answers from the `plex` status cache (`core.status`: the probe's last data), never by
+calling Plex: a slow or dead Plex cannot slow the dashboard, and when Plex is unreachable the
+widget shows the last known state, marked stale. The probe sees the server as its owner does,
+so the widget shows each person only the libraries Plex shares with them (as recorded at their
+sign-in and each token check); admins see every library.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from importlib.util import find_spec
 from typing import Any
 
 from medianest.sdk import Actor, PluginCore, Widget
-
 from medianest_plex.client import PMS
 from medianest_plex.library import iso_time
 from medianest_plex.models import PlexAccess

@@ -18,8 +18,8 @@ from medianest.sdk import (
     hookimpl,
 )
 from medianest_uptime_kuma.alerts import on_status_event
-from medianest_uptime_kuma.demo import demo_kuma
 from medianest_uptime_kuma.config import DEFAULT_URL, KumaConfig
+from medianest_uptime_kuma.demo import demo_kuma
 from medianest_uptime_kuma.probes import status_probe
 from medianest_uptime_kuma.widgets import monitors_widget
 

@@ -147,4 +147,3 @@ async def _claim(core: PluginCore, alert: Alert) -> bool:
         )
     except ServiceUnavailable:  # the limiter cannot answer
         return True  # better told twice than never
-
