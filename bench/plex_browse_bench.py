@@ -138,13 +138,13 @@ def _answers(url: str) -> bool:
 # ---- MediaNest: prepared in-process, then served ------------------------------------------------
 
 
-async def prepare(data_dir: str, plextv: str, pms: str) -> None:
+async def prepare(data_dir: str, pms: str) -> None:
     """The admin's part, done once: the Plex connection, and an API limit the load cannot hit."""
     import medianest_plex
     from medianest.app import create_app
     from medianest.settings import Settings
 
-    settings = Settings(data_dir=data_dir, plex_tv_url=plextv, admin_password=ADMIN_PASSWORD)
+    settings = Settings(data_dir=data_dir, admin_password=ADMIN_PASSWORD)
     app = create_app(settings, plugins=[medianest_plex])
     async with app.test_app():
         core = app.extensions["medianest"]
@@ -295,7 +295,7 @@ def measure(args: argparse.Namespace) -> Run:
         tempfile.TemporaryDirectory(prefix="medianest-bench-plex-") as work,
     ):
         with_plex, without = str(Path(work, "plex")), str(Path(work, "none"))
-        asyncio.run(prepare(with_plex, plextv, pms))
+        asyncio.run(prepare(with_plex, pms))
         with (
             serve(BARE_APP) as bare,
             serve("medianest.asgi:app", medianest_env(without, plextv, plex=False)) as plain,

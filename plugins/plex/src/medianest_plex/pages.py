@@ -20,8 +20,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from medianest.auth.policy import requires
-from medianest.errors import (
+from quart import Blueprint, Response, redirect, request
+from werkzeug.exceptions import HTTPException
+
+from medianest.sdk import (
+    NO_STORE,
     ApiError,
     Forbidden,
     NotFound,
@@ -29,11 +32,12 @@ from medianest.errors import (
     PluginDisabled,
     ServiceUnavailable,
     Unauthenticated,
+    current_actor,
+    current_core,
+    login_url,
+    render_page,
+    requires,
 )
-from medianest.sdk.ui import NO_STORE, login_url, render_page
-from quart import Blueprint, Response, current_app, g, redirect, request
-from quart_schema import hide
-from werkzeug.exceptions import HTTPException
 
 from medianest_plex.access import PlexNotConfigured, connection
 from medianest_plex.routes import (
@@ -96,7 +100,6 @@ class Browse:
 
 @blueprint.get("/")
 @requires(BROWSE)
-@hide
 async def libraries_page() -> Response:
     """The libraries Plex shares with you, and their collections."""
     found, collections = await asyncio.gather(
@@ -113,7 +116,6 @@ async def libraries_page() -> Response:
 
 @blueprint.get("/library/<int:library_id>")
 @requires(BROWSE)
-@hide
 async def library_page(library_id: int) -> Response:
     """One page of a library's posters, with search, sort and paging."""
     wanted = Browse.from_args(request.args)
@@ -138,7 +140,6 @@ async def library_page(library_id: int) -> Response:
 
 @blueprint.get("/collection/<int:collection_id>")
 @requires(BROWSE)
-@hide
 async def collection_page(collection_id: int) -> Response:
     """A collection's items (the first 100, as the API's details give them)."""
     found = await fetch_details(collection_id)
@@ -259,7 +260,7 @@ async def _unavailable(error: ServiceUnavailable) -> Problem:
     if error.details.get("plugin"):
         return Problem(503, "plugin-failed", "Plex browsing is unavailable", error.message)
     try:
-        await connection(current_app.extensions["medianest"])
+        await connection(current_core())
     except PlexNotConfigured:
         message = "An admin connects MediaNest to the Plex server under Admin → Services."
         return Problem(503, "not-configured", "Plex isn't set up yet", message)
@@ -279,7 +280,7 @@ async def _problem_page(problem: Problem) -> Response:
         status=problem.status,
         problem=problem,
         retry_url=request.full_path.rstrip("?"),
-        bare=g.get("actor") is None,
+        bare=current_actor() is None,
     )
 
 
