@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MEDIANEST_"
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = None
     redis_prefix: str = Field(default="medianest:", description="namespace for every Redis key")
-    download_dir: Path | None = None
+    download_dir: Path | None = Field(default=None, description="default: data_dir/downloads")
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     admin_username: str = "admin"
@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @model_validator(mode="after")
+    def _download_dir_known(self) -> Settings:
+        # Plugins read `core.settings.download_dir` as a Path (medianest.sdk.PlatformSettings).
+        if self.download_dir is None:
+            self.download_dir = self.data_dir / "downloads"
+        return self
 
     @property
     def resolved_database_url(self) -> str:
