@@ -99,9 +99,10 @@ def connect_services(
     async def connect() -> None:
         core = app.extensions["medianest"]
         for name, (plugin_id, connection) in connections.items():
-            await core.services.put(
-                name, url=connection.url, api_key=connection.api_key, config=dict(connection.config), enabled=True
-            )
+            if core.services.spec(name) is not None:  # a stand-in for a plugin without a
+                await core.services.put(  # service (a local playlist) only brings settings
+                    name, url=connection.url, api_key=connection.api_key, config=dict(connection.config), enabled=True
+                )
             if connection.settings:
                 await core.plugin_settings_store.update(plugin_id, connection.settings, updated_by="demo")
 
