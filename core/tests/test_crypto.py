@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -288,6 +289,19 @@ def test_subkeys_differ_per_purpose_and_per_key(ring: KeyRing) -> None:
     assert len(subkeys) == 5
     assert all(len(subkey) == 32 for subkey in subkeys)
     assert two.subkey("session-signing", 1) == ring.subkey("session-signing")
+
+
+def test_an_install_id_survives_key_rotation_and_differs_per_install_and_purpose(
+    ring: KeyRing,
+) -> None:
+    # What the Plex plugin sends plex.tv as its client identifier (`core.secrets.install_id`).
+    purpose = "plex/client-identifier"
+    install_id = SecretBox(ring).install_id(purpose)
+
+    assert SecretBox(ring.with_new_key()).install_id(purpose) == install_id
+    assert SecretBox(ring).install_id("another/purpose") != install_id
+    assert SecretBox(KeyRing._generate()).install_id(purpose) != install_id
+    assert uuid.UUID(install_id).version == 4
 
 
 # --- weak keys ---------------------------------------------------------------------------

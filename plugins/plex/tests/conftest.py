@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from medianest_plex.testing import PlexHousehold, demo_household
 from plexapi.myplex import MyPlexAccount, MyPlexPinLogin, MyPlexResource, MyPlexUser
+
+from medianest_plex.testing import PlexHousehold, demo_household
 
 
 @pytest.fixture
-def household() -> Iterator[PlexHousehold]:
-    """The demo household (owner, friend sharing Movies and TV Shows, stranger), both servers up."""
+def household(monkeypatch: pytest.MonkeyPatch) -> Iterator[PlexHousehold]:
+    """The demo household (owner, friend sharing Movies and TV Shows, stranger), both servers up;
+    apps started meanwhile find plex.tv at the stand-in (`MEDIANEST_PLEX_TV_URL`, as an operator
+    would point them)."""
     home = demo_household()
     with home.plextv, home.server:
+        monkeypatch.setenv("MEDIANEST_PLEX_TV_URL", home.plextv.url)
         yield home
 
 
@@ -62,7 +66,7 @@ async def start_plex_app(
 ):
     import medianest_plex
 
-    app = await app_factory(plugins=[medianest_plex], plex_tv_url=household.plextv.url, **settings)
+    app = await app_factory(plugins=[medianest_plex], **settings)
     core = app.extensions["medianest"]
     await core.http.reset_breaker("plex.tv")  # breakers may be shared through Redis across tests
     await core.services.put(

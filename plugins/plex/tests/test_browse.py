@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from medianest.auth.models import UserPermission
+
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex import collections as plex_collections
 
@@ -79,10 +79,11 @@ async def test_browsing_needs_a_session(plex_app):
 async def test_browsing_needs_the_browse_permission(plex_app, household, sign_in_with_plex):
     friend = await sign_in_with_plex(plex_app, household.friend)
     session = await data_of(await friend.get("/api/auth/session"))
-    await UserPermission.create(
-        user_id=session["user"]["id"], permission="plex.browse", granted=False
+    admin = await signed_in(plex_app, "root", role="admin")
+    revoked = await admin.put(
+        f"/api/admin/users/{session['user']['id']}", json={"permissions": {"plex.browse": False}}
     )
-    await plex_app.extensions["medianest"].auth.invalidate_user(session["user"]["id"])
+    assert revoked.status_code == 200
 
     error = await error_of(await friend.get("/api/plex/libraries"), 403)
 

@@ -1,9 +1,18 @@
-"""The helpers other plugins use: scan a folder, find its items by path, collect them."""
+"""Putting files into Plex: scan a folder, find its items by path, collect them; the helpers and
+the `MEDIA_LIBRARY` capability other plugins reach them through."""
 
 from __future__ import annotations
 
 import pytest
-from medianest.http import ServiceDown
+
+from medianest.sdk import (
+    MEDIA_LIBRARY,
+    Library,
+    LibraryNotFound,
+    MediaLibrary,
+    ServiceDown,
+    ServiceNotConfigured,
+)
 from medianest_plex import collections as plex
 from medianest_plex.access import PlexNotConfigured
 
@@ -103,7 +112,7 @@ async def test_a_collection_needs_items_and_a_title(core):
 async def test_without_a_connection_the_helpers_say_so(app_factory, household):
     import medianest_plex
 
-    app = await app_factory(plugins=[medianest_plex], plex_tv_url=household.plextv.url)
+    app = await app_factory(plugins=[medianest_plex])
     with pytest.raises(PlexNotConfigured):
         await plex.scan_folder(app.extensions["medianest"], "YouTube", FOLDER)
 
@@ -115,3 +124,81 @@ async def test_plex_down_raises_service_down_for_the_job_to_retry(core, househol
             await plex.scan_folder(core, "YouTube", FOLDER)
     finally:
         household.server.recover()
+
+
+# ---- the same, as the MEDIA_LIBRARY capability other plugins use -------------------------------
+
+
+@pytest.fixture
+def media_library(core):
+    library = core.capabilities.get(MEDIA_LIBRARY)
+    assert library is not None
+    return library
+
+
+async def test_the_plugin_offers_its_library_as_the_media_library_capability(media_library):
+    assert isinstance(media_library, MediaLibrary)
+    assert media_library.title == "Plex"
+
+
+async def test_the_capability_finds_a_library_by_id_or_title(media_library, household):
+    by_title = await media_library.find_library("youtube")
+    by_id = await media_library.find_library(household.videos.id)
+
+    assert (
+        by_title
+        == by_id
+        == Library(
+            id=str(household.videos.id), title="YouTube", type="movie", folders=("/data/youtube",)
+        )
+    )
+    with pytest.raises(LibraryNotFound):
+        await media_library.find_library("Nope")
+
+
+async def test_the_capability_scans_waits_and_collects(media_library, household):
+    paths = stage(household, ["Beach", "Hills"])
+
+    await media_library.scan_folder("YouTube", FOLDER)
+    found = await media_library.wait_for_items("YouTube", paths, timeout=30)
+    collection_id = await media_library.add_to_collection("YouTube", "Road trip", found.values())
+
+    assert [(scan.section_id, scan.path) for scan in household.server.scans] == [
+        (household.videos.id, FOLDER)
+    ]
+    assert set(found) == set(paths)
+    collection = household.server.collection("Road trip")
+    assert str(collection.rating_key) == collection_id
+    assert sorted(map(str, collection.item_keys)) == sorted(found.values())
+
+
+async def test_the_collection_url_opens_the_collection_page(
+    plex_app, media_library, household, sign_in_with_plex
+):
+    keys = [str(item.rating_key) for item in household.server.items(household.movies)[:2]]
+    collection_id = await media_library.add_to_collection("Movies", "Favourites", keys)
+    owner = await sign_in_with_plex(plex_app, household.owner)
+
+    url = media_library.collection_url(collection_id)
+    page = await owner.get(url)
+
+    assert url == f"/plex/collection/{collection_id}"
+    assert page.status_code == 200 and "Favourites" in await page.get_data(as_text=True)
+
+
+async def test_without_a_connection_the_capability_says_plex_is_not_set_up(app_factory, household):
+    import medianest_plex
+
+    app = await app_factory(plugins=[medianest_plex])
+    library = app.extensions["medianest"].capabilities.get(MEDIA_LIBRARY)
+
+    with pytest.raises(ServiceNotConfigured) as refused:
+        await library.scan_folder("YouTube", FOLDER)
+    assert refused.value.details["service"] == "plex"
+    assert household.server.scans == []
+
+
+async def test_the_capability_is_gone_while_the_plugin_is_disabled(core):
+    await core.host.set_enabled("plex", False, core)
+
+    assert core.capabilities.get(MEDIA_LIBRARY) is None

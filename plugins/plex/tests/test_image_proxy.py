@@ -6,6 +6,7 @@ import struct
 from urllib.parse import urlencode
 
 import pytest
+
 from medianest.testing.clients import ApiClient
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -74,7 +75,9 @@ async def test_anything_but_a_plex_image_path_is_refused(owner, household, path)
         body["error"]["code"] == "VALIDATION_ERROR" and "path" in body["error"]["details"]["fields"]
     )
     # Refused before anything left MediaNest (the status probe may poll sections meanwhile).
-    assert [r.path for r in household.server.requests if not r.path.startswith("/library/sections")] == []
+    assert [
+        r.path for r in household.server.requests if not r.path.startswith("/library/sections")
+    ] == []
 
 
 async def test_a_missing_path_is_refused(owner):
@@ -138,12 +141,15 @@ async def test_images_need_a_session(plex_app, household):
     assert response.status_code == 401
 
 
-async def test_a_page_of_posters_spends_the_image_budget_not_the_api_one(plex_app, owner, household):
-    await plex_app.extensions["medianest"].system.update({"rate_limits": {"api": {"limit": 5, "window": 60}}})
+async def test_a_page_of_posters_spends_the_image_budget_not_the_api_one(
+    plex_app, owner, household
+):
+    await plex_app.extensions["medianest"].system.update(
+        {"rate_limits": {"api": {"limit": 5, "window": 60}}}
+    )
     items = household.server.items(household.movies)[:60]  # one library page's posters
 
     answers = [await owner.get(image_url(f"{item.key}/thumb/{item.added_at}")) for item in items]
 
     assert [answer.status_code for answer in answers] == [200] * 60
     assert (await owner.get("/api/plex/libraries")).status_code == 200
-

@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from medianest.auth.models import UserPermission
+from quart import render_template_string
+
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex import collections as plex_collections
-from quart import render_template_string
 
 
 def _load_html_scan():
@@ -510,10 +510,11 @@ async def test_without_the_browse_permission_the_page_is_refused(
 ):
     friend = await sign_in_with_plex(plex_app, household.friend)
     session = (await (await friend.get("/api/auth/session")).get_json())["data"]
-    await UserPermission.create(
-        user_id=session["user"]["id"], permission="plex.browse", granted=False
+    admin = await signed_in(plex_app, "root", role="admin")
+    revoked = await admin.put(
+        f"/api/admin/users/{session['user']['id']}", json={"permissions": {"plex.browse": False}}
     )
-    await plex_app.extensions["medianest"].auth.invalidate_user(session["user"]["id"])
+    assert revoked.status_code == 200
 
     page = await page_of(await friend.get("/plex/"), 403)
     dashboard = (await (await friend.get("/")).get_data()).decode()

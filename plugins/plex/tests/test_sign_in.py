@@ -4,14 +4,38 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from medianest.auth.models import User
-from medianest.testing.clients import ApiClient, signed_in
+import pytest
+
+from medianest.sdk import DecryptionError
+from medianest.testing.clients import ApiClient, disable_admins, signed_in, stored_token
 from medianest_plex.auth import PIN_COOKIE
 from medianest_plex.models import PlexAccess
 
 
 async def json_of(response) -> dict:
     return await response.get_json()
+
+
+def core_of(app):
+    return app.extensions["medianest"]
+
+
+async def session_user(browser: ApiClient) -> dict:
+    return (await json_of(await browser.get("/api/auth/session")))["data"]["user"]
+
+
+def plex_names(user: dict) -> list[str]:
+    """The Plex usernames the API shows linked to a user."""
+    return [
+        linked["username"] for linked in user["linked_accounts"] if linked["provider"] == "plex"
+    ]
+
+
+async def as_admin(app, path: str, body: dict) -> None:
+    """`PUT path` as an admin would, through the admin API."""
+    admin = await signed_in(app, "root", role="admin")
+    response = await admin.put(path, json=body)
+    assert response.status_code == 200, await response.get_data(as_text=True)
 
 
 async def poll(browser: ApiClient, pin_id: int, **extra):
@@ -62,7 +86,7 @@ async def test_polling_waits_until_the_pin_is_linked_then_signs_in(plex_app, hou
     assert done.status_code == 200
     body = (await json_of(done))["data"]
     assert body["must_change_password"] is False
-    assert body["user"]["plex_username"] == "friend" and body["user"]["role"] == "user"
+    assert plex_names(body["user"]) == ["friend"] and body["user"]["role"] == "user"
     session = await browser.get("/api/auth/session")
     assert (await json_of(session))["data"]["user"]["username"] == "friend"
 
@@ -78,7 +102,9 @@ async def test_the_same_plex_account_signs_in_to_the_same_user_again(
         for b in (first, second)
     ]
     assert ids[0] == ids[1]
-    assert await User.filter(plex_id=str(household.friend.id)).count() == 1
+    assert (await core_of(plex_app).accounts.find("plex", str(household.friend.id))).user_id == ids[
+        0
+    ]
 
 
 async def test_remember_me_sets_the_remember_cookie(plex_app, household, sign_in_with_plex):
@@ -92,8 +118,8 @@ async def test_a_plex_name_taken_locally_gets_a_new_local_name(
     await signed_in(plex_app, "friend")  # a local account already called "friend"
     browser = await sign_in_with_plex(plex_app, household.friend)
 
-    user = (await json_of(await browser.get("/api/auth/session")))["data"]["user"]
-    assert user["username"] == "friend-2" and user["plex_username"] == "friend"
+    user = await session_user(browser)
+    assert user["username"] == "friend-2" and plex_names(user) == ["friend"]
 
 
 # ---- roles ------------------------------------------------------------------------------------
@@ -103,18 +129,18 @@ async def test_the_owner_is_a_plain_user_while_an_admin_exists(
     plex_app, household, sign_in_with_plex
 ):
     # The core creates its bootstrap admin at start, so an admin always exists at first.
-    assert await User.filter(role="admin", status="active").exists()
+    assert await core_of(plex_app).users.active_admin_exists()
     browser = await sign_in_with_plex(plex_app, household.owner)
 
-    assert (await json_of(await browser.get("/api/auth/session")))["data"]["user"]["role"] == "user"
-    access = await PlexAccess.get(user__plex_id=str(household.owner.id))
-    assert access.owner is True
+    user = await session_user(browser)
+    assert user["role"] == "user"
+    assert (await PlexAccess.get(user_id=user["id"])).owner is True
 
 
 async def test_the_owner_becomes_admin_when_no_active_admin_exists(
     plex_app, household, sign_in_with_plex
 ):
-    await User.filter(role="admin").update(status="disabled")
+    await disable_admins(plex_app)
     browser = await sign_in_with_plex(plex_app, household.owner)
 
     assert (await json_of(await browser.get("/api/auth/session")))["data"]["user"][
@@ -125,7 +151,7 @@ async def test_the_owner_becomes_admin_when_no_active_admin_exists(
 async def test_a_shared_user_never_becomes_admin_even_without_admins(
     plex_app, household, sign_in_with_plex
 ):
-    await User.filter(role="admin").update(status="disabled")
+    await disable_admins(plex_app)
     browser = await sign_in_with_plex(plex_app, household.friend)
 
     assert (await json_of(await browser.get("/api/auth/session")))["data"]["user"]["role"] == "user"
@@ -135,7 +161,7 @@ async def test_the_role_is_decided_at_the_first_sign_in_only(
     plex_app, household, sign_in_with_plex
 ):
     await sign_in_with_plex(plex_app, household.owner)  # an admin exists: the owner is a user
-    await User.filter(role="admin").update(status="disabled")
+    await disable_admins(plex_app)
 
     again = await sign_in_with_plex(plex_app, household.owner)
 
@@ -154,10 +180,10 @@ async def test_a_local_admin_links_their_plex_account_and_then_signs_in_with_it(
 
     linked = await admin.post("/api/auth/plex/link", json={"pin_id": pin["pin_id"]})
     assert linked.status_code == 200
-    assert (await json_of(linked))["data"]["user"]["plex_username"] == "owner"
+    assert plex_names((await json_of(linked))["data"]["user"]) == ["owner"]
 
     browser = await sign_in_with_plex(plex_app, household.owner)
-    user = (await json_of(await browser.get("/api/auth/session")))["data"]["user"]
+    user = await session_user(browser)
     assert user["username"] == "root" and user["role"] == "admin"
 
 
@@ -172,7 +198,9 @@ async def test_linking_a_plex_account_that_another_user_holds_conflicts(
     response = await other.post("/api/auth/plex/link", json={"pin_id": pin["pin_id"]})
 
     assert response.status_code == 409
-    assert (await User.get(username="bob")).plex_id is None
+    bob = await session_user(other)
+    assert await core_of(plex_app).accounts.of_user(bob["id"], "plex") is None
+    assert plex_names(bob) == []
 
 
 async def test_linking_needs_a_signed_in_user(plex_app, new_pin):
@@ -196,7 +224,7 @@ async def test_a_stranger_without_access_to_the_server_is_forbidden(plex_app, ho
     error = (await json_of(response))["error"]
     assert error["code"] == "FORBIDDEN" and error["details"]["reason"] == "no_server_access"
     assert browser.cookie("medianest_session") is None
-    assert not await User.filter(plex_id=str(household.stranger.id)).exists()
+    assert await core_of(plex_app).accounts.find("plex", str(household.stranger.id)) is None
 
 
 async def test_an_expired_pin_answers_410_pin_expired(plex_app, household, new_pin):
@@ -286,7 +314,7 @@ async def test_new_plex_accounts_are_refused_when_registration_is_closed(
     plex_app, household, new_pin, sign_in_with_plex
 ):
     await sign_in_with_plex(plex_app, household.owner)  # known before the door closed
-    await plex_app.extensions["medianest"].system.update({"registration": {"plex_sign_in": False}})
+    await as_admin(plex_app, "/api/admin/config", {"registration": {"providers": {"plex": False}}})
     browser = ApiClient(plex_app)
     pin = await new_pin(browser)
     household.plextv.link_pin(pin["pin_id"], household.friend)
@@ -301,8 +329,8 @@ async def test_new_plex_accounts_are_refused_when_registration_is_closed(
 async def test_a_disabled_user_cannot_sign_in_with_plex(
     plex_app, household, new_pin, sign_in_with_plex
 ):
-    await sign_in_with_plex(plex_app, household.friend)
-    await User.filter(plex_id=str(household.friend.id)).update(status="disabled")
+    friend = await session_user(await sign_in_with_plex(plex_app, household.friend))
+    await as_admin(plex_app, f"/api/admin/users/{friend['id']}", {"status": "disabled"})
     browser = ApiClient(plex_app)
     pin = await new_pin(browser)
     household.plextv.link_pin(pin["pin_id"], household.friend)
@@ -316,7 +344,7 @@ async def test_a_disabled_user_cannot_sign_in_with_plex(
 async def test_sign_in_is_unavailable_until_an_admin_connects_plex(app_factory, household):
     import medianest_plex
 
-    app = await app_factory(plugins=[medianest_plex], plex_tv_url=household.plextv.url)
+    app = await app_factory(plugins=[medianest_plex])
     response = await ApiClient(app).post("/api/auth/plex/pin")
 
     assert response.status_code == 503
@@ -336,6 +364,39 @@ async def test_plex_tv_failing_answers_503_naming_plex_tv(plex_app, household):
     assert (await json_of(response))["error"]["details"]["service"] == "plex.tv"
 
 
+# ---- where plex.tv is ---------------------------------------------------------------------------
+
+
+async def test_the_plex_tv_url_setting_wins_over_the_environment(
+    make_plex_app, household, new_pin, monkeypatch
+):
+    monkeypatch.setenv("MEDIANEST_PLEX_TV_URL", "http://127.0.0.1:9")  # nothing answers there
+    app = await make_plex_app()
+    browser = ApiClient(app)
+    assert (await browser.post("/api/auth/plex/pin")).status_code == 503
+
+    await as_admin(
+        app, "/api/admin/plugins/plex", {"settings": {"plex_tv_url": household.plextv.url}}
+    )
+    pin = await new_pin(browser)
+
+    assert pin["auth_url"].startswith(f"{household.plextv.url}/link?")
+    assert household.plextv.pin(pin["pin_id"]).code == pin["code"]  # made at the stand-in
+
+
+@pytest.mark.parametrize("url", ["ftp://plex.example", "plex.tv", "https://", "https://a b.tv"])
+async def test_a_plex_tv_url_that_is_not_a_web_address_is_refused(plex_app, url):
+    admin = await signed_in(plex_app, "root", role="admin")
+
+    response = await admin.put("/api/admin/plugins/plex", json={"settings": {"plex_tv_url": url}})
+
+    assert response.status_code == 422
+    assert "settings.plex_tv_url" in (await json_of(response))["error"]["details"]["fields"]
+    plugins = (await json_of(await admin.get("/api/admin/plugins")))["data"]["items"]
+    plex = next(plugin for plugin in plugins if plugin["name"] == "plex")
+    assert plex["settings"]["plex_tv_url"] == "https://plex.tv"  # nothing written
+
+
 async def test_the_plugin_disabled_closes_plex_sign_in(plex_app):
     core = plex_app.extensions["medianest"]
     await core.host.set_enabled("plex", False, core)
@@ -352,27 +413,23 @@ async def test_the_plugin_disabled_closes_plex_sign_in(plex_app):
 async def test_tokens_are_stored_encrypted_and_bound_to_the_user(
     plex_app, household, sign_in_with_plex
 ):
-    from medianest.security.crypto import DecryptionError
+    browser = await sign_in_with_plex(plex_app, household.friend)
+    core = core_of(plex_app)
+    user_id = (await session_user(browser))["id"]
+    stored = await stored_token(plex_app, "plex", user_id)
+    access = await PlexAccess.get(user_id=user_id)
 
-    await sign_in_with_plex(plex_app, household.friend)
-    core = plex_app.extensions["medianest"]
-    user = await User.get(plex_id=str(household.friend.id))
-    access = await PlexAccess.get(user_id=user.id)
-
-    assert household.friend.token not in user.plex_token
+    assert stored is not None and household.friend.token not in stored
     assert household.friend_token not in access.server_token
+    assert await core.accounts.token("plex", user_id) == household.friend.token
     assert (
-        core.secrets.decrypt(user.plex_token, context=f"users|plex_token|{user.id}")
+        core.secrets.decrypt(stored, context=f"users|plex_token|{user_id}")
         == household.friend.token
     )
     decrypted = core.secrets.decrypt(
-        access.server_token, context=f"plex_access|server_token|{user.id}"
+        access.server_token, context=f"plex_access|server_token|{user_id}"
     )
     assert decrypted == household.friend_token  # the share's own token, not the account's
-    try:
-        core.secrets.decrypt(user.plex_token, context="users|plex_token|someone-else")
-    except DecryptionError:
-        pass
-    else:
-        raise AssertionError("a token moved to another row must not decrypt")
+    with pytest.raises(DecryptionError):  # a token moved to another row must not decrypt
+        core.secrets.decrypt(stored, context="users|plex_token|someone-else")
     assert sorted(access.library_ids) == sorted([str(household.movies.id), str(household.shows.id)])

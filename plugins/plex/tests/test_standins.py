@@ -17,10 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from medianest_plex.testing import FakePlexServer, FakePlexTV, PlexHousehold
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
 from plexapi.myplex import MyPlexAccount, MyPlexPinLogin
 from plexapi.server import PlexServer
+
+from medianest_plex.testing import FakePlexServer, FakePlexTV, PlexHousehold
 
 JSON = {"Accept": "application/json"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medianest.plugins import Connection
+from medianest.sdk import Connection
 from medianest.testing.clients import signed_in
 from medianest_plex.probes import check
 

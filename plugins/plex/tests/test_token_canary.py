@@ -13,6 +13,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex.jobs import check_tokens
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from medianest.auth.models import User
 from medianest_plex.jobs import check_tokens
 from medianest_plex.models import PlexAccess
 
 NOW = timedelta(0)
+
+
+async def linked(core, person):
+    """The person's Plex identity as linked to their MediaNest user."""
+    account = await core.accounts.find("plex", str(person.id))
+    assert account is not None
+    return account
 
 
 async def session_status(browser) -> int:
@@ -29,9 +35,9 @@ async def test_a_token_revoked_on_plex_tv_signs_the_user_out(
     assert outcome == {"checked": 2, "signed_out": 1}
     assert await session_status(friend) == 401  # the remember-me cookie is dead too
     assert await session_status(owner) == 200
-    user = await User.get(plex_id=str(household.friend.id))
-    assert user.plex_token is None
-    assert not await PlexAccess.filter(user_id=user.id).exists()
+    account = await linked(core, household.friend)  # the link stays: the next sign-in uses it
+    assert not account.has_token and await core.accounts.token("plex", account.user_id) is None
+    assert not await PlexAccess.filter(user_id=account.user_id).exists()
 
 
 async def test_a_user_the_owner_stopped_sharing_with_is_signed_out(
@@ -55,13 +61,14 @@ async def test_a_valid_token_is_kept_and_its_libraries_refreshed(
     new_token = household.plextv.share_server(
         household.server, household.friend, [household.movies]
     )
-    before = await PlexAccess.get(user__plex_id=str(household.friend.id))
+    user_id = (await linked(core, household.friend)).user_id
+    before = await PlexAccess.get(user_id=user_id)
 
     outcome = await check_tokens(core, older_than=NOW)
 
     assert outcome == {"checked": 1, "signed_out": 0}
     assert await session_status(friend) == 200
-    after = await PlexAccess.get(user__plex_id=str(household.friend.id))
+    after = await PlexAccess.get(user_id=user_id)
     assert after.library_ids == [str(household.movies.id)]
     assert after.checked_at > before.checked_at
     decrypted = core.secrets.decrypt(
@@ -82,7 +89,7 @@ async def test_plex_tv_down_signs_nobody_out(plex_app, household, sign_in_with_p
 
     assert outcome["signed_out"] == 0
     assert await session_status(friend) == 200
-    assert await User.filter(plex_id=str(household.friend.id), plex_token__isnull=False).exists()
+    assert (await linked(core, household.friend)).has_token
 
 
 async def test_only_users_due_for_a_check_are_checked(plex_app, household, sign_in_with_plex):
@@ -103,7 +110,10 @@ async def test_the_scheduled_job_signs_out_a_revoked_user(
     core = app.extensions["medianest"]
     friend = await sign_in_with_plex(app, household.friend)
     long_ago = datetime.now(UTC) - timedelta(days=2)
-    await User.filter(plex_id=str(household.friend.id)).update(plex_token_checked_at=long_ago)
+    account = await linked(core, household.friend)
+    await core.accounts.link(
+        account.user_id, "plex", account.external_id, username=account.username, checked_at=long_ago
+    )
     household.plextv.revoke_token(household.friend.token)
     assert "plex.check_tokens" in core.jobs.registry
 

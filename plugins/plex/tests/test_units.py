@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
-from medianest.security.crypto import KeyRing
+
+from medianest.testing.clients import ApiClient
 from medianest_plex.auth import PinBinding
 from medianest_plex.cache import TTLCache
-from medianest_plex.client import client_identifier
 
 
 class Clock:
@@ -122,12 +123,13 @@ async def test_a_cancelled_caller_does_not_cancel_the_fetch_for_others():
 # ---- the PIN seal ---------------------------------------------------------------------------
 
 
-def install() -> SimpleNamespace:
-    return SimpleNamespace(keys=KeyRing._generate())
+def install() -> PinBinding:
+    """The seal of one install (its own subkey)."""
+    return PinBinding(os.urandom(32))
 
 
 def test_a_pin_seal_opens_for_its_pin_only():
-    binding = PinBinding(install())
+    binding = install()
     expires = datetime(2030, 1, 1, tzinfo=UTC)
     sealed = binding.seal(42, expires)
 
@@ -147,23 +149,34 @@ def test_a_pin_seal_opens_for_its_pin_only():
     ],
 )
 def test_a_tampered_pin_seal_does_not_open(tamper):
-    binding = PinBinding(install())
+    binding = install()
     sealed = binding.seal(42, datetime(2030, 1, 1, tzinfo=UTC))
     assert binding.open(tamper(sealed), 42) is None
 
 
 def test_another_installs_seal_does_not_open():
-    sealed = PinBinding(install()).seal(42, datetime.now(UTC) + timedelta(minutes=5))
-    assert PinBinding(install()).open(sealed, 42) is None
+    sealed = install().seal(42, datetime.now(UTC) + timedelta(minutes=5))
+    assert install().open(sealed, 42) is None
 
 
 # ---- the install's Plex identity --------------------------------------------------------
 
 
-def test_the_client_identifier_is_stable_across_key_rotation_and_unique_per_install():
-    ring = KeyRing._generate()
-    rotated = ring.with_new_key()
+async def test_the_install_names_itself_to_plex_tv_the_same_way_across_restarts(
+    make_plex_app, household, app_factory
+):
+    """plex.tv hands a PIN's token only to the client that made it: the identifier must not
+    change between PINs or restarts (it survives key rotation too: see `Secrets.install_id`)."""
 
-    assert client_identifier(ring) == client_identifier(rotated)
-    assert client_identifier(ring) != client_identifier(KeyRing._generate())
-    assert len(client_identifier(ring)) == 36  # a UUID, as Plex clients send
+    async def client_id_of_a_new_pin(app) -> str:
+        response = await ApiClient(app).post("/api/auth/plex/pin")
+        assert response.status_code == 200
+        return household.plextv.pin((await response.get_json())["data"]["pin_id"]).client_identifier
+
+    app = await make_plex_app()
+    first, second = await client_id_of_a_new_pin(app), await client_id_of_a_new_pin(app)
+    await app_factory.stop(app)
+    after_restart = await client_id_of_a_new_pin(await make_plex_app())
+
+    assert first == second == after_restart
+    assert str(uuid.UUID(first)) == first  # a UUID, as Plex clients send

@@ -11,8 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from medianest.http import ServiceClient
-from medianest.plugins import Connection
+from medianest.sdk import Connection, ServiceClient
 from medianest_uptime_kuma.testing import FakeUptimeKuma
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from medianest.events import Event
-from medianest.ratelimit import Decision, LimiterUnavailable, MemoryRateLimiter
+from medianest.sdk import Event, ServiceUnavailable
 from medianest_uptime_kuma.alerts import MonitorAlerts, on_status_event
 
 PLEX = {"id": 1, "name": "Plex", "group": "Media"}
@@ -99,14 +97,27 @@ def test_notification_text() -> None:
 # ------------------------------------------------------------------------------ the handler
 
 
-class FakeCore:
-    """What the handler uses of the core: the bus's instance id, the limiter, `publish`, and
-    the status board (with no coordinator: events alone tell the monitors' fields)."""
+class Claims:
+    """`core.limits.claim` as instances sharing one Redis see it: each key goes to one caller."""
 
-    def __init__(self, instance_id: str = "here", limiter: MemoryRateLimiter | None = None) -> None:
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    async def claim(self, key: str, *, window: int) -> bool:
+        if key in self.taken:
+            return False
+        self.taken.add(key)
+        return True
+
+
+class FakeCore:
+    """What the handler uses of the core: the bus's instance id, claims, `publish`, and the
+    status cache (empty: events alone tell the monitors' fields)."""
+
+    def __init__(self, instance_id: str = "here", limits: Claims | None = None) -> None:
         self.events = SimpleNamespace(instance_id=instance_id)
-        self.status = SimpleNamespace(coordinators=list)
-        self.limiter = limiter or MemoryRateLimiter()
+        self.status = SimpleNamespace(data=lambda service: {})
+        self.limits = limits or Claims()
         self.published: list[tuple[str, dict[str, Any]]] = []
 
     async def publish(self, name: str, data: dict[str, Any], **routing: Any) -> None:
@@ -173,7 +184,7 @@ async def test_each_app_has_its_own_memory() -> None:
 
 
 async def test_instances_polling_the_same_kuma_announce_once() -> None:
-    shared = MemoryRateLimiter()  # Redis in production: every instance sees the same claims
+    shared = Claims()  # Redis in production: every instance sees the same claims
     instances = [FakeCore("a", shared), FakeCore("b", shared)]
     for status in ("online", "offline", "online"):
         for core in instances:  # each instance's coordinator saw the change for itself
@@ -184,11 +195,11 @@ async def test_instances_polling_the_same_kuma_announce_once() -> None:
 
 
 async def test_without_the_limiter_an_alert_is_told_rather_than_lost() -> None:
-    class Unavailable(MemoryRateLimiter):
-        async def hit(self, key: str, *, limit: int, window: int, cost: int = 1) -> Decision:
-            raise LimiterUnavailable("redis is down")
+    class Unavailable(Claims):
+        async def claim(self, key: str, *, window: int) -> bool:
+            raise ServiceUnavailable("rate_limiter", "redis is down")  # as `core.limits` does
 
-    core = FakeCore(limiter=Unavailable())
+    core = FakeCore(limits=Unavailable())
     for status in ("online", "offline"):
         await on_status_event(core, status_event(status))
 

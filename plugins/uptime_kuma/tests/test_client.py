@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from medianest.http import ServiceClient, ServiceDown
-from medianest.plugins import Connection
+from medianest.sdk import Connection, ServiceClient, ServiceDown
 from medianest_uptime_kuma.client import (
     Heartbeats,
     KumaClient,
@@ -330,4 +329,3 @@ def test_slug_outside_kumas_rule_is_refused(slug: object) -> None:
 def test_unknown_options_are_refused() -> None:
     with pytest.raises(ValidationError, match="extra"):
         KumaConfig.model_validate({"status_page": "home", "statuspage": "home"})
-

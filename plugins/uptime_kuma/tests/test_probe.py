@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from medianest.http import ServiceDown
-from medianest.plugins import Connection
+from medianest.sdk import Connection, ServiceDown
 from medianest_uptime_kuma.probes import check, status_probe
 from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma, MonitorStatus
 

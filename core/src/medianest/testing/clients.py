@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medianest.auth.models import User
+from medianest.auth.models import LinkedAccount, User
 
 DEFAULT_PASSWORD = "a long test password 1"
 
@@ -77,3 +77,16 @@ async def signed_in(app: Any, username: str, *, role: str = "user", remember: bo
     client = ApiClient(app)
     await client.sign_in(username, remember=remember)
     return client
+
+
+async def disable_admins(app: Any) -> None:
+    """Disable every admin of `app`'s install: a state the admin API refuses (it keeps one
+    active admin), for tests of what happens without one."""
+    await User.filter(role="admin").update(status="disabled")
+
+
+async def stored_token(app: Any, provider: str, user_id: object) -> str | None:
+    """A linked account's token as the database holds it (the ciphertext, never decrypted), for
+    tests that check it is encrypted and bound to its user and provider."""
+    account = await LinkedAccount.get_or_none(provider=provider, user_id=user_id)
+    return account.token if account is not None else None

@@ -2,28 +2,32 @@
 
 What each hook hands the core lives in its own module: `auth` (the PIN sign-in), `routes`
 (browsing), `pages` (the browse pages, where the web dashboard is installed), `probes`,
-`widgets`, `jobs`, `models`, `demo` (the stand-ins `medianest demo` runs); `collections` holds the helpers other plugins call to put their
-files into Plex. See docs/plugins/plex.md.
+`widgets`, `jobs`, `models`, `demo` (the stand-ins `medianest demo` runs); `collections` puts
+other plugins' files into Plex, offered to them as the `MEDIA_LIBRARY` capability. See
+docs/plugins/plex.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from medianest.plugins import (
+from medianest.sdk import (
+    MEDIA_LIBRARY,
     AuthProvider,
+    Capability,
     DemoService,
     JobSpec,
     ModelSpec,
     Permission,
+    PluginCore,
     PluginSpec,
     ServiceSpec,
     StatusProbe,
     Widget,
     hookimpl,
 )
-
 from medianest_plex import auth, routes
+from medianest_plex.collections import PlexLibrary
 from medianest_plex.config import PLUGIN_ID, PlexSettings, ServerOptions
 from medianest_plex.demo import demo_plex
 from medianest_plex.jobs import check_tokens_job
@@ -45,12 +49,12 @@ plugin = PluginSpec(
 
 
 @hookimpl
-def register_models(core: Any) -> list[ModelSpec]:
+def register_models(core: PluginCore) -> list[ModelSpec]:
     return [ModelSpec(modules=["medianest_plex.models"], migrations="medianest_plex.migrations")]
 
 
 @hookimpl
-def register_permissions(core: Any) -> list[Permission]:
+def register_permissions(core: PluginCore) -> list[Permission]:
     return [
         Permission(
             routes.BROWSE, "Browse the Plex libraries shared with you", default_roles=("user",)
@@ -59,7 +63,7 @@ def register_permissions(core: Any) -> list[Permission]:
 
 
 @hookimpl
-def register_routes(core: Any) -> list[Any]:
+def register_routes(core: PluginCore) -> list[Any]:
     if not pages_available():
         return [routes.blueprint]  # the pages extend the dashboard's layout: API only without it
     from medianest_plex import pages
@@ -68,7 +72,7 @@ def register_routes(core: Any) -> list[Any]:
 
 
 @hookimpl
-def register_auth_providers(core: Any) -> list[AuthProvider]:
+def register_auth_providers(core: PluginCore) -> list[AuthProvider]:
     return [
         AuthProvider(
             id=PLUGIN_ID,
@@ -80,21 +84,25 @@ def register_auth_providers(core: Any) -> list[AuthProvider]:
 
 
 @hookimpl
-def register_status_probes(core: Any) -> list[StatusProbe]:
+def register_status_probes(core: PluginCore) -> list[StatusProbe]:
     return [status_probe()]
 
 
 @hookimpl
-def register_widgets(core: Any) -> list[Widget]:
+def register_widgets(core: PluginCore) -> list[Widget]:
     return [summary_widget()]
 
 
 @hookimpl
-def register_jobs(core: Any) -> list[JobSpec]:
+def register_jobs(core: PluginCore) -> list[JobSpec]:
     return [check_tokens_job()]
+
+
+@hookimpl
+def register_capabilities(core: PluginCore) -> list[Capability]:
+    return [Capability(MEDIA_LIBRARY, PlexLibrary(core))]
 
 
 @hookimpl
 def register_demo_services() -> list[DemoService]:
     return [DemoService(service=PLUGIN_ID, run=demo_plex)]
-

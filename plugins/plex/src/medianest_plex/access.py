@@ -17,23 +17,41 @@ from collections.abc import Iterator
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from medianest.errors import Forbidden, NotFound, ServiceUnavailable
-from medianest.http import ServiceAuthFailed, ServiceDown, ServiceError, ServiceResponseError
-from medianest.plugins import Connection
-from medianest.security.crypto import DecryptionError
-
+from medianest.sdk import (
+    Connection,
+    DecryptionError,
+    Forbidden,
+    NotFound,
+    PluginCore,
+    ServiceAuthFailed,
+    ServiceDown,
+    ServiceError,
+    ServiceNotConfigured,
+    ServiceResponseError,
+    ServiceUnavailable,
+)
 from medianest_plex.cache import TTLCache
-from medianest_plex.client import PMS, PlexServer, PlexTV, client_identifier
-from medianest_plex.config import PLUGIN_ID, server_options
+from medianest_plex.client import PMS, PlexServer, PlexTV
+from medianest_plex.config import (
+    PLUGIN_ID,
+    PlexEnvironment,
+    plex_tv_url,
+    plugin_settings,
+    server_options,
+)
 from medianest_plex.models import PlexAccess
 
 IDENTITY_TTL = 300.0  # seconds a server's machineIdentifier is trusted without asking again
 BROWSE_CACHE_ENTRIES = 256  # a page of 50 items is ~45 KB as Python objects: ~12 MB at most
 SERVICE_TITLES = {PMS: "Plex", "plex.tv": "plex.tv"}
+CLIENT_ID_PURPOSE = "plex/client-identifier"
 
 
-class PlexNotConfigured(Exception):
-    """No enabled `plex` connection with a URL and the owner's token."""
+class PlexNotConfigured(ServiceNotConfigured):
+    """No enabled `plex` connection with a URL and the owner's token (503 in the envelope)."""
+
+    def __init__(self) -> None:
+        super().__init__(PMS, "Plex is not set up yet: an admin adds its URL and token")
 
 
 class NotLinked(Exception):
@@ -51,12 +69,19 @@ def server_token_context(user_id: object) -> str:
 class PlexRuntime:
     """This app's Plex state: identity, the plex.tv client and short-lived caches."""
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: PluginCore) -> None:
         self.core = core
-        self.client_id = client_identifier(core.keys)
-        self.plextv = PlexTV(core.http, core.settings.plex_tv_url, self.client_id)
+        # This install's stable `X-Plex-Client-Identifier`: plex.tv hands a PIN's token only to
+        # the client that made it. It survives key rotation (see `Secrets.install_id`).
+        self.client_id = core.secrets.install_id(CLIENT_ID_PURPOSE)
+        self.environment = PlexEnvironment()
         self.browse_cache: TTLCache[Any] = TTLCache(max_entries=BROWSE_CACHE_ENTRIES)
         self._identities: dict[str, tuple[float, str]] = {}
+
+    async def plextv(self) -> PlexTV:
+        """plex.tv at the address the settings give now (an admin may change it any time)."""
+        url = plex_tv_url(await plugin_settings(self.core), self.environment)
+        return PlexTV(self.core.http, url, self.client_id)
 
     def server(
         self, url: str, token: str, *, timeout: float | None = None, retries: int | None = None
@@ -79,17 +104,17 @@ class PlexRuntime:
         return machine
 
 
-_runtimes: WeakKeyDictionary[Any, PlexRuntime] = WeakKeyDictionary()
+_runtimes: WeakKeyDictionary[PluginCore, PlexRuntime] = WeakKeyDictionary()
 
 
-def runtime(core: Any) -> PlexRuntime:
+def runtime(core: PluginCore) -> PlexRuntime:
     found = _runtimes.get(core)
     if found is None:
         found = _runtimes[core] = PlexRuntime(core)
     return found
 
 
-async def connection(core: Any) -> Connection:
+async def connection(core: PluginCore) -> Connection:
     """The admin's Plex connection, or PlexNotConfigured."""
     found = await core.services.get(PLUGIN_ID)
     if found is None or not found.enabled or not found.url or not found.api_key:
@@ -97,7 +122,7 @@ async def connection(core: Any) -> Connection:
     return found
 
 
-def owner_server(core: Any, conn: Connection, *, interactive: bool = False) -> PlexServer:
+def owner_server(core: PluginCore, conn: Connection, *, interactive: bool = False) -> PlexServer:
     """The server reached with its owner's token (probes, scans, collections).
 
     `interactive` calls (someone is waiting) are not retried, so the connection's timeout
@@ -110,7 +135,7 @@ def owner_server(core: Any, conn: Connection, *, interactive: bool = False) -> P
     )
 
 
-async def user_server(core: Any, user_id: str) -> PlexServer:
+async def user_server(core: PluginCore, user_id: str) -> PlexServer:
     """The server reached with this user's own access; NotLinked when they have none for it."""
     conn = await connection(core)
     access = await PlexAccess.get_or_none(user_id=user_id)
@@ -130,14 +155,11 @@ async def user_server(core: Any, user_id: str) -> PlexServer:
 def api_errors() -> Iterator[None]:
     """Turn what can go wrong reaching Plex into the API's error envelope.
 
-    Messages name the service and what to do, never an upstream body or a URL.
+    Messages name the service and what to do, never an upstream body or a URL. A missing
+    connection (`PlexNotConfigured`) is one of the API's errors already.
     """
     try:
         yield
-    except PlexNotConfigured:
-        raise ServiceUnavailable(
-            PMS, "Plex is not set up yet: an admin adds its URL and token"
-        ) from None
     except NotLinked:
         raise Forbidden(
             "Sign in with Plex to browse its libraries", details={"reason": "plex_not_linked"}

@@ -3,7 +3,9 @@
 Only accounts that reach the configured server (its owner, or someone it is shared with) get
 in. plex.tv's `/api/v2/resources` answers that for the token's own account, with the token that
 account uses for the server: the owner's account token for the owner, a per-share token for a
-friend. Both tokens are stored encrypted, bound to the user's row, and never leave the server.
+friend. Both tokens are stored encrypted, bound to the user, and never leave the server: the
+account's own token with the user's Plex identity in the core's linked accounts
+(`core.accounts`, provider "plex"), the server token in this plugin's `plex_access` table.
 """
 
 from __future__ import annotations
@@ -13,23 +15,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from medianest import audit
-from medianest.auth.models import User
-from medianest.http import ServiceError
-from medianest.plugins import Connection
-from medianest.security.crypto import DecryptionError
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from medianest.sdk import Connection, PluginCore, ServiceError, UserInfo
 from medianest_plex.access import NoServerAccess, runtime, server_token_context
 from medianest_plex.client import PlexAccount
+from medianest_plex.config import PLUGIN_ID
 from medianest_plex.models import PlexAccess
 
 log = logging.getLogger("medianest.plugins.plex")
 
-
-def plex_token_context(user_id: object) -> str:
-    return f"users|plex_token|{user_id}"
+PROVIDER = PLUGIN_ID  # the auth provider's id: linked accounts and the registration switch
 
 
 @dataclass(frozen=True)
@@ -43,15 +39,16 @@ class PlexIdentity:
     library_ids: tuple[str, ...] | None = None  # None: unknown right now, keep what we had
 
 
-async def identify(core: Any, conn: Connection, token: str) -> PlexIdentity:
+async def identify(core: PluginCore, conn: Connection, token: str) -> PlexIdentity:
     """Who `token` belongs to and what they reach on the configured server.
 
     Raises NoServerAccess for an account the server is not shared with, and the service
     client's errors (ServiceAuthFailed when plex.tv no longer accepts the token).
     """
     plex = runtime(core)
-    account = await plex.plextv.account(token)
-    resources = await plex.plextv.resources(token)
+    plextv = await plex.plextv()
+    account = await plextv.account(token)
+    resources = await plextv.resources(token)
     machine = await plex.machine_identifier(conn)
     match = next(
         (
@@ -75,7 +72,7 @@ async def identify(core: Any, conn: Connection, token: str) -> PlexIdentity:
 
 
 async def _visible_libraries(
-    core: Any, conn: Connection, server_token: str
+    core: PluginCore, conn: Connection, server_token: str
 ) -> tuple[str, ...] | None:
     """The sections this access shows (for the dashboard widget); None when Plex cannot say now."""
     try:
@@ -89,68 +86,50 @@ class RegistrationClosed(Exception):
     """The admin turned off sign-in for Plex accounts MediaNest does not know yet."""
 
 
-async def user_for(core: Any, identity: PlexIdentity, token: str) -> User:
+async def user_for(core: PluginCore, identity: PlexIdentity, token: str) -> UserInfo:
     """The local user for a verified Plex account, created on first sign-in; tokens stored."""
-    user = await User.get_or_none(plex_id=identity.account.id)
-    if user is None:
-        if not core.system.current.registration.plex_sign_in:
-            raise RegistrationClosed()
-        user = await _create_user(core, identity)
-    await remember(core, user, identity, token)
+    account = identity.account
+    known = await core.accounts.find(PROVIDER, account.id)
+    if known is None and not core.accounts.registration_open(PROVIDER):
+        raise RegistrationClosed()
+    user, _created = await core.accounts.sign_up(
+        PROVIDER,
+        account.id,
+        wanted_username=account.display_name,
+        username=account.username,
+        email=account.email,
+        thumb=account.thumb,
+        role=None if known else await role_for_new_user(core, identity),
+    )
+    await remember(core, user.id, identity, token)
     return user
 
 
-async def role_for_new_user(core: Any, identity: PlexIdentity) -> str:
-    """The server's owner becomes an admin only while no active admin exists.
+async def role_for_new_user(core: PluginCore, identity: PlexIdentity) -> str | None:
+    """The server's owner becomes an admin only while no active admin exists (None: the
+    install's default role for new accounts).
 
     MediaNest creates a local admin at its first start, so in practice the owner signs in as
     the configured default role, and an admin promotes them or links their own account to Plex
     (`POST /api/auth/plex/link`). Anything else would let whoever owns the server take over an
     install whose admin exists.
     """
-    if identity.owner and not await User.filter(role="admin", status="active").exists():
+    if identity.owner and not await core.users.active_admin_exists():
         return "admin"
-    return core.system.current.registration.default_role
+    return None
 
 
-async def _create_user(core: Any, identity: PlexIdentity) -> User:
-    account = identity.account
-    role = await role_for_new_user(core, identity)
-    for _attempt in range(3):  # two first sign-ins racing for one name: the loser picks again
-        username = await core.auth.available_username(account.display_name)
-        try:
-            user = await User.create(
-                username=username,
-                role=role,
-                plex_id=account.id,
-                plex_username=account.username,
-                email=account.email,
-                thumb=account.thumb,
-            )
-        except IntegrityError:
-            existing = await User.get_or_none(plex_id=account.id)
-            if existing is not None:
-                return existing  # the same person's other sign-in created it
-            continue
-        await audit.record(
-            "user.created", actor=user, target=f"user:{user.id}", method="plex", role=role
-        )
-        return user
-    raise IntegrityError("could not find a free username")
+async def remember(core: PluginCore, user_id: str, identity: PlexIdentity, token: str) -> None:
+    """Store the account's profile and both tokens (encrypted, bound to this user).
 
-
-async def remember(core: Any, user: User, identity: PlexIdentity, token: str) -> None:
-    """Store the account's profile and both tokens (encrypted, bound to this user's rows)."""
+    Raises Conflict when the Plex account is linked to another user already.
+    """
     account = identity.account
     now = datetime.now(UTC)
-    user.plex_id, user.plex_username = account.id, account.username
-    user.email, user.thumb = account.email or user.email, account.thumb
-    user.plex_token = core.secrets.encrypt(token, context=plex_token_context(user.id))
-    user.plex_token_checked_at = now
     access: dict[str, Any] = {
         "machine_identifier": identity.machine_identifier,
         "server_token": core.secrets.encrypt(
-            identity.server_token, context=server_token_context(user.id)
+            identity.server_token, context=server_token_context(user_id)
         ),
         "owner": identity.owner,
         "checked_at": now,
@@ -158,35 +137,18 @@ async def remember(core: Any, user: User, identity: PlexIdentity, token: str) ->
     if identity.library_ids is not None:
         access["library_ids"] = list(identity.library_ids)
     async with in_transaction():
-        await user.save(
-            update_fields=[
-                "plex_id",
-                "plex_username",
-                "email",
-                "thumb",
-                "plex_token",
-                "plex_token_checked_at",
-                "updated_at",
-            ]
+        await core.accounts.link(
+            user_id, PROVIDER, account.id, username=account.username, token=token, checked_at=now
         )
-        await PlexAccess.update_or_create(user_id=user.id, defaults=access)
+        await core.users.update_profile(user_id, email=account.email, thumb=account.thumb)
+        await PlexAccess.update_or_create(user_id=user_id, defaults=access)
 
 
-async def forget(core: Any, user_id: object, reason: str) -> None:
+async def forget(core: PluginCore, user_id: str, reason: str) -> None:
     """Drop a user's Plex tokens and end their sessions everywhere (revoked, or access lost)."""
     async with in_transaction():
-        await User.filter(id=user_id).update(plex_token=None, plex_token_checked_at=None)
+        await core.accounts.forget_token(PROVIDER, user_id)
         await PlexAccess.filter(user_id=user_id).delete()
-    await core.auth.revoke_user(user_id)
-    await audit.record("plex.access_revoked", target=f"user:{user_id}", reason=reason)
+    await core.users.sign_out_everywhere(user_id)
+    await core.audit.record("plex.access_revoked", target=f"user:{user_id}", reason=reason)
     log.info("signed out user %s: %s", user_id, reason.replace("_", " "))
-
-
-def stored_token(core: Any, user: User) -> str | None:
-    """The user's plex.tv token, decrypted; None when there is none or it no longer decrypts."""
-    if not user.plex_token:
-        return None
-    try:
-        return core.secrets.decrypt(user.plex_token, context=plex_token_context(user.id))
-    except DecryptionError:
-        return None

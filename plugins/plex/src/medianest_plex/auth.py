@@ -22,32 +22,37 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from typing import Any
 
-from medianest import audit
-from medianest.api.auth import user_view
-from medianest.auth.models import User
-from medianest.auth.policy import public, signed_in
-from medianest.errors import (
+from pydantic import BaseModel, Field
+from quart import Blueprint, Response, after_this_request, request
+from quart_schema import validate_request
+
+from medianest.sdk import (
     ApiError,
     Conflict,
     Forbidden,
     NotFound,
-    RateLimited,
-    ServiceUnavailable,
+    PluginCore,
+    current_actor,
+    current_core,
     ok,
+    public,
+    signed_in,
 )
-from medianest.ratelimit import LimiterUnavailable
-from pydantic import BaseModel, Field
-from quart import Blueprint, Response, after_this_request, current_app, g, request
-from quart_schema import validate_request
-
 from medianest_plex.access import api_errors, connection, runtime
-from medianest_plex.accounts import PlexIdentity, RegistrationClosed, identify, remember, user_for
+from medianest_plex.accounts import (
+    PROVIDER,
+    PlexIdentity,
+    RegistrationClosed,
+    identify,
+    remember,
+    user_for,
+)
 
 blueprint = Blueprint("plex_auth", __name__)
 
 PIN_COOKIE = "medianest_plex_pin"
+PIN_BINDING_PURPOSE = "plex/pin-binding"  # the install's subkey that seals PIN cookies
 PIN_LIMIT = (20, 600)  # PINs per address per 10 minutes: a person needs one or two
 POLL_LIMIT = (120, 60)  # polls per address per minute: the sign-in page polls about once a second
 CLAIM_GRACE = 60  # seconds a used PIN stays remembered beyond its expiry
@@ -69,8 +74,12 @@ class PinLink(BaseModel):
 class PinBinding:
     """Seals "this browser asked for PIN n, which expires at t" with a key of this install."""
 
-    def __init__(self, core: Any) -> None:
-        self._key = core.keys.subkey("plex/pin-binding")
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @classmethod
+    def of(cls, core: PluginCore) -> PinBinding:
+        return cls(core.secrets.subkey(PIN_BINDING_PURPOSE))
 
     def seal(self, pin_id: int, expires_at: datetime) -> str:
         payload = f"{pin_id}.{int(expires_at.timestamp())}"
@@ -90,31 +99,28 @@ class PinBinding:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def _core() -> Any:
-    return current_app.extensions["medianest"]
-
-
 @blueprint.post("/pin")
 @public
 async def start_pin():
     """Start signing in with Plex: a code to enter at plex.tv/link, and a link that fills it in."""
-    core = _core()
+    core = current_core()
     await _throttle(core, "pin", *PIN_LIMIT)
     with api_errors():
         await connection(core)  # nothing to sign in to until an admin connects a server
-        pin = await runtime(core).plextv.create_pin()
+        plextv = await runtime(core).plextv()
+        pin = await plextv.create_pin()
     response = ok(
         {
             "pin_id": pin.id,
             "code": pin.code,
-            "auth_url": runtime(core).plextv.auth_url(pin.code),
+            "auth_url": plextv.auth_url(pin.code),
             "expires_at": pin.expires_at.isoformat(),
         }
     )
     lifetime = max(1, int((pin.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(
         core.auth.cookie_name(PIN_COOKIE),
-        PinBinding(core).seal(pin.id, pin.expires_at),
+        PinBinding.of(core).seal(pin.id, pin.expires_at),
         max_age=lifetime,
         path="/",
         secure=core.auth.secure,
@@ -129,7 +135,7 @@ async def start_pin():
 @validate_request(PinCheck)
 async def finish_sign_in(data: PinCheck):
     """Poll a PIN: 202 `{status: "waiting"}` until it is approved, then the user and a session."""
-    core = _core()
+    core = current_core()
     await _throttle(core, "poll", *POLL_LIMIT)
     approved = await _approved(core, data.pin_id)
     if approved is None:
@@ -143,7 +149,7 @@ async def finish_sign_in(data: PinCheck):
             "New accounts cannot sign in with Plex here; ask an admin",
             details={"reason": "registration_closed"},
         ) from None
-    body = await core.auth.sign_in_external(user, method="plex", remember=data.remember_me)
+    body = await core.auth.sign_in_external(user.id, method=PROVIDER, remember=data.remember_me)
     after_this_request(_clear_pin_cookie)
     return ok(body)
 
@@ -153,25 +159,27 @@ async def finish_sign_in(data: PinCheck):
 @validate_request(PinLink)
 async def link_account(data: PinLink):
     """Link the Plex account that approves this PIN to your MediaNest account."""
-    core = _core()
+    core, actor = current_core(), current_actor()
+    assert actor is not None  # @signed_in
     approved = await _approved(core, data.pin_id)
     if approved is None:
         return ok({"status": "waiting"}, status=202)
     identity, token, expires_at = approved
-    user = await User.get(id=g.actor.user_id)
-    holder = await User.get_or_none(plex_id=identity.account.id)
-    if holder is not None and holder.id != user.id:
+    holder = await core.accounts.find(PROVIDER, identity.account.id)
+    if holder is not None and holder.user_id != actor.user_id:
         raise Conflict("This Plex account already belongs to another MediaNest user")
     await _claim(core, data.pin_id, expires_at)
-    await remember(core, user, identity, token)
-    await audit.record("plex.linked", actor=g.actor, target=f"user:{user.id}", owner=identity.owner)
+    await remember(core, actor.user_id, identity, token)
+    await core.audit.record(
+        "plex.linked", actor=actor, target=f"user:{actor.user_id}", owner=identity.owner
+    )
     after_this_request(_clear_pin_cookie)
-    return ok({"user": user_view(user, g.actor.permissions)})
+    return ok({"user": await core.users.view(actor.user_id)})
 
 
-async def _approved(core: Any, pin_id: int) -> tuple[PlexIdentity, str, datetime] | None:
+async def _approved(core: PluginCore, pin_id: int) -> tuple[PlexIdentity, str, datetime] | None:
     """The verified account behind an approved PIN this browser made; None while it waits."""
-    expires_at = PinBinding(core).open(
+    expires_at = PinBinding.of(core).open(
         request.cookies.get(core.auth.cookie_name(PIN_COOKIE)), pin_id
     )
     if expires_at is None:
@@ -180,7 +188,7 @@ async def _approved(core: Any, pin_id: int) -> tuple[PlexIdentity, str, datetime
         raise PinExpired()
     with api_errors():
         conn = await connection(core)
-        pin = await runtime(core).plextv.pin(pin_id)
+        pin = await (await runtime(core).plextv()).pin(pin_id)
         if pin is None:
             raise PinExpired()  # plex.tv forgot it: it expired (we know we made it)
         if not pin.auth_token:
@@ -188,38 +196,26 @@ async def _approved(core: Any, pin_id: int) -> tuple[PlexIdentity, str, datetime
         return await identify(core, conn, pin.auth_token), pin.auth_token, expires_at
 
 
-async def _claim(core: Any, pin_id: int, expires_at: datetime) -> None:
-    """Let each PIN sign in once, on every instance: of concurrent polls exactly one goes on."""
+async def _claim(core: PluginCore, pin_id: int, expires_at: datetime) -> None:
+    """Let each PIN sign in once, on every instance: of concurrent polls exactly one goes on.
+
+    Without the rate limiter this fails closed (503), as `_throttle` does."""
     window = max(1, int((expires_at - datetime.now(UTC)).total_seconds())) + CLAIM_GRACE
-    try:
-        decision = await core.limiter.hit(f"plex:pin-used:{pin_id}", limit=1, window=window)
-    except LimiterUnavailable:
-        raise _sign_in_unavailable() from None
-    if not decision.allowed:
+    if not await core.limits.claim(f"plex:pin-used:{pin_id}", window=window):
         raise NotFound("No such sign-in code")
 
 
-async def _throttle(core: Any, action: str, limit: int, window: int) -> None:
-    key = f"plex:{action}:address:{core.auth.client_ip()}"
-    try:
-        decision = await core.limiter.hit(key, limit=limit, window=window)
-    except LimiterUnavailable:
-        raise _sign_in_unavailable() from None
-    if not decision.allowed:
-        raise RateLimited(
-            limit=decision.limit,
-            window=decision.window,
-            retry_after=decision.retry_after,
-            message="Too many Plex sign-in attempts; wait before trying again",
-        )
-
-
-def _sign_in_unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable("rate_limiter", "Sign-in is unavailable right now; try again shortly")
+async def _throttle(core: PluginCore, action: str, limit: int, window: int) -> None:
+    await core.limits.hit(
+        f"plex:{action}:address:{core.auth.client_ip()}",
+        limit=limit,
+        window=window,
+        message="Too many Plex sign-in attempts; wait before trying again",
+    )
 
 
 def _clear_pin_cookie(response: Response) -> Response:
-    core = _core()
+    core = current_core()
     response.delete_cookie(
         core.auth.cookie_name(PIN_COOKIE),
         path="/",

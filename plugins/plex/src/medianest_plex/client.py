@@ -4,15 +4,15 @@
   service `plex.tv` or `plex`, so each has its own breaker.
 - A Plex token travels only in the `X-Plex-Token` header, never in a URL: URLs end up in
   logs, error messages and proxies' access logs, headers do not.
-- Every request names this install the same way (`X-Plex-Client-Identifier`, derived from the
-  install's key ring), which plex.tv needs to hand a PIN's token back to the client that made it.
+- Every request names this install the same way (`X-Plex-Client-Identifier`, the install id
+  `core.secrets` derives for it), which plex.tv needs to hand a PIN's token back to the client
+  that made it.
 - Lists are always paged with `X-Plex-Container-Start`/`-Size`, at most `MAX_PAGE` per call:
   a Plex library can hold a million tracks, and asking for "all" of it is how peers fall over.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from medianest.http import ServiceClient, ServiceResponseError
-from medianest.security.crypto import KeyRing
+
+from medianest.sdk import ServiceClient, ServiceResponseError
 
 PRODUCT = "MediaNest"
 PLEX_TV = "plex.tv"  # the core.http service names (one circuit breaker each)
@@ -36,17 +36,6 @@ try:
     PLUGIN_VERSION = version("medianest-plex")
 except PackageNotFoundError:  # running from a source tree without metadata
     PLUGIN_VERSION = "0"
-
-
-def client_identifier(keys: KeyRing) -> str:
-    """This install's stable `X-Plex-Client-Identifier`, a UUID derived from the key ring.
-
-    It uses the ring's oldest key, so rotating keys keeps it; only retiring that key gives the
-    install a new identity on plex.tv (PINs made in the minutes before then stop working).
-    The value is public (it appears in the sign-in link) and reveals nothing of the key.
-    """
-    seed = keys.subkey("plex/client-identifier", key_id=min(keys.keys))
-    return str(uuid.UUID(bytes=seed[:16], version=4))
 
 
 def identity_headers(client_id: str) -> dict[str, str]:

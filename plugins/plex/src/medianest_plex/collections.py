@@ -1,15 +1,18 @@
-"""Helpers for other plugins that put files into Plex: scan a folder, find its items, collect them.
+"""Putting files into Plex: scan a folder, find its items, collect them.
 
-    from medianest_plex import collections as plex
+Other plugins reach this through the `MEDIA_LIBRARY` capability (`PlexLibrary`, below), never
+by importing this plugin:
 
-    await plex.scan_folder(core, "YouTube", "/data/youtube/42/Road trip")
-    found = await plex.wait_for_items(core, "YouTube", paths, timeout=120)   # {path: rating key}
-    collection_id = await plex.add_to_collection(core, "YouTube", "Road trip", list(found.values()))
+    library = core.capabilities.get(MEDIA_LIBRARY)   # None while the Plex plugin is off
+    await library.scan_folder("YouTube", "/data/youtube/42/Road trip")
+    found = await library.wait_for_items("YouTube", paths, timeout=120)   # {path: item id}
+    collection_id = await library.add_to_collection("YouTube", "Road trip", found.values())
 
 They act as the server's owner (only the owner may change a library), through the admin's
 `plex` connection. `library` is a library's id or its title. Failures: `LibraryNotFound`,
-`PlexNotConfigured`, and the service client's errors (`medianest.http.ServiceDown` when Plex
-is unreachable), which a job should let fail the attempt so that it is retried.
+`PlexNotConfigured` (the sdk's `ServiceNotConfigured`), and the service client's errors
+(`ServiceDown` when Plex is unreachable), which a job should let fail the attempt so that it
+is retried.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ import asyncio
 import posixpath
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from medianest.sdk import Library, LibraryNotFound, PluginCore
 from medianest_plex.access import PlexNotConfigured, connection, owner_server, runtime
 from medianest_plex.client import MAX_PAGE, PlexServer, library_uri
 
@@ -40,44 +43,32 @@ SEARCH_PAGE = 200
 NEWEST_SEARCHED = 5_000  # new items are the newest: never walk a whole big library for them
 
 
-class LibraryNotFound(LookupError):
-    """No library with that id or title is visible to the server's owner."""
-
-
-@dataclass(frozen=True)
-class Library:
-    id: str
-    title: str
-    type: str
-    locations: tuple[str, ...]
-
-
-async def find_library(core: Any, library: str | int) -> Library:
+async def find_library(core: PluginCore, library: str | int) -> Library:
     """The library named by id or title (an id wins when both could match)."""
     sections = await (await _server(core)).sections()
     wanted = str(library).strip()
     by_id = [s for s in sections if str(s.get("key")) == wanted]
     by_title = [s for s in sections if str(s.get("title", "")).casefold() == wanted.casefold()]
     for section in by_id or by_title:
-        locations = tuple(
+        folders = tuple(
             str(location["path"])
             for location in section.get("Location") or ()
             if location.get("path")
         )
         return Library(
-            str(section["key"]), str(section.get("title")), str(section.get("type")), locations
+            str(section["key"]), str(section.get("title")), str(section.get("type")), folders
         )
     raise LibraryNotFound(f"no Plex library {wanted!r}")
 
 
-async def scan_folder(core: Any, library: str | int, path: str) -> None:
+async def scan_folder(core: PluginCore, library: str | int, path: str) -> None:
     """Ask Plex to scan only `path` (a folder as the Plex server sees it) in `library`."""
     found = await find_library(core, library)
     await (await _server(core)).refresh(found.id, path)
 
 
 async def find_items_by_path(
-    core: Any, library: str | int, paths: Iterable[str], *, newest: int = NEWEST_SEARCHED
+    core: PluginCore, library: str | int, paths: Iterable[str], *, newest: int = NEWEST_SEARCHED
 ) -> dict[str, str]:
     """{file path: rating key} for those of `paths` that are items of `library` already.
 
@@ -108,7 +99,7 @@ async def find_items_by_path(
 
 
 async def wait_for_items(
-    core: Any,
+    core: PluginCore,
     library: str | int,
     paths: Iterable[str],
     *,
@@ -127,7 +118,7 @@ async def wait_for_items(
 
 
 async def add_to_collection(
-    core: Any, library: str | int, title: str, rating_keys: Iterable[str]
+    core: PluginCore, library: str | int, title: str, rating_keys: Iterable[str]
 ) -> str:
     """Put items into the collection called `title` in `library`, creating it when there is none.
 
@@ -182,13 +173,43 @@ def _normalised(path: str) -> str:
     return posixpath.normpath(path.replace("\\", "/"))
 
 
-async def _server(core: Any) -> PlexServer:
+async def _server(core: PluginCore) -> PlexServer:
     return owner_server(core, await connection(core))
+
+
+class PlexLibrary:
+    """The `MEDIA_LIBRARY` capability (`medianest.sdk.MediaLibrary`): the helpers above, bound
+    to one app's core, for plugins that put files into the media server."""
+
+    title = "Plex"
+
+    def __init__(self, core: PluginCore) -> None:
+        self._core = core
+
+    async def find_library(self, library: str | int) -> Library:
+        return await find_library(self._core, library)
+
+    async def scan_folder(self, library: str | int, path: str) -> None:
+        await scan_folder(self._core, library, path)
+
+    async def wait_for_items(
+        self, library: str | int, paths: Iterable[str], *, timeout: float
+    ) -> dict[str, str]:
+        return await wait_for_items(self._core, library, paths, timeout=timeout)
+
+    async def add_to_collection(
+        self, library: str | int, title: str, item_ids: Iterable[str]
+    ) -> str:
+        return await add_to_collection(self._core, library, title, item_ids)
+
+    def collection_url(self, collection_id: str) -> str | None:
+        return f"/plex/collection/{collection_id}"  # the collection's browse page
 
 
 __all__ = [
     "Library",
     "LibraryNotFound",
+    "PlexLibrary",
     "PlexNotConfigured",
     "add_to_collection",
     "find_items_by_path",

@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from medianest.sdk import PluginCore
+from medianest_plex.client import DEFAULT_PLEX_TV_URL
 
 PLUGIN_ID = "plex"
 
@@ -38,9 +42,33 @@ class PlexSettings(BaseModel):
         le=168,
         description="How often each user's Plex sign-in is checked with plex.tv",
     )
+    plex_tv_url: str = Field(
+        default=DEFAULT_PLEX_TV_URL,
+        max_length=200,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="plex.tv's address; change it only to point at a stand-in "
+        "(MEDIANEST_PLEX_TV_URL, when set, replaces this default)",
+    )
 
 
-async def plugin_settings(core: Any) -> PlexSettings:
+class PlexEnvironment(BaseSettings):
+    """What the environment (or `.env`) says for this plugin, as `MEDIANEST_PLEX_TV_URL` did
+    before it was a plugin setting: tests and stand-in set-ups point plex.tv elsewhere with it."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDIANEST_", env_file=".env", extra="ignore")
+
+    plex_tv_url: str | None = None
+
+
+def plex_tv_url(settings: PlexSettings, environment: PlexEnvironment) -> str:
+    """Where plex.tv is: the address an admin (or `medianest demo`) saved, else the
+    environment's, else plex.tv itself."""
+    if settings.plex_tv_url != DEFAULT_PLEX_TV_URL:
+        return settings.plex_tv_url
+    return environment.plex_tv_url or DEFAULT_PLEX_TV_URL
+
+
+async def plugin_settings(core: PluginCore) -> PlexSettings:
     """The admin's settings for this plugin, or the defaults."""
     settings = await core.plugin_settings(PLUGIN_ID)
     return settings if isinstance(settings, PlexSettings) else PlexSettings()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from medianest.plugins import DemoConnection
+from medianest.sdk import DemoConnection
 
 
 @contextmanager
@@ -25,6 +25,7 @@ def demo_plex(data_dir: Path) -> Iterator[DemoConnection]:
             api_key=household.server.owner_token,
             settings={"plex_tv_url": household.plextv.url},
             notes=(
-                f"Sign in with Plex: the stand-in plex.tv page asks who approves the code — {people}.",
+                "Sign in with Plex: the stand-in plex.tv page asks who approves the code — "
+                f"{people}.",
             ),
         )

@@ -18,13 +18,17 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from medianest.auth.models import User
-from medianest.http import ServiceAuthFailed, ServiceError
-from medianest.plugins import Connection, JobSpec
-from tortoise.expressions import Q
-
+from medianest.sdk import (
+    Connection,
+    JobContext,
+    JobSpec,
+    LinkedAccount,
+    PluginCore,
+    ServiceAuthFailed,
+    ServiceError,
+)
 from medianest_plex.access import NoServerAccess, PlexNotConfigured, connection
-from medianest_plex.accounts import forget, identify, remember, stored_token
+from medianest_plex.accounts import PROVIDER, forget, identify, remember
 from medianest_plex.config import plugin_settings
 
 log = logging.getLogger("medianest.plugins.plex")
@@ -40,11 +44,11 @@ def check_tokens_job() -> JobSpec:
     )
 
 
-async def run_check_tokens(ctx: Any, **_: Any) -> dict[str, int]:
+async def run_check_tokens(ctx: JobContext, **_: Any) -> dict[str, int]:
     return await check_tokens(ctx.core)
 
 
-async def check_tokens(core: Any, *, older_than: timedelta | None = None) -> dict[str, int]:
+async def check_tokens(core: PluginCore, *, older_than: timedelta | None = None) -> dict[str, int]:
     """Check the users that are due; returns how many were checked and signed out."""
     try:
         conn = await connection(core)
@@ -53,13 +57,8 @@ async def check_tokens(core: Any, *, older_than: timedelta | None = None) -> dic
     if older_than is None:
         older_than = timedelta(hours=(await plugin_settings(core)).token_check_hours)
     cutoff = datetime.now(UTC) - older_than
-    due = (
-        await User.filter(plex_token__isnull=False)
-        .filter(Q(plex_token_checked_at__isnull=True) | Q(plex_token_checked_at__lte=cutoff))
-        .order_by("plex_token_checked_at")
-        .limit(BATCH)
-    )
-    outcomes = await _bounded(CONCURRENCY, [_check_one(core, conn, user) for user in due])
+    due = await core.accounts.due(PROVIDER, cutoff, limit=BATCH)
+    outcomes = await _bounded(CONCURRENCY, [_check_one(core, conn, account) for account in due])
     failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     if failures:
         log.warning("Plex sign-in check stopped early: %s", type(failures[0]).__name__)
@@ -70,22 +69,23 @@ async def check_tokens(core: Any, *, older_than: timedelta | None = None) -> dic
     }
 
 
-async def _check_one(core: Any, conn: Connection, user: User) -> str:
-    token = stored_token(core, user)
+async def _check_one(core: PluginCore, conn: Connection, account: LinkedAccount) -> str:
+    user_id = account.user_id
+    token = await core.accounts.token(PROVIDER, user_id)
     if token is None:
-        await forget(core, user.id, "token_unreadable")
+        await forget(core, user_id, "token_unreadable")
         return "signed_out"
     try:
         identity = await identify(core, conn, token)
     except ServiceAuthFailed as exc:
         if exc.service != "plex.tv":
             raise  # the server refused its own token check: not this user's doing
-        await forget(core, user.id, "token_revoked")
+        await forget(core, user_id, "token_revoked")
         return "signed_out"
     except NoServerAccess:
-        await forget(core, user.id, "access_removed")
+        await forget(core, user_id, "access_removed")
         return "signed_out"
-    await remember(core, user, identity, token)
+    await remember(core, user_id, identity, token)
     return "ok"
 
 

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from medianest.http import ServiceError
-
+from medianest.sdk import ServiceError
 from medianest_plex.client import Page, PlexServer
 
 #: Plex-relative image paths the proxy serves: item and collection artwork, Plex's own icons.

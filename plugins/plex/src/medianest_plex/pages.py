@@ -19,8 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from medianest.auth.policy import requires
-from medianest.errors import (
+from quart import Blueprint, Response, redirect, request
+from quart_schema import hide
+from werkzeug.exceptions import HTTPException
+
+from medianest.sdk import (
     ApiError,
     Forbidden,
     NotFound,
@@ -28,13 +31,10 @@ from medianest.errors import (
     PluginDisabled,
     ServiceUnavailable,
     Unauthenticated,
+    current_actor,
+    current_core,
+    requires,
 )
-from medianest_web.navigation import login_url
-from medianest_web.rendering import NO_STORE, page
-from quart import Blueprint, Response, current_app, g, redirect, request
-from quart_schema import hide
-from werkzeug.exceptions import HTTPException
-
 from medianest_plex.access import PlexNotConfigured, connection
 from medianest_plex.routes import (
     BROWSE,
@@ -43,6 +43,8 @@ from medianest_plex.routes import (
     fetch_items,
     fetch_libraries,
 )
+from medianest_web.navigation import login_url
+from medianest_web.rendering import NO_STORE, page
 
 log = logging.getLogger("medianest.plugins.plex")
 
@@ -259,7 +261,7 @@ async def _unavailable(error: ServiceUnavailable) -> Problem:
     if error.details.get("plugin"):
         return Problem(503, "plugin-failed", "Plex browsing is unavailable", error.message)
     try:
-        await connection(current_app.extensions["medianest"])
+        await connection(current_core())
     except PlexNotConfigured:
         message = "An admin connects MediaNest to the Plex server under Admin → Services."
         return Problem(503, "not-configured", "Plex isn't set up yet", message)
@@ -279,7 +281,7 @@ async def _problem_page(problem: Problem) -> Response:
         status=problem.status,
         problem=problem,
         retry_url=request.full_path.rstrip("?"),
-        bare=g.get("actor") is None,
+        bare=current_actor() is None,
     )
 
 

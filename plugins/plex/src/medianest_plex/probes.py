@@ -12,8 +12,7 @@ import asyncio
 import time
 from typing import Any
 
-from medianest.plugins import Connection, ProbeResult, StatusProbe
-
+from medianest.sdk import Connection, PluginCore, ProbeResult, StatusProbe
 from medianest_plex.access import owner_server
 from medianest_plex.client import PMS, PlexServer
 from medianest_plex.library import image_url
@@ -30,7 +29,7 @@ def status_probe() -> StatusProbe:
     return StatusProbe(service=PMS, check=check, interval=INTERVAL, timeout=TIMEOUT, title="Plex")
 
 
-async def check(core: Any, connection: Connection | None) -> ProbeResult:
+async def check(core: PluginCore, connection: Connection | None) -> ProbeResult:
     """Online with data for the widget; the service client's errors say why not."""
     if connection is None or not connection.url or not connection.api_key:
         return ProbeResult("unknown", error="Enter the Plex server's URL and its owner's token")

@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Literal, TypeVar
 
-from medianest.auth.policy import counted_as, requires
-from medianest.errors import NotFound, ok
 from pydantic import BaseModel, Field, field_validator
-from quart import Blueprint, Response, current_app, g
+from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
+from medianest.sdk import NotFound, counted_as, current_actor, current_core, ok, requires
 from medianest_plex import library
 from medianest_plex.access import api_errors, runtime, user_server
 from medianest_plex.client import PlexServer
@@ -69,8 +68,10 @@ class ImageQuery(BaseModel):
         return path
 
 
-def _core() -> Any:
-    return current_app.extensions["medianest"]
+def _user_id() -> str:
+    actor = current_actor()
+    assert actor is not None  # every route here needs a permission: someone is signed in
+    return actor.user_id
 
 
 async def browse(key: tuple[Hashable, ...], fetch: Callable[[PlexServer], Awaitable[T]]) -> T:
@@ -79,8 +80,8 @@ async def browse(key: tuple[Hashable, ...], fetch: Callable[[PlexServer], Awaita
     Raises the API's errors (`api_errors`): 503 when Plex is down, 403 without Plex access.
     The cached value is shared between requests: callers must not change it.
     """
-    core = _core()
-    user_id = g.actor.user_id
+    core = current_core()
+    user_id = _user_id()
     ttl = (await plugin_settings(core)).cache_seconds
 
     async def load() -> T:
@@ -160,10 +161,10 @@ async def item_details(rating_key: int):
 @validate_querystring(ImageQuery)
 async def image(query_args: ImageQuery):
     """A Plex image through MediaNest (resized by Plex when width or height is given)."""
-    core = _core()
+    core = current_core()
     q = query_args
     with api_errors():
-        server = await user_server(core, g.actor.user_id)
+        server = await user_server(core, _user_id())
         upstream = await server.image(q.path, width=q.width, height=q.height)
     content_type = upstream.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in IMAGE_TYPES:

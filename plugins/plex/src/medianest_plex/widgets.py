@@ -1,10 +1,10 @@
 """The dashboard widget `plex.summary`: the libraries and what was added lately.
 
-It answers from the `plex` coordinator's cache (the probe's last data), never by calling Plex:
-a slow or dead Plex cannot slow the dashboard, and when Plex is unreachable the widget shows
-the last known state, marked stale. The probe sees the server as its owner does, so the widget
-shows each person only the libraries Plex shares with them (as recorded at their sign-in and
-each token check); admins see every library.
+It answers from the `plex` status cache (`core.status`: the probe's last data), never by
+calling Plex: a slow or dead Plex cannot slow the dashboard, and when Plex is unreachable the
+widget shows the last known state, marked stale. The probe sees the server as its owner does,
+so the widget shows each person only the libraries Plex shares with them (as recorded at their
+sign-in and each token check); admins see every library.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from importlib.util import find_spec
 from typing import Any
 
-from medianest.plugins import Widget
-
+from medianest.sdk import Actor, PluginCore, Widget
 from medianest_plex.client import PMS
 from medianest_plex.library import iso_time
 from medianest_plex.models import PlexAccess
@@ -38,9 +37,9 @@ def summary_widget() -> Widget:
     )
 
 
-async def summary_data(core: Any, actor: Any) -> dict[str, Any]:
-    entry = core.status.get(PMS) or {}
-    cached = _probe_data(core)
+async def summary_data(core: PluginCore, actor: Actor) -> dict[str, Any]:
+    entry = core.status.entry(PMS) or {}
+    cached = core.status.data(PMS)
     access = await PlexAccess.get_or_none(user_id=actor.user_id)
     visible = _visible_libraries(actor, access)
     libraries = [lib for lib in cached.get("libraries") or () if _shown(lib, visible)]
@@ -63,14 +62,7 @@ async def summary_data(core: Any, actor: Any) -> dict[str, Any]:
     }
 
 
-def _probe_data(core: Any) -> Mapping[str, Any]:
-    for coordinator in core.status.coordinators():
-        if coordinator.service == PMS:
-            return coordinator.data or {}
-    return {}
-
-
-def _visible_libraries(actor: Any, access: PlexAccess | None) -> frozenset[str] | None:
+def _visible_libraries(actor: Actor, access: PlexAccess | None) -> frozenset[str] | None:
     """The library ids this person sees; None for everything (admins, the server's owner)."""
     if actor.is_admin:
         return None

@@ -7,12 +7,19 @@ See docs/plugins/uptime-kuma.md.
 
 from __future__ import annotations
 
-from typing import Any
-
-from medianest.plugins import DemoService, PluginSpec, ServiceSpec, StatusProbe, Widget, hookimpl
+from medianest.sdk import (
+    DemoService,
+    Event,
+    PluginCore,
+    PluginSpec,
+    ServiceSpec,
+    StatusProbe,
+    Widget,
+    hookimpl,
+)
 from medianest_uptime_kuma.alerts import on_status_event
-from medianest_uptime_kuma.demo import demo_kuma
 from medianest_uptime_kuma.config import DEFAULT_URL, KumaConfig
+from medianest_uptime_kuma.demo import demo_kuma
 from medianest_uptime_kuma.probes import status_probe
 from medianest_uptime_kuma.widgets import monitors_widget
 
@@ -47,6 +54,6 @@ def register_demo_services() -> list[DemoService]:
 
 
 @hookimpl
-async def on_event(core: Any, event: Any) -> None:
+async def on_event(core: PluginCore, event: Event) -> None:
     if event.name == "service:status":
         await on_status_event(core, event)

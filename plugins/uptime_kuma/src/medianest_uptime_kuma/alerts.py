@@ -19,8 +19,8 @@ did not change, so their states are remembered as told.
 
 With several app instances, each polls Kuma and publishes the change it sees, and every
 instance receives every event. An instance acts only on its own coordinator's events, and
-the instances claim each announcement through the shared rate limiter (Redis in
-production), so the household hears of each transition once.
+the instances claim each announcement (`core.limits.claim`, in Redis when configured), so the
+household hears of each transition once.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from medianest.events import Event
-from medianest.ratelimit import LimiterUnavailable
+from medianest.sdk import Event, PluginCore, ServiceUnavailable
 from medianest_uptime_kuma.client import SERVICE
 from medianest_uptime_kuma.probes import monitor_details
 
@@ -118,11 +117,11 @@ def _alarm(status: object) -> _Alarm | None:
 _memories: weakref.WeakKeyDictionary[Any, MonitorAlerts] = weakref.WeakKeyDictionary()
 
 
-def memory_of(core: Any) -> MonitorAlerts:
+def memory_of(core: PluginCore) -> MonitorAlerts:
     return _memories.setdefault(core, MonitorAlerts())
 
 
-async def on_status_event(core: Any, event: Event) -> None:
+async def on_status_event(core: PluginCore, event: Event) -> None:
     """Publish a notification for a monitor's transition carried by a `service:status` event."""
     data = event.data
     monitor = data.get("monitor")
@@ -139,13 +138,12 @@ async def on_status_event(core: Any, event: Event) -> None:
     await core.publish("notification", alert.notification())
 
 
-async def _claim(core: Any, alert: Alert) -> bool:
+async def _claim(core: PluginCore, alert: Alert) -> bool:
     """Whether this instance announces the alert: the first one to claim it, atomically (in
     Redis when configured). Each instance polls Kuma, so each sees the change for itself."""
-    key = f"{SERVICE}:alert:{alert.key}:{alert.change}"
     try:
-        decision = await core.limiter.hit(key, limit=1, window=ANNOUNCE_WINDOW)
-    except LimiterUnavailable:
+        return await core.limits.claim(
+            f"{SERVICE}:alert:{alert.key}:{alert.change}", window=ANNOUNCE_WINDOW
+        )
+    except ServiceUnavailable:  # the limiter cannot answer
         return True  # better told twice than never
-    return decision.allowed
-

@@ -30,13 +30,13 @@ from urllib.parse import quote
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from medianest.http import (
+from medianest.sdk import (
+    Connection,
     ServiceAuthFailed,
     ServiceClient,
     ServiceError,
     ServiceResponseError,
 )
-from medianest.plugins import Connection
 from medianest_uptime_kuma.config import DEFAULT_URL, KumaConfig
 
 SERVICE = "uptime_kuma"

@@ -7,10 +7,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from medianest.plugins import DemoConnection
+from medianest.sdk import DemoConnection
 
 if TYPE_CHECKING:
     from medianest_uptime_kuma.testing import FakeUptimeKuma
@@ -33,7 +32,9 @@ def demo_kuma(data_dir: Path) -> Iterator[DemoConnection]:
                 url=server.url,
                 api_key=DEFAULT_API_KEY,
                 config={"status_page": kuma.slug},
-                notes=(f"Uptime Kuma: “{FLAPPING_MONITOR}” goes down and up every {FLAP_EVERY:g} s.",),
+                notes=(
+                    f"Uptime Kuma: “{FLAPPING_MONITOR}” goes down and up every {FLAP_EVERY:g} s.",
+                ),
             )
         finally:
             stop.set()

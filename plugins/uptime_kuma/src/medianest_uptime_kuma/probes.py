@@ -23,8 +23,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from medianest.http import ServiceDown, ServiceError, ServiceResponseError
-from medianest.plugins import Connection, ProbeResult, StatusProbe
+from medianest.sdk import (
+    Connection,
+    PluginCore,
+    ProbeResult,
+    ServiceDown,
+    ServiceError,
+    ServiceResponseError,
+    StatusProbe,
+)
 from medianest_uptime_kuma.client import (
     SERVICE,
     KumaClient,
@@ -42,7 +49,7 @@ INTERVAL = 30.0
 TIMEOUT = 15.0
 
 
-async def check(core: Any, connection: Connection | None) -> ProbeResult:
+async def check(core: PluginCore, connection: Connection | None) -> ProbeResult:
     """Read the status page (and /metrics with a key) into a `ProbeResult`; raise when Kuma is
     unreachable, so that the coordinator keeps the last monitors."""
     started = time.perf_counter()
@@ -69,7 +76,7 @@ async def check(core: Any, connection: Connection | None) -> ProbeResult:
     )
 
 
-def _client(core: Any, connection: Connection | None) -> KumaClient:
+def _client(core: PluginCore, connection: Connection | None) -> KumaClient:
     if connection is None:
         raise NotConfigured("no Uptime Kuma connection is configured")
     return KumaClient.for_connection(core.http, connection)
@@ -108,15 +115,12 @@ def status_probe() -> StatusProbe:
     )
 
 
-def monitor_details(core: Any) -> dict[Any, dict[str, Any]]:
+def monitor_details(core: PluginCore) -> dict[Any, dict[str, Any]]:
     """The last monitors this probe reported, with all their fields, by id.
 
-    Read from the coordinator's cache: the status entry and `service:status` events carry
-    only the monitor fields every service shares (id, name, status, response time, uptime),
-    not this probe's own (group, Kuma's word for the state, certificate expiry).
+    Read from the status cache (`core.status.data`): the status entry and `service:status`
+    events carry only the monitor fields every service shares (id, name, status, response
+    time, uptime), not this probe's own (group, Kuma's word for the state, certificate expiry).
     """
-    for coordinator in core.status.coordinators():
-        if coordinator.service == SERVICE:
-            monitors = coordinator.data.get("monitors") or ()
-            return {m.get("id"): m for m in monitors if isinstance(m, Mapping)}
-    return {}
+    monitors = core.status.data(SERVICE).get("monitors") or ()
+    return {m.get("id"): m for m in monitors if isinstance(m, Mapping)}

@@ -262,7 +262,7 @@ class FakeUptimeKuma:
         name: str,
         *,
         group: int | str | None = None,
-        type: str = "http",  # noqa: A002 - Kuma's own field name
+        type: str = "http",
         url: str | None = None,
         hostname: str | None = None,
         port: int | None = None,

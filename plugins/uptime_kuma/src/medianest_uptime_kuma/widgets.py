@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medianest.plugins import Widget
+from medianest.sdk import Actor, PluginCore, Widget
 from medianest_uptime_kuma.client import SERVICE
 from medianest_uptime_kuma.probes import monitor_details
 
@@ -37,9 +37,9 @@ def monitors_widget() -> Widget:
     )
 
 
-async def monitors_data(core: Any, actor: Any) -> dict[str, Any]:
+async def monitors_data(core: PluginCore, actor: Actor) -> dict[str, Any]:
     """The cached `uptime_kuma` status entry, shaped for the widget."""
-    entry = core.status.get(SERVICE) or {}
+    entry = core.status.entry(SERVICE) or {}
     monitors = [_shown(m) for m in _cached_monitors(core, entry)]
     return {
         "status": entry.get("status", "unknown"),
@@ -51,7 +51,7 @@ async def monitors_data(core: Any, actor: Any) -> dict[str, Any]:
     }
 
 
-def _cached_monitors(core: Any, entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _cached_monitors(core: PluginCore, entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The entry's monitors (status and staleness as the dashboard shows them), with the
     probe's own fields added: the group, and Kuma's word for the state."""
     monitors = [m for m in entry.get("monitors") or () if isinstance(m, Mapping)]

@@ -38,7 +38,8 @@ LEVELS = {
     "show": ("show", "season", "episode"),
     "artist": ("artist", "album", "track"),
 }
-#: Children per generated parent at each level below the top (seasons per show, episodes per season…).
+#: Children per generated parent at each level below the top (seasons per show, episodes per
+#: season…).
 FANOUT = {"movie": (), "show": (2, 3), "artist": (2, 4)}
 MEDIA_EXTENSIONS = {
     "movie": frozenset({".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v"}),

@@ -303,7 +303,7 @@ class PlexTVRoutes:
             solid_png(64, 64, colour_for(sum(account_uuid.encode()))), content_type="image/png"
         )
 
-    # ----- the person's side of linking (demo and browser tests; not a plex.tv API) ----------------
+    # ----- the person's side of linking (demo and browser tests; not a plex.tv API) ------------
     async def link_page(self) -> Response:
         code = html.escape(request.args.get("code", ""))
         options = "".join(
@@ -311,7 +311,8 @@ class PlexTVRoutes:
             for a in self.plextv.accounts.values()
         )
         body = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>Link a device (stand-in)</title></head><body>"
+            "<!doctype html><html><head><meta charset='utf-8'>"
+            "<title>Link a device (stand-in)</title></head><body>"
             "<h1>Link a device</h1><form method='post' action='/link'>"
             f"<label>Code <input name='code' value='{code}' autocomplete='off'></label> "
             f"<label>Account <select name='account'>{options}</select></label> "
@@ -334,6 +335,7 @@ class PlexTVRoutes:
             )
         self.plextv.link_pin(pin, account)
         return Response(
-            f"<!doctype html><p>Linked as {html.escape(account.title)}. You can close this page.</p>",
+            f"<!doctype html><p>Linked as {html.escape(account.title)}. "
+            "You can close this page.</p>",
             content_type="text/html",
         )

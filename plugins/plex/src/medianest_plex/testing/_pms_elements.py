@@ -161,7 +161,9 @@ class ElementBuilder:
                 "librarySectionID": section.id,
                 "librarySectionKey": f"/library/sections/{section.id}",
                 "librarySectionTitle": section.title,
-                "thumb": f"/library/collections/{collection.rating_key}/composite/{collection.updated_at}",
+                "thumb": (
+                    f"/library/collections/{collection.rating_key}/composite/{collection.updated_at}"
+                ),
                 "childCount": len(items),
                 "minYear": min(years) if years else None,
                 "maxYear": max(years) if years else None,

@@ -147,7 +147,7 @@ class FakePlexTV(StandinServer):
         )
 
     def revoke_token(self, token: str) -> None:
-        """plex.tv forgets this account token (401 on `/api/v2/user`). Servers keep their own tokens."""
+        """plex.tv forgets this account token (401 on `/api/v2/user`); servers keep their own."""
         self._revoked.add(token)
 
     # ----- PINs ----------------------------------------------------------------------------
@@ -161,7 +161,8 @@ class FakePlexTV(StandinServer):
         raise KeyError(code)
 
     def link_pin(self, pin: int | str | Pin, account: PlexAccount) -> None:
-        """What the person does on plex.tv/link: approve the PIN (by id, code or object) as `account`."""
+        """What the person does on plex.tv/link: approve the PIN (by id, code or object) as
+        `account`."""
         found = (
             pin
             if isinstance(pin, Pin)
@@ -202,7 +203,7 @@ class FakePlexTV(StandinServer):
 
     # ----- servers and shares ----------------------------------------------------------------
     def add_server(self, server: FakePlexServer, owner: PlexAccount) -> None:
-        """Register `server` as owned by `owner`; the owner's account token becomes its owner token."""
+        """Register `server` as owned by `owner`, whose account token becomes its owner token."""
         server.owner_token = owner.token
         server.owner_username = owner.username
         self._servers[server.machine_identifier] = _OwnedServer(server, owner, int(self.clock()))
