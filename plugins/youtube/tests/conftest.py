@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import medianest_plex
 import medianest_youtube
-import pytest
 from medianest.testing.clients import ApiClient, signed_in
 from medianest_plex.testing import PlexHousehold, demo_household
 from medianest_youtube.testing import PlaylistServer
@@ -59,10 +60,12 @@ def household(media_root: Path) -> Iterator[PlexHousehold]:
 
 @pytest.fixture
 async def youtube_app(app_factory: Any, media_root: Path) -> Any:
-    """An app with the YouTube and Plex plugins, downloading into the Plex library's folder."""
+    """An app with the YouTube and Plex plugins, downloading into the Plex library's folder; it
+    runs the jobs itself on both backends (`test_worker_crash` has separate workers)."""
     return await app_factory(
         plugins=[medianest_youtube, medianest_plex],
         download_dir=media_root / "youtube",
+        run_jobs=True,
         job_poll_seconds=0.2,
         job_lease_seconds=3.0,
     )

@@ -8,10 +8,11 @@ import json
 import uuid
 from typing import Any
 
+from quart.testing.connections import WebsocketDisconnectError
+
 from medianest.testing.clients import ApiClient
 from medianest_youtube.models import Download
 from medianest_youtube.testing import SSRF_CORPUS, PlaylistServer
-from quart.testing.connections import WebsocketDisconnectError
 
 WAIT = 10.0
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medianest_youtube.downloader import ARCHIVE_NAME, PlaylistDownload
 from medianest_youtube.testing import PlaylistServer, clip_bytes
 

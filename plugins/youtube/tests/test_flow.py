@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medianest_youtube.downloader import ARCHIVE_NAME
 from medianest_youtube.models import Download
 from medianest_youtube.testing import PlaylistServer, clip_bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+
 from medianest_youtube.addresses import is_public
 from medianest_youtube.testing import PUBLIC_ADDRESS, SSRF_CORPUS, FakeResolver, PlaylistServer
 from medianest_youtube.urls import (

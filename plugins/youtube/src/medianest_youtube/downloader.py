@@ -262,7 +262,7 @@ class PlaylistDownload:
             self._record(ydl, item, result)
         except Cancelled:
             raise
-        except Exception as exc:  # noqa: BLE001 (an entry's failure is that entry's, not the run's)
+        except Exception as exc:
             log.info("item %s of %s failed: %s", item.index, self.url.url, exc)
             self._remove_written([item.stem])
             self._archive.intersection_update(self._archived)  # in case yt-dlp recorded it

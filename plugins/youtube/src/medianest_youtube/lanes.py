@@ -8,8 +8,9 @@ was killed keeps its place until its job runs again (and resumes) or ends for go
 
 from __future__ import annotations
 
-from medianest.sdk import PluginCore
 from tortoise.exceptions import IntegrityError
+
+from medianest.sdk import PluginCore
 
 from .models import Download
 

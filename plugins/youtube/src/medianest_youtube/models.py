@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import uuid
 
-from medianest.sdk import USER_MODEL
 from tortoise import fields
 from tortoise.models import Model
+
+from medianest.sdk import USER_MODEL
 
 STATUSES = ("queued", "downloading", "importing", "completed", "failed", "cancelled")
 UNFINISHED = ("queued", "downloading", "importing")

@@ -19,6 +19,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, Field, field_validator
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request
+from tortoise.exceptions import IntegrityError
+
 from medianest.sdk import (
     Actor,
     Conflict,
@@ -32,10 +37,6 @@ from medianest.sdk import (
     requires,
     signed_in,
 )
-from pydantic import BaseModel, Field, field_validator
-from quart import Blueprint
-from quart_schema import validate_querystring, validate_request
-from tortoise.exceptions import IntegrityError
 
 from . import jobs, records
 from .config import DOWNLOAD, QUOTA, youtube_settings
