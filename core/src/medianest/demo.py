@@ -43,6 +43,7 @@ def demo_settings(folder: Path, host: str | None, port: int | None) -> Settings:
     """The embedded defaults in `folder`, whatever the environment says about databases."""
     overrides: dict[str, Any] = {
         "data_dir": folder,
+        "download_dir": folder / "downloads",  # where stand-in media libraries can see them
         "database_url": None,
         "redis_url": None,
         "workers": 1,
