@@ -90,7 +90,8 @@ def admin_client(url: str) -> httpx.Client:
 
 def admin_client_again(url: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=10.0)
-    assert client.post("/api/auth/admin", json={"username": "admin", "password": CHANGED}).status_code == 200
+    signed_in = client.post("/api/auth/admin", json={"username": "admin", "password": CHANGED})
+    assert signed_in.status_code == 200, signed_in.text
     return client
 
 
@@ -130,7 +131,8 @@ def test_the_demo_shows_plex_uptime_kuma_and_youtube_working(demo):
         page = friend.get("/plex/")
         assert page.status_code == 200 and "TV Shows" in page.text and "Music" not in page.text
 
-    playlist = re.search(r"YouTube: paste (http://127\.0\.0\.1:\d+/feed\.xml)", log.read_text()).group(1)
+    note = re.search(r"YouTube: paste (http://127\.0\.0\.1:\d+/feed\.xml)", log.read_text())
+    playlist = note.group(1)
     admin = admin_client_again(url)
     submitted = admin.post(
         "/api/youtube/download",
@@ -139,10 +141,12 @@ def test_the_demo_shows_plex_uptime_kuma_and_youtube_working(demo):
     )
     assert submitted.status_code == 202, submitted.text
     download = f"/api/youtube/downloads/{submitted.json()['data']['id']}"
-    done = wait_for(
-        lambda: (d := admin.get(download).json()["data"])["status"] in ("completed", "failed") and d,
-        "the demo playlist to download",
-    )
+
+    def ended() -> dict | None:
+        found = admin.get(download).json()["data"]
+        return found if found["status"] in ("completed", "failed") else None
+
+    done = wait_for(ended, "the demo playlist to download")
     admin.close()
     assert done["status"] == "completed", done
     assert done["collection_url"] and done["progress"]["items_done"] == 3

@@ -5,8 +5,8 @@ The engine needs nothing of the platform: `urls` (checking a submitted URL), `ad
 `network` (the connection guard), `paths` (file names), `downloader` (yt-dlp) and `testing`
 (local playlists). Around it, through `medianest.sdk` only: `routes` (the API and the progress
 socket), `jobs` (the download job), `library` (into Plex, through the `MEDIA_LIBRARY`
-capability), `records`, `lanes` and `files` (the table's rows, places and files), `widgets` and
-`demo`. See docs/plugins/youtube.md.
+capability), `records`, `lanes` and `files` (the table's rows, places and files), `widgets`,
+`demo`, and `pages` (the page at /youtube/). See docs/plugins/youtube.md.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from . import routes
 from .config import DOWNLOAD, PLUGIN_ID, QUOTA, QUOTA_LIMIT, QUOTA_WINDOW, YoutubeSettings
 from .demo import demo_playlist
 from .jobs import download_job
+from .pages import page_blueprint, pages_available
 from .widgets import downloads_widget
 
 plugin = PluginSpec(
@@ -59,7 +60,10 @@ def register_rate_limits(core: PluginCore) -> list[RateLimit]:
 
 @hookimpl
 def register_routes(core: PluginCore) -> list[Any]:
-    return [routes.blueprint, routes.sockets]
+    blueprints = [routes.blueprint, routes.sockets]
+    if pages_available():  # the page extends the web dashboard's layout
+        blueprints.append(page_blueprint())
+    return blueprints
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from medianest.sdk import Actor, PluginCore, Widget
 
 from .config import DOWNLOAD, PLUGIN_ID
 from .models import UNFINISHED, Download
+from .pages import pages_available
 from .records import view
 
 SHOWN = 5
@@ -31,5 +32,5 @@ async def downloads_data(core: PluginCore, actor: Actor) -> dict[str, Any]:
     return {
         "downloads": [view(download) for download in active],
         "total": await mine.count(),
-        "page": f"/{PLUGIN_ID}/",
+        "page": f"/{PLUGIN_ID}/" if pages_available() else None,
     }
