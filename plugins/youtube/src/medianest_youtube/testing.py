@@ -20,6 +20,7 @@ Items are small MP4 clips made once per process with ffmpeg (``make_clip``).
 
 ``FakeResolver`` stands in for DNS in the address checks (``resolver=``): names map to the
 addresses the test chooses, and can be changed between two lookups (DNS rebinding).
+``SSRF_CORPUS`` is the list of playlist URLs that must be refused before anything is fetched.
 """
 
 from __future__ import annotations
