@@ -255,3 +255,37 @@ async def _eventually(check: Any, what: str) -> None:
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(f"gave up waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+HOSTILE_TITLES = [
+    "../../etc/cron.d/x",
+    "..\\..\\win.ini",
+    "....//",
+    "．．／",
+    "/absolute",
+    "line\nbreak\rreturn",
+    "right\u202eleft",
+    "CON",
+    "NUL.txt",
+    "trailing dot. ",
+    "-rf",
+    "é" * 200,  # 400 bytes in UTF-8
+]
+
+
+async def test_hostile_titles_stay_inside_the_users_folder(
+    youtube_app, alice, local_allowed, media_root, downloads
+):
+    with PlaylistServer("../../../escaped", HOSTILE_TITLES) as site:
+        done = await downloads.finished(alice, await downloads.submitted(alice, site.feed_url))
+
+    assert done["status"] == "completed", done
+    assert [item["status"] for item in done["items"]] == ["finished"] * len(HOSTILE_TITLES)
+    folder = (await user_folder(alice, media_root)).resolve()
+    written = [p for p in (media_root / "youtube").rglob("*") if p.is_file()]
+    assert len(written) == len(HOSTILE_TITLES) + 1  # and the archive
+    for path in written:
+        assert path.resolve().is_relative_to(folder), path
+        assert len(path.name.encode()) <= 255
+    assert {item["file"].split("/")[0] for item in done["items"]} == {done["folder"]}
+    assert ".." not in done["folder"] and "/" not in done["folder"]
