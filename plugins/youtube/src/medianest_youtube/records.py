@@ -30,7 +30,9 @@ ITEM_FIELDS = (
 PROGRESS_FIELDS = ("progress", "items", "title", "folder")
 
 
-RESUMED = ("pending", "skipped")  # what a resumed run says of an item an earlier run finished
+# What a resumed run says of an item an earlier run finished: pending, then downloading for a
+# moment (until yt-dlp finds it in the archive), then skipped.
+RESUMED = ("pending", "downloading", "skipped")
 
 
 def topic(download_id: object) -> str:
@@ -87,8 +89,8 @@ def apply_snapshot(download: Download, snapshot: Mapping[str, Any], user_root: P
 
     File paths are kept relative to the user's folder. An item this download finished in an
     earlier attempt (before its worker was killed or stopped) stays finished, though the
-    resumed run lists it pending, then skipped: it is this download's, and deleting the
-    download removes it.
+    resumed run reports it pending, downloading, then skipped: it is this download's, and
+    deleting the download removes it.
     """
     download.progress = {key: snapshot.get(key) for key in OVERALL}
     if snapshot.get("playlist_title"):
