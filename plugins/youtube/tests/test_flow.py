@@ -149,6 +149,29 @@ async def test_progress_reaches_the_owners_socket(youtube_app, alice, local_allo
     assert views[-1] == await downloads.get(alice, download_id)  # the API says the same
 
 
+async def test_the_owner_is_notified_when_a_download_ends(
+    youtube_app, alice, bob, local_allowed, downloads
+):
+    with PlaylistServer("Told", ["One"]) as site:
+        async with (
+            alice.client.websocket("/ws/status") as mine,
+            bob.client.websocket("/ws/status") as theirs,
+        ):
+            for ws in (mine, theirs):
+                assert json.loads(await ws.receive())["event"] == "ready"
+            download_id = await downloads.submitted(alice, site.feed_url)
+            async with asyncio.timeout(WAIT):
+                while (message := json.loads(await mine.receive()))["event"] != "notification":
+                    pass
+            with pytest.raises(TimeoutError):  # nobody else hears of it
+                async with asyncio.timeout(0.5):
+                    await theirs.receive()
+
+    assert message["data"]["title"] == "Download finished"
+    assert message["data"]["message"] == "“Told” is downloaded."
+    assert message["data"]["download"] == {"id": download_id, "collection_url": None}
+
+
 async def test_delete_during_a_download_stops_it_and_removes_every_file(
     youtube_app, alice, local_allowed, media_root, downloads
 ):

@@ -215,6 +215,8 @@ class Run:
         if not await records.move(self.core, self.download, status, error=error, **collection):
             self.download.status, status = "cancelled", "cancelled"  # by its owner, meanwhile
             await records.save_progress(self.core, self.download)
+        elif status in ("completed", "failed"):
+            await records.notify(self.core, self.download)
         await lanes.release(self.download)
         return {"status": status, "error": error}
 

@@ -162,6 +162,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def notify(core: PluginCore, download: Download) -> None:
+    """Tell the owner a download ended (a toast on their dashboard, `/ws/status`)."""
+    name = download.title or "Your playlist"
+    done = download.status == "completed"
+    message = (
+        f"“{name}” is downloaded{' and in Plex' if download.collection_id else ''}."
+        if done
+        else f"“{name}” failed: {download.error}"
+    )
+    await core.publish(
+        "notification",
+        {
+            "title": "Download finished" if done else "Download failed",
+            "message": message,
+            "level": "success" if done else "error",
+            "source": "youtube",
+            "download": {"id": str(download.id), "collection_url": download.collection_url},
+        },
+        user_id=str(download.user_id),
+    )
+
+
 async def publish(core: PluginCore, download: Download) -> None:
     await core.publish(
         EVENT, view(download), user_id=str(download.user_id), topic=topic(download.id)
