@@ -1,5 +1,6 @@
 """`medianest demo` as a newcomer runs it: one command, then a dashboard with Plex and Uptime
-Kuma working (their stand-ins), signing in with Plex as a household member included.
+Kuma working (their stand-ins), signing in with Plex as a household member included, and the
+demo's local playlist downloaded into a Plex collection.
 
 Everything goes over HTTP to the demo process, the stand-in plex.tv page included, as a
 browser would; the environment's database and Redis settings are set to dead addresses to
@@ -87,6 +88,13 @@ def admin_client(url: str) -> httpx.Client:
     return client
 
 
+def admin_client_again(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=10.0)
+    signed_in = client.post("/api/auth/admin", json={"username": "admin", "password": CHANGED})
+    assert signed_in.status_code == 200, signed_in.text
+    return client
+
+
 def statuses(client: httpx.Client) -> dict[str, str]:
     items = client.get("/api/dashboard/status").json()["data"]["items"]
     return {entry["service"]: entry["status"] for entry in items}
@@ -103,7 +111,7 @@ def approve_on_plextv(auth_url: str, person: str) -> None:
     assert linked.status_code == 200, linked.text
 
 
-def test_the_demo_shows_plex_and_uptime_kuma_working(demo):
+def test_the_demo_shows_plex_uptime_kuma_and_youtube_working(demo):
     url, process, log = demo
     admin = admin_client(url)
     online = {"plex": "online", "uptime_kuma": "online", "overseerr": "online"}
@@ -124,8 +132,28 @@ def test_the_demo_shows_plex_and_uptime_kuma_working(demo):
         page = friend.get("/plex/")
         assert page.status_code == 200 and "TV Shows" in page.text and "Music" not in page.text
 
+    note = re.search(r"YouTube: paste (http://127\.0\.0\.1:\d+/feed\.xml)", log.read_text())
+    playlist = note.group(1)
+    admin = admin_client_again(url)
+    submitted = admin.post(
+        "/api/youtube/download",
+        json={"playlist_url": playlist},
+        headers={"X-CSRF-Token": admin.cookies["csrf_token"]},
+    )
+    assert submitted.status_code == 202, submitted.text
+    download = f"/api/youtube/downloads/{submitted.json()['data']['id']}"
+
+    def ended() -> dict | None:
+        found = admin.get(download).json()["data"]
+        return found if found["status"] in ("completed", "failed") else None
+
+    done = wait_for(ended, "the demo playlist to download")
+    admin.close()
+    assert done["status"] == "completed", done
+    assert done["collection_url"] and done["progress"]["items_done"] == 3
+
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert "Traceback" not in log.read_text()
-    assert "Stand-ins running for: overseerr, plex, uptime_kuma" in log.read_text()
+    assert "Stand-ins running for: overseerr, plex, uptime_kuma, youtube" in log.read_text()
     assert not list(log.parent.glob("medianest-demo-*"))  # its temporary data folder is gone

@@ -102,8 +102,10 @@ async def running(settings: dict[str, Any], plugins: list[Any], **overrides: Any
 
 
 async def invoke(args: list[str], settings: dict[str, Any], **extra: str | None) -> Any:
-    """The command line in a thread (it runs its own event loop), as an admin's shell would."""
-    return await asyncio.to_thread(CliRunner().invoke, main, args, env=cli_env(settings, **extra))
+    """The command line in a thread (it runs its own event loop), as an admin's shell would,
+    with the plugins the apps here run (Plex), not every installed one."""
+    env = cli_env(settings, **{"MEDIANEST_PLUGINS": "plex", **extra})
+    return await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
 
 
 def key_file(settings: dict[str, Any]) -> Path:

@@ -43,6 +43,7 @@ def demo_settings(folder: Path, host: str | None, port: int | None) -> Settings:
     """The embedded defaults in `folder`, whatever the environment says about databases."""
     overrides: dict[str, Any] = {
         "data_dir": folder,
+        "download_dir": folder / "downloads",  # where stand-in media libraries can see them
         "database_url": None,
         "redis_url": None,
         "workers": 1,
@@ -99,9 +100,10 @@ def connect_services(
     async def connect() -> None:
         core = app.extensions["medianest"]
         for name, (plugin_id, connection) in connections.items():
-            await core.services.put(
-                name, url=connection.url, api_key=connection.api_key, config=dict(connection.config), enabled=True
-            )
+            if core.services.spec(name) is not None:  # a stand-in for a plugin without a
+                await core.services.put(  # service (a local playlist) only brings settings
+                    name, url=connection.url, api_key=connection.api_key, config=dict(connection.config), enabled=True
+                )
             if connection.settings:
                 await core.plugin_settings_store.update(plugin_id, connection.settings, updated_by="demo")
 

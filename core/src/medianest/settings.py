@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medianest.log import register_secret
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = None
     redis_prefix: str = Field(default="medianest:", description="namespace for every Redis key")
-    download_dir: Path | None = None
+    download_dir: Path | None = Field(default=None, description="default: data_dir/downloads")
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     admin_username: str = "admin"
@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"{value} is not a readable file")
         return value
+
+    @model_validator(mode="after")
+    def _download_dir_known(self) -> Settings:
+        # Plugins read `core.settings.download_dir` as a Path (medianest.sdk.PlatformSettings).
+        if self.download_dir is None:
+            self.download_dir = self.data_dir / "downloads"
+        return self
 
     @property
     def resolved_database_url(self) -> str:

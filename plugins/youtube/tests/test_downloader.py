@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medianest_youtube.downloader import ARCHIVE_NAME, PlaylistDownload
 from medianest_youtube.testing import PlaylistServer, clip_bytes
 
@@ -227,6 +228,41 @@ def test_a_cancelled_resubmission_keeps_the_earlier_download(tmp_path: Path, adm
 
     assert result[0].status == "cancelled"
     assert {p: p.read_bytes() for p in first.folder.iterdir()} == before
+
+
+def test_a_cancel_that_keeps_leaves_what_a_later_run_resumes(tmp_path: Path, admin_added):
+    with PlaylistServer("Evening", ["One", "Two"], slow_rate=1024) as site:
+        site.add_item("Slow", kind="slow")
+        checked = admin_added(site.feed_url)
+        download = PlaylistDownload(checked, tmp_path, 7)
+        thread, result = start_in_thread(download)
+        wait_for_bytes_of(download, 3)
+        download.cancel(keep=True)
+        download.cancel()  # a later cancel that undoes wins over one that keeps…
+        download.cancel(keep=True)  # …and a keeping one after it changes nothing
+        thread.join(CANCEL_LIMIT)
+        assert result[0].status == "cancelled"
+        assert list(tmp_path.rglob("*")) == [tmp_path / "7"]
+
+        download = PlaylistDownload(checked, tmp_path, 7)
+        thread, result = start_in_thread(download)
+        wait_for_bytes_of(download, 3)
+        download.cancel(keep=True)  # a worker stopping: the next run goes on from here
+        thread.join(CANCEL_LIMIT)
+        folder = tmp_path / "7" / "Evening"
+        kept = sorted(p.name for p in folder.iterdir())
+        assert kept == [
+            ARCHIVE_NAME,
+            "One [clip-1].mp4",
+            "Slow [clip-3].mp4.part",
+            "Two [clip-2].mp4",
+        ]
+        site.slow_rate = 1_000_000
+        report = PlaylistDownload(checked, tmp_path, 7).run()
+
+    assert [item.status for item in report.items] == ["skipped", "skipped", "finished"]
+    assert (folder / "Slow [clip-3].mp4").read_bytes() == clip_bytes()
+    assert not list(folder.glob("*.part"))
 
 
 async def test_cancel_from_the_event_loop(tmp_path: Path, admin_added) -> None:

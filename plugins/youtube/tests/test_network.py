@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from yt_dlp.networking.exceptions import TransportError
+from yt_dlp.utils import DownloadError
+
 from medianest_youtube.downloader import PlaylistDownload
 from medianest_youtube.network import ConnectionGuard, GuardedYoutubeDL
 from medianest_youtube.testing import PUBLIC_ADDRESS, FakeResolver, PlaylistServer
 from medianest_youtube.urls import check_playlist_url
-from yt_dlp.networking.exceptions import TransportError
-from yt_dlp.utils import DownloadError
 
 
 def test_a_name_that_now_resolves_to_loopback_is_not_connected_to(site: PlaylistServer) -> None:

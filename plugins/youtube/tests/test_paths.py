@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from medianest_youtube.downloader import PlaylistDownload
 from medianest_youtube.paths import (
     ALLOWED_EXTENSIONS,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+
 from medianest_youtube.addresses import is_public
-from medianest_youtube.testing import PUBLIC_ADDRESS, FakeResolver, PlaylistServer
+from medianest_youtube.testing import PUBLIC_ADDRESS, SSRF_CORPUS, FakeResolver, PlaylistServer
 from medianest_youtube.urls import (
     MAX_URL_LENGTH,
     YOUTUBE_HOSTS,
@@ -16,63 +17,6 @@ from medianest_youtube.urls import (
 )
 
 YOUTUBE_DNS = {host: [PUBLIC_ADDRESS] for host in YOUTUBE_HOSTS}
-
-SSRF_CORPUS = [
-    # MeTube's url_guard corpus
-    "file:///etc/passwd",
-    "data://text/plain;base64,AAAA",
-    "ftp://example.com/x",
-    "http://",
-    "http://127.0.0.1",
-    "http://127.0.0.1:8080",
-    "http://[::1]/x",
-    "http://localhost:8080/x",
-    "http://LocalHost.:9050",
-    "http://foo.localhost/x",
-    "http://192.168.1.1/x",
-    "http://2852039166/x",
-    "::ffff:169.254.169.254",
-    "http://[::ffff:169.254.169.254]/x",
-    "64:ff9b::a9fe:a9fe",
-    "http://[64:ff9b::a9fe:a9fe]/x",
-    "http://[64:ff9b::7f00:1]/x",
-    "http://[2002:a9fe:a9fe::]/x",
-    "http://metadata.google.internal/x",
-    "http://metadata/x",
-    "http://intranet/x",
-    "socks5://127.0.0.1:9050",
-    # MediaNest's additions
-    "https://www.youtube.com.evil.example/playlist?list=PL1",
-    "https://youtube.com@evil.example/",
-    "https://user:pass@www.youtube.com/playlist?list=PL1",
-    "https://evil.example/?u=https://youtube.com",
-    "https://%77ww.youtube.com/playlist?list=PL1",
-    "https://www%2eyoutube.com/playlist?list=PL1",
-    "https://y\u043eutube.com/playlist?list=PL1",  # Cyrillic o
-    "https://www.y\u043eutube.com/playlist?list=PL1",
-    "-https://www.youtube.com/playlist?list=PL1",
-    "--exec=touch /tmp/pwn",
-    "--config-location=/etc/passwd",
-    "https://www.youtube.com/playlist?list=" + "A" * 10_000,
-    "https://www.youtube.com/playlist?list=PL1 --exec=id",
-    "https://www.youtube.com/playlist?list=PL1\n--exec=id",
-    "https://www.youtube.com/playlist?list=PL1\x00",
-    "https://www.youtube.com/playlist?list=PL1\u202e",
-    " https://www.youtube.com/playlist?list=PL1",
-    "https://www.youtube.com\\@evil.example/",
-    "https://evil.example\\@www.youtube.com/",
-    "http://0x7f.1/",
-    "http://0177.0.0.1/",
-    "http://127.1/",
-    "http://0/",
-    "http://[::]/",
-    "https://www.youtube.com:8443/playlist?list=PL1",
-    "https://[www.youtube.com/playlist",
-    "javascript:alert(1)",
-    "youtube.com/playlist?list=PL1",
-    "//www.youtube.com/playlist?list=PL1",
-    "",
-]
 
 # What DNS may answer for a YouTube name that must still be refused.
 PRIVATE_ANSWERS = [

@@ -14,7 +14,10 @@ from medianest.sdk import DemoConnection
 def demo_plex(data_dir: Path) -> Iterator[DemoConnection]:
     from medianest_plex.testing import demo_household  # the stand-ins load only for the demo
 
-    household = demo_household(media_root=str(data_dir / "media"))
+    # The "YouTube" library is the demo's download folder, so downloads show up in Plex.
+    household = demo_household(
+        media_root=str(data_dir / "media"), videos_location=str(data_dir / "downloads")
+    )
     with household.plextv, household.server:
         people = (
             f"{household.owner.title} (the server's owner), {household.friend.title} (Movies and "

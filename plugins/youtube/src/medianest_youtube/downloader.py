@@ -2,7 +2,8 @@
 
     download = PlaylistDownload(checked_url, DOWNLOAD_DIR, user_id, on_progress=publish)
     report = await download.run_async()   # or download.run() on a thread of your own
-    download.cancel()                      # from any thread: stops within seconds
+    download.cancel()                      # from any thread: stops within seconds, undone
+    download.cancel(keep=True)             # stops as a killed run would: the next run resumes
 
 Every yt-dlp option is set here, none comes from the user. The playlist is listed first
 (titles and totals known before the first byte), then each entry is downloaded on its own, so
@@ -123,6 +124,7 @@ class PlaylistDownload:
         self._timeout = socket_timeout
         self._guard = ConnectionGuard(frozenset({url.host} if url.trusted else ()), resolver)
         self._cancel = threading.Event()
+        self._keep = False  # a cancel that keeps what the run finished, for a later run
         self._lock = threading.Lock()
         self._last_emit = 0.0
         self._current: Item | None = None
@@ -133,9 +135,12 @@ class PlaylistDownload:
 
     # ---- the API ------------------------------------------------------------------------
 
-    def cancel(self) -> None:
+    def cancel(self, *, keep: bool = False) -> None:
         """Ask the run to stop: it does at the next block of data, retry or item (a transfer
-        that stalls altogether is noticed at the socket timeout)."""
+        that stalls altogether is noticed at the socket timeout). The run then removes what it
+        wrote, unless `keep`: then it leaves its finished files, the archive and the current
+        item's partial file as a killed run would, and a later run of the playlist resumes."""
+        self._keep = keep and (self._keep or not self._cancel.is_set())  # undoing wins
         self._cancel.set()
 
     def progress(self) -> dict[str, Any]:
@@ -173,7 +178,8 @@ class PlaylistDownload:
                     self._download(ydl, item, entry)
             self._finish()
         except Cancelled:
-            self._undo()
+            if not self._keep:
+                self._undo()
             self.status = "cancelled"
         except (YoutubeDLError, UnsafePath, OSError) as exc:
             self.status, self.error = "failed", reason(exc)
@@ -256,7 +262,7 @@ class PlaylistDownload:
             self._record(ydl, item, result)
         except Cancelled:
             raise
-        except Exception as exc:  # noqa: BLE001 (an entry's failure is that entry's, not the run's)
+        except Exception as exc:
             log.info("item %s of %s failed: %s", item.index, self.url.url, exc)
             self._remove_written([item.stem])
             self._archive.intersection_update(self._archived)  # in case yt-dlp recorded it

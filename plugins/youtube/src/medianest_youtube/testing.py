@@ -20,6 +20,7 @@ Items are small MP4 clips made once per process with ffmpeg (``make_clip``).
 
 ``FakeResolver`` stands in for DNS in the address checks (``resolver=``): names map to the
 addresses the test chooses, and can be changed between two lookups (DNS rebinding).
+``SSRF_CORPUS`` is the list of playlist URLs that must be refused before anything is fetched.
 """
 
 from __future__ import annotations
@@ -80,6 +81,66 @@ def dash_files() -> dict[str, bytes]:
             check=True,
         )  # fmt: skip
         return {file.name: file.read_bytes() for file in out.iterdir()}
+
+
+#: Playlist URLs that must be refused, before any lookup or connection: MeTube's url_guard
+#: corpus and MediaNest's additions (security-reliability.md §3.2).
+SSRF_CORPUS = [
+    # MeTube's url_guard corpus
+    "file:///etc/passwd",
+    "data://text/plain;base64,AAAA",
+    "ftp://example.com/x",
+    "http://",
+    "http://127.0.0.1",
+    "http://127.0.0.1:8080",
+    "http://[::1]/x",
+    "http://localhost:8080/x",
+    "http://LocalHost.:9050",
+    "http://foo.localhost/x",
+    "http://192.168.1.1/x",
+    "http://2852039166/x",
+    "::ffff:169.254.169.254",
+    "http://[::ffff:169.254.169.254]/x",
+    "64:ff9b::a9fe:a9fe",
+    "http://[64:ff9b::a9fe:a9fe]/x",
+    "http://[64:ff9b::7f00:1]/x",
+    "http://[2002:a9fe:a9fe::]/x",
+    "http://metadata.google.internal/x",
+    "http://metadata/x",
+    "http://intranet/x",
+    "socks5://127.0.0.1:9050",
+    # MediaNest's additions
+    "https://www.youtube.com.evil.example/playlist?list=PL1",
+    "https://youtube.com@evil.example/",
+    "https://user:pass@www.youtube.com/playlist?list=PL1",
+    "https://evil.example/?u=https://youtube.com",
+    "https://%77ww.youtube.com/playlist?list=PL1",
+    "https://www%2eyoutube.com/playlist?list=PL1",
+    "https://y\u043eutube.com/playlist?list=PL1",  # Cyrillic o
+    "https://www.y\u043eutube.com/playlist?list=PL1",
+    "-https://www.youtube.com/playlist?list=PL1",
+    "--exec=touch /tmp/pwn",
+    "--config-location=/etc/passwd",
+    "https://www.youtube.com/playlist?list=" + "A" * 10_000,
+    "https://www.youtube.com/playlist?list=PL1 --exec=id",
+    "https://www.youtube.com/playlist?list=PL1\n--exec=id",
+    "https://www.youtube.com/playlist?list=PL1\x00",
+    "https://www.youtube.com/playlist?list=PL1\u202e",
+    " https://www.youtube.com/playlist?list=PL1",
+    "https://www.youtube.com\\@evil.example/",
+    "https://evil.example\\@www.youtube.com/",
+    "http://0x7f.1/",
+    "http://0177.0.0.1/",
+    "http://127.1/",
+    "http://0/",
+    "http://[::]/",
+    "https://www.youtube.com:8443/playlist?list=PL1",
+    "https://[www.youtube.com/playlist",
+    "javascript:alert(1)",
+    "youtube.com/playlist?list=PL1",
+    "//www.youtube.com/playlist?list=PL1",
+    "",
+]
 
 
 PUBLIC_ADDRESS = "142.250.74.46"  # a public address for fake DNS answers, never connected to
