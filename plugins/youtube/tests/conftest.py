@@ -62,8 +62,10 @@ def household(media_root: Path) -> Iterator[PlexHousehold]:
 async def youtube_app(app_factory: Any, media_root: Path) -> Any:
     """An app with the YouTube and Plex plugins, downloading into the Plex library's folder; it
     runs the jobs itself on both backends (`test_worker_crash` has separate workers)."""
+    from medianest.testing import installed_plugin
+
     return await app_factory(
-        plugins=[medianest_youtube, medianest_plex],
+        plugins=[installed_plugin("web"), medianest_youtube, medianest_plex],  # the shell: pages
         download_dir=media_root / "youtube",
         run_jobs=True,
         job_poll_seconds=0.2,

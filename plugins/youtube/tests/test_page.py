@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from medianest.testing.clients import ApiClient
 from medianest_youtube.testing import PlaylistServer
 
@@ -22,14 +24,14 @@ async def test_the_page_shows_the_form_and_your_downloads(
     assert "data-youtube-form" in html and 'name="playlist_url"' in html
     assert f'data-download="{mine}"' in html and "Her playlist" in html
     assert theirs not in html  # only your own
-    assert 'src="/youtube/static/js/youtube.js"' in html
-    assert 'href="/youtube/static/css/youtube.css"' in html
+    assert re.search(r'src="/static/plugins/youtube/js/youtube\.js\?v=\w+"', html)
+    assert re.search(r'href="/static/plugins/youtube/css/youtube\.css\?v=\w+"', html)
     assert 'href="/youtube/"' in html  # the header's YouTube link, now that the page is served
 
-    script = await alice.get("/youtube/static/js/youtube.js")
+    script = await alice.get("/static/plugins/youtube/js/youtube.js")
     assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
     assert "/ws/youtube/" in await script.get_data(as_text=True)
-    assert (await alice.get("/youtube/static/css/youtube.css")).status_code == 200
+    assert (await alice.get("/static/plugins/youtube/css/youtube.css")).status_code == 200
 
 
 async def test_a_signed_out_visitor_is_sent_to_sign_in(youtube_app):

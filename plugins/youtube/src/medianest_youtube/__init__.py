@@ -17,6 +17,7 @@ from medianest.sdk import (
     DemoService,
     JobSpec,
     ModelSpec,
+    NavEntry,
     Permission,
     PluginCore,
     PluginSpec,
@@ -29,7 +30,7 @@ from . import routes
 from .config import DOWNLOAD, PLUGIN_ID, QUOTA, QUOTA_LIMIT, QUOTA_WINDOW, YoutubeSettings
 from .demo import demo_playlist
 from .jobs import download_job
-from .pages import page_blueprint, pages_available
+from .pages import page_blueprint
 from .widgets import downloads_widget
 
 plugin = PluginSpec(
@@ -60,10 +61,17 @@ def register_rate_limits(core: PluginCore) -> list[RateLimit]:
 
 @hookimpl
 def register_routes(core: PluginCore) -> list[Any]:
-    blueprints = [routes.blueprint, routes.sockets]
-    if pages_available():  # the page extends the web dashboard's layout
-        blueprints.append(page_blueprint())
-    return blueprints
+    return [routes.blueprint, routes.sockets]
+
+
+@hookimpl
+def register_pages(core: PluginCore) -> list[Any]:
+    return [page_blueprint()]  # served inside the shell, where one is installed
+
+
+@hookimpl
+def register_nav(core: PluginCore) -> list[NavEntry]:
+    return [NavEntry("YouTube", "/youtube/", "play", permission=DOWNLOAD, order=30)]
 
 
 @hookimpl

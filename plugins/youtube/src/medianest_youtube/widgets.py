@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from medianest.sdk import Actor, PluginCore, Widget
+from medianest.sdk import Actor, PluginCore, Widget, has_shell
 
 from .config import DOWNLOAD, PLUGIN_ID
 from .models import UNFINISHED, Download
-from .pages import pages_available
 from .records import view
 
 SHOWN = 5
@@ -32,5 +31,5 @@ async def downloads_data(core: PluginCore, actor: Actor) -> dict[str, Any]:
     return {
         "downloads": [view(download) for download in active],
         "total": await mine.count(),
-        "page": f"/{PLUGIN_ID}/" if pages_available() else None,
+        "page": f"/{PLUGIN_ID}/" if has_shell(core) else None,
     }
