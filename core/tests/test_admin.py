@@ -28,6 +28,8 @@ ADMIN_ROUTES = [
     ("PUT", "/api/admin/users/{user}"),
     ("DELETE", "/api/admin/users/{user}"),
     ("DELETE", "/api/admin/users/{user}/sessions"),
+    ("GET", "/api/admin/users/{user}/tokens"),
+    ("DELETE", "/api/admin/users/{user}/tokens/{token}"),
     ("GET", "/api/admin/services"),
     ("PUT", "/api/admin/services/{plugin}"),
     ("POST", "/api/admin/services/test"),
@@ -55,7 +57,7 @@ async def watch(app_factory):
 
 
 def fill(path: str, app, plugin: Watch, user_id: str) -> str:
-    return path.format(user=user_id, plugin=plugin.id)
+    return path.format(user=user_id, plugin=plugin.id, token=uuid.uuid4())
 
 
 async def user_id(app, username: str) -> str:
@@ -73,7 +75,10 @@ async def test_the_route_table_lists_every_admin_route(watch):
         if rule.rule.startswith("/api/admin/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    listed = {(method, path.replace("{user}", "<user_id>").replace("{plugin}", "<name>")) for method, path in ADMIN_ROUTES}
+    listed = {
+        (method, path.replace("{user}", "<user_id>").replace("{plugin}", "<name>").replace("{token}", "<uuid:token_id>"))
+        for method, path in ADMIN_ROUTES
+    }
     assert served == listed
 
 

@@ -28,7 +28,7 @@ from medianest.auth.actor import Actor
 from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
 from medianest.auth.policy import PENDING_OK, RATE_BUCKET, Policy
-from medianest.auth.sessions import SessionStore, now
+from medianest.auth.sessions import Revoked, SessionStore, now
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
 from medianest.net import client_ip
 from medianest.plugins.contributions import Permission
@@ -399,12 +399,14 @@ class AuthService:
             await self.core.publish("session:ended", {"session_id": actor.session_id, "user_id": actor.user_id})
         after_this_request(self._clear_cookies)
 
-    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> int:
-        """End a user's sessions everywhere and close their sockets on every instance."""
-        ended = await self.sessions.revoke_user(user_id, keep_session=keep_session)
+    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> Revoked:
+        """End a user's sessions, remember-me and API tokens everywhere and close their sockets
+        on every instance. Call it whenever the person's right to be signed in changed: a new
+        password, a role or status change, access to an external service lost."""
+        revoked = await self.sessions.revoke_user(user_id, keep_session=keep_session)
         self.cache.drop_user(str(user_id))
         await self.core.publish("session:revoked", {"user_id": str(user_id)})
-        return ended
+        return revoked
 
     async def bootstrap_admin(self) -> None:
         """Create the first admin on a fresh install; print a random password when none is set."""

@@ -1,4 +1,4 @@
-"""Users: list, inspect, change role/status/permissions, delete, end sessions.
+"""Users: list, inspect, change role/status/permissions, delete, end sessions, revoke tokens.
 
 A change that takes power away (a role, an account) ends the user's sessions at once on every
 instance, so it applies to the very next request. There is always at least one active admin:
@@ -17,8 +17,8 @@ from tortoise.transactions import in_transaction
 
 from medianest import audit
 from medianest.api.admin._common import Body, Paging, actor, blueprint, client_ip, core
-from medianest.api.auth import user_view
-from medianest.auth.models import User, UserPermission
+from medianest.api.auth import token_view, user_view
+from medianest.auth.models import ApiToken, User, UserPermission
 from medianest.auth.permissions import effective
 from medianest.auth.policy import admin_only
 from medianest.errors import Conflict, NotFound, ValidationFailed, listing, ok
@@ -147,11 +147,35 @@ async def delete_user(user_id: str):
 @blueprint.delete("/users/<user_id>/sessions")
 @admin_only
 async def end_sessions(user_id: str):
-    """Sign a user out everywhere: sessions, remember-me tokens and open sockets."""
+    """Sign a user out everywhere: sessions, remember-me and API tokens, open sockets."""
     user = await _user_or_404(user_id)
-    ended = await core().auth.revoke_user(user.id)
-    await audit.record("admin.user_signed_out", actor=actor(), target=f"user:{user.id}", ip=client_ip(), sessions=ended)
-    return ok({"ended": ended})
+    revoked = await core().auth.revoke_user(user.id)
+    await audit.record(
+        "admin.user_signed_out", actor=actor(), target=f"user:{user.id}", ip=client_ip(),
+        sessions=revoked.sessions, tokens=revoked.tokens,
+    )
+    return ok({"ended": revoked.sessions, "tokens": revoked.tokens})
+
+
+@blueprint.get("/users/<user_id>/tokens")
+@admin_only
+async def list_user_tokens(user_id: str):
+    """A user's personal API tokens (never their secret part)."""
+    user = await _user_or_404(user_id)
+    tokens = await ApiToken.filter(user_id=user.id).order_by("-created_at")
+    return listing([token_view(token) for token in tokens])
+
+
+@blueprint.delete("/users/<user_id>/tokens/<uuid:token_id>")
+@admin_only
+async def revoke_user_token(user_id: str, token_id: uuid.UUID):
+    """Revoke one of a user's API tokens (a token of someone else is not found)."""
+    user = await _user_or_404(user_id)
+    if not await ApiToken.filter(id=token_id, user_id=user.id).delete():
+        raise NotFound("No such token")
+    await core().auth.invalidate_user(user.id)  # its cached Bearer actor goes too, everywhere
+    await audit.record("admin.token_revoked", actor=actor(), target=f"token:{token_id}", ip=client_ip(), user=str(user.id))
+    return ok({"revoked": True})
 
 
 # ---- rules ------------------------------------------------------------------------------
