@@ -396,7 +396,8 @@ async def test_testing_a_connection_against_uptime_kuma(watch):
         slug = await data(await admin.post(path, json={"name": plugin.id, "config": {"status_page": "nope"}}))
         assert slug["ok"] is False and "404" in slug["error"]
 
-    down = await data(await admin.post(path, json={"name": plugin.id, "url": f"http://127.0.0.1:{closed_port()}"}))
+    down_url = f"http://127.0.0.1:{closed_port()}"  # another port: the key must come along again
+    down = await data(await admin.post(path, json={"name": plugin.id, "url": down_url, "api_key": DEFAULT_API_KEY}))
     assert down["ok"] is False and down["status"] == "offline" and "connect" in down["error"].lower()
     connection = await app.extensions["medianest"].services.get(plugin.id)
     assert connection.api_key == DEFAULT_API_KEY  # a test saves nothing
