@@ -29,6 +29,7 @@ from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
 from medianest.auth.policy import PENDING_OK, RATE_BUCKET, Policy
 from medianest.auth.sessions import Revoked, SessionStore, now
+from medianest.auth.throttle import DEVICE_COOKIE, DEVICE_LIFETIME, SignInThrottle
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
 from medianest.net import client_ip
 from medianest.plugins.contributions import Permission
@@ -95,6 +96,7 @@ class AuthService:
         )
         self._csrf_key = core.keys.subkey("csrf")
         self.cache = ActorCache()
+        self.throttle = SignInThrottle(core.limiter, core.keys.subkey("device"))
 
     # ---- permissions ------------------------------------------------------------------
 
@@ -294,6 +296,23 @@ class AuthService:
             return csrf(response)
 
         return set_cookies
+
+    def device_cookie(self) -> str | None:
+        return request.cookies.get(self.cookie_name(DEVICE_COOKIE))
+
+    def trust_this_device(self, username: str) -> None:
+        """Give this browser a new device cookie for `username` (after a password sign-in):
+        its later sign-ins there count against its own limit only. Kept across sign-outs."""
+        value = self.throttle.device_cookie(username)
+
+        def set_cookie(response: Response) -> Response:
+            response.set_cookie(
+                self.cookie_name(DEVICE_COOKIE), value, max_age=int(DEVICE_LIFETIME.total_seconds()),
+                path="/", secure=self.secure, httponly=True, samesite="Strict",
+            )
+            return response
+
+        after_this_request(set_cookie)
 
     def _clear_cookies(self, response: Response) -> Response:
         for name in (SESSION_COOKIE, REMEMBER_COOKIE):
