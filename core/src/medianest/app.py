@@ -13,7 +13,7 @@ from quart import Blueprint, Quart, Request, current_app, g, request, websocket
 from quart_schema import Info, QuartSchema, RequestSchemaValidationError, hide, tag_blueprint
 from werkzeug.exceptions import HTTPException
 
-from medianest import __version__, metrics
+from medianest import __version__, jsonbody, metrics
 from medianest.api import admin as admin_api
 from medianest.api import auth as auth_api
 from medianest.api import dashboard, health, realtime
@@ -65,6 +65,22 @@ HTTP_CODES = {
 
 class ApiRequest(Request):
     """Malformed or non-JSON bodies become envelope errors instead of bare 400s."""
+
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Quart's `get_json`, reading through `jsonbody.parse`: a body that is not UTF-8 or nests
+        too deep is a 400 like any malformed JSON, on every route (quart-schema reads here too)."""
+        if cache and self._cached_json[silent] is not Ellipsis:
+            return self._cached_json[silent]
+        if not (force or self.is_json):
+            return None
+        body = await self.get_data(cache=cache, as_text=False)
+        try:
+            result = jsonbody.parse(body, self.json_module.loads)
+        except ValueError as error:
+            result = None if silent else self.on_json_loading_failed(error)
+        if cache:
+            self._cached_json[silent] = result
+        return result
 
     def on_json_loading_failed(self, error: Exception | None) -> Any:
         if error is None:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, current_app, websocket
 
+from medianest import jsonbody
 from medianest.auth.actor import Actor
 from medianest.auth.policy import signed_in
 from medianest.auth.service import SESSION_COOKIE
@@ -169,7 +170,7 @@ class Sockets:
         except TimeoutError:
             return None
         try:
-            message = json.loads(raw)
+            message = jsonbody.parse(raw)
         except (TypeError, ValueError):
             return None
         token = message.get("token") if isinstance(message, dict) else None
