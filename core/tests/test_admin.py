@@ -76,7 +76,7 @@ async def test_the_route_table_lists_every_admin_route(watch):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     listed = {
-        (method, path.replace("{user}", "<user_id>").replace("{plugin}", "<name>").replace("{token}", "<uuid:token_id>"))
+        (method, path.replace("{user}", "<uuid:user_id>").replace("{plugin}", "<name>").replace("{token}", "<uuid:token_id>"))
         for method, path in ADMIN_ROUTES
     }
     assert served == listed

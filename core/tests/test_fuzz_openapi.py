@@ -100,8 +100,9 @@ def errors_use_the_envelope(ctx: Any, response: Any, case: Any) -> None:
     assert {"code", "message", "details"} <= set(body["error"]), body
 
 
-def fuzz(operation: Any, mode: GenerationMode, served: dict[str, Any]) -> None:
-    """Up to MAX_EXAMPLES cases of one operation in one mode; raises on the first bad answer."""
+def fuzz(operation: Any, mode: GenerationMode, served: dict[str, Any], statuses: set[int]) -> None:
+    """Up to MAX_EXAMPLES cases of one operation in one mode; raises on the first bad answer.
+    Every status answered goes into `statuses`."""
     headers = {"Authorization": f"Bearer {served['token']}"}
 
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -114,6 +115,7 @@ def fuzz(operation: Any, mode: GenerationMode, served: dict[str, Any]) -> None:
     )
     def run(case: Any) -> None:
         response = case.call(headers=headers, timeout=30)
+        statuses.add(response.status_code)
         case.validate_response(response, checks=[not_a_server_error, errors_use_the_envelope])
         if case.method.upper() == "PUT" and case.path == "/api/admin/config" and response.status_code == 200:
             _reopen_limits(served)  # a valid config may have lowered them: keep the rest reachable
@@ -133,12 +135,15 @@ def test_no_input_makes_the_api_fail(served: dict[str, Any]) -> None:
     assert len(operations) >= 20  # the whole core API, not an empty document
     failures = []
     for operation in operations:
+        statuses: set[int] = set()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                fuzz(operation, mode, served)
+                fuzz(operation, mode, served, statuses)
             except Unsatisfiable:
                 continue  # nothing to make invalid (no parameters, no body): positive covers it
             except (Exception, FailureGroup) as failure:  # every operation runs; all are reported
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
+        if operation.definition.raw.get("security") and statuses <= {401, 403}:
+            failures.append(f"{operation.label}: never got past the policy check ({sorted(statuses)})")
     assert not failures, "\n\n".join(failures)
     assert "Traceback" not in served["log"].read_text(errors="replace")

@@ -38,12 +38,9 @@ class UserChange(Body):
     )
 
 
-async def _user_or_404(user_id: str) -> User:
-    try:
-        parsed = uuid.UUID(user_id)
-    except ValueError:
-        raise NotFound("No such user") from None
-    user = await User.get_or_none(id=parsed)
+async def _user_or_404(user_id: uuid.UUID) -> User:
+    """The user (the router has parsed the id: a malformed one never gets here, it is a 404)."""
+    user = await User.get_or_none(id=user_id)
     if user is None:
         raise NotFound("No such user")
     return user
@@ -93,18 +90,18 @@ async def list_permissions():
     return listing(items, len(items))
 
 
-@blueprint.get("/users/<user_id>")
+@blueprint.get("/users/<uuid:user_id>")
 @admin_only
-async def get_user(user_id: str):
+async def get_user(user_id: uuid.UUID):
     """One user (404 for an unknown or malformed id)."""
     user = await _user_or_404(user_id)
     return ok(_admin_view(user, await core().auth.grants(user.id)))
 
 
-@blueprint.put("/users/<user_id>")
+@blueprint.put("/users/<uuid:user_id>")
 @admin_only
 @validate_request(UserChange)
-async def update_user(user_id: str, data: UserChange):
+async def update_user(user_id: uuid.UUID, data: UserChange):
     """Change a user's role, status or per-user permissions (partial)."""
     user = await _user_or_404(user_id)
     _refuse_unknown_permissions(data.permissions or {})
@@ -129,9 +126,9 @@ async def update_user(user_id: str, data: UserChange):
     return ok(_admin_view(user, await core().auth.grants(user.id)))
 
 
-@blueprint.delete("/users/<user_id>")
+@blueprint.delete("/users/<uuid:user_id>")
 @admin_only
-async def delete_user(user_id: str):
+async def delete_user(user_id: uuid.UUID):
     """Delete a user with their sessions, tokens and grants (never yourself or the last admin)."""
     user = await _user_or_404(user_id)
     _refuse_self(user, "You cannot delete your own account")
@@ -144,9 +141,9 @@ async def delete_user(user_id: str):
     return ok({"deleted": True})
 
 
-@blueprint.delete("/users/<user_id>/sessions")
+@blueprint.delete("/users/<uuid:user_id>/sessions")
 @admin_only
-async def end_sessions(user_id: str):
+async def end_sessions(user_id: uuid.UUID):
     """Sign a user out everywhere: sessions, remember-me and API tokens, open sockets."""
     user = await _user_or_404(user_id)
     revoked = await core().auth.revoke_user(user.id)
@@ -157,18 +154,18 @@ async def end_sessions(user_id: str):
     return ok({"ended": revoked.sessions, "tokens": revoked.tokens})
 
 
-@blueprint.get("/users/<user_id>/tokens")
+@blueprint.get("/users/<uuid:user_id>/tokens")
 @admin_only
-async def list_user_tokens(user_id: str):
+async def list_user_tokens(user_id: uuid.UUID):
     """A user's personal API tokens (never their secret part)."""
     user = await _user_or_404(user_id)
     tokens = await ApiToken.filter(user_id=user.id).order_by("-created_at")
     return listing([token_view(token) for token in tokens])
 
 
-@blueprint.delete("/users/<user_id>/tokens/<uuid:token_id>")
+@blueprint.delete("/users/<uuid:user_id>/tokens/<uuid:token_id>")
 @admin_only
-async def revoke_user_token(user_id: str, token_id: uuid.UUID):
+async def revoke_user_token(user_id: uuid.UUID, token_id: uuid.UUID):
     """Revoke one of a user's API tokens (a token of someone else is not found)."""
     user = await _user_or_404(user_id)
     if not await ApiToken.filter(id=token_id, user_id=user.id).delete():
