@@ -18,7 +18,7 @@ from medianest.api import admin as admin_api
 from medianest.api import auth as auth_api
 from medianest.api import dashboard, health, realtime
 from medianest.auth.policy import ATTRIBUTE as POLICY_ATTRIBUTE
-from medianest.auth.policy import Policy, policy_of
+from medianest.auth.policy import Policy, policy_of, uncounted
 from medianest.core import Core
 from medianest.errors import (
     ApiError,
@@ -152,7 +152,8 @@ def _hide_from_openapi(app: Quart, endpoint: str, view: Any) -> None:
 
 
 def _make_public(app: Quart, endpoint: str) -> None:
-    """Give a route a library registered (quart-schema's /openapi.json) the public policy."""
+    """Give a route a library registered (quart-schema's /openapi.json) the public policy, and no
+    budget (a document, like a probe)."""
     view = app.view_functions[endpoint]
 
     @functools.wraps(view)
@@ -160,6 +161,7 @@ def _make_public(app: Quart, endpoint: str) -> None:
         return await view(*args, **kwargs)
 
     setattr(public_view, POLICY_ATTRIBUTE, Policy("public"))
+    uncounted(public_view)
     app.view_functions[endpoint] = public_view
 
 

@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from quart import Blueprint, Quart, Response, current_app, g, request
 
-from medianest.auth.policy import public
+from medianest.auth.policy import public, uncounted
 from medianest.jobs.models import JOB_STATES
 from medianest.plugins.host import PluginState
 from medianest.status.coordinator import STATUSES
@@ -36,6 +36,7 @@ blueprint = Blueprint("metrics", __name__)
 
 @blueprint.get("/metrics")
 @public
+@uncounted
 async def metrics() -> Response:
     """Prometheus metrics (text format): requests, services, breakers, websockets, jobs, plugins."""
     body = await current_app.extensions["medianest.metrics"].exposition()

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="check every service this often (seconds) instead of each probe's own interval",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
+    ws_max_per_user: int = Field(default=20, ge=1, description="open websockets one account may hold (per process)")
+    ws_max_per_address: int = Field(default=60, ge=1, description="open websockets one address may hold (per process)")
+    ws_max_pending: int = Field(
+        default=10, ge=1, description="websockets one address may hold open before they say who they are"
+    )
     session_idle_minutes: int = Field(default=24 * 60, ge=5)
     session_lifetime_hours: int = Field(default=7 * 24, ge=1)
     run_jobs: bool | None = Field(

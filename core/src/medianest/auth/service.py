@@ -4,7 +4,8 @@ Request flow (called by the app before any route body is read):
     cookie session | Bearer token | remember-me cookie  →  Actor (or None)
     → CSRF and Origin check for cookie-authenticated state changes
     → the route's policy (public / signed in / admin / permission)
-    → the per-user API rate limit
+    → the per-user API rate limit, or for HTML pages the `pages` budget (per user, or per
+      address when signed out)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from medianest import audit
 from medianest.auth.actor import Actor
 from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
-from medianest.auth.policy import PENDING_OK, RATE_BUCKET, Policy
+from medianest.auth.policy import PENDING_OK, RATE_BUCKET, UNCOUNTED, Policy
 from medianest.auth.sessions import Revoked, SessionStore, now
 from medianest.auth.throttle import DEVICE_COOKIE, DEVICE_LIFETIME, SignInThrottle
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
@@ -140,11 +141,13 @@ class AuthService:
             self._check_origin()
             if via_cookie:
                 self._check_csrf(actor)
+        view = current_app.view_functions.get(request.endpoint or "")
         if policy.kind == "public":
+            if self._is_page(view):
+                await self._limit_page(actor)
             return
         if actor is None:
             raise Unauthenticated()
-        view = current_app.view_functions.get(request.endpoint or "")
         if actor.must_change_password and not getattr(view, PENDING_OK, False):
             raise PasswordChangeRequired()
         if policy.kind == "admin" and not actor.is_admin:
@@ -153,6 +156,8 @@ class AuthService:
             raise Forbidden(f"You need the {policy.permission} permission", details={"permission": policy.permission})
         if request.path.startswith("/api/"):
             await self._limit_api(actor, getattr(view, RATE_BUCKET, "api"))
+        elif self._is_page(view):
+            await self._limit_page(actor)
 
     async def _authenticate(self) -> tuple[Actor | None, bool]:
         """(actor, whether a cookie proved it). Bearer tokens are never cookie-borne."""
@@ -247,11 +252,27 @@ class AuthService:
             raise Forbidden("The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"})
 
     async def _limit_api(self, actor: Actor, bucket: str) -> None:
+        await self._spend(bucket, f"user:{actor.user_id}")
+
+    @staticmethod
+    def _is_page(view: Any) -> bool:
+        """An HTML page: any route outside `/api/` and `/ws/` (the dashboard's, a plugin's) but a
+        static file or a probe. Pages reach services too (a library search), so they count."""
+        return (
+            not request.path.startswith(("/api/", "/ws/"))
+            and not (request.endpoint == "static" or (request.endpoint or "").endswith(".static"))
+            and not getattr(view, UNCOUNTED, False)
+        )
+
+    async def _limit_page(self, actor: Actor | None) -> None:
+        await self._spend("pages", f"user:{actor.user_id}" if actor else f"address:{self.client_ip()}")
+
+    async def _spend(self, bucket: str, who: str) -> None:
         limit = getattr(self.core.system.current.rate_limits, bucket)
         try:
-            decision = await self.core.limiter.hit(f"{bucket}:user:{actor.user_id}", limit=limit.limit, window=limit.window)
+            decision = await self.core.limiter.hit(f"{bucket}:{who}", limit=limit.limit, window=limit.window)
         except LimiterUnavailable:
-            return  # the general API fails open: a Redis outage must not lock the household out
+            return  # budgets fail open: a Redis outage must not lock the household out
         if not decision.allowed:
             raise RateLimited(limit=decision.limit, window=decision.window, retry_after=decision.retry_after)
 
