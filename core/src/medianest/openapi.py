@@ -67,6 +67,11 @@ SECURITY_SCHEMES = {
         "scheme": "bearer",
         "description": "A personal API token (`mn_…`, from `POST /api/auth/tokens`); needs no CSRF header.",
     },
+    "metricsToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`MEDIANEST_METRICS_TOKEN`, when set: what `/metrics` wants.",
+    },
 }
 # quart-schema's own pattern lets `[^:]*` run across `>`, turning `/<a>/x/<uuid:b>` into `/{b}`.
 RULE_PARAMETER = re.compile(r"<(?:[^<>:]*:)?([^<>]+)>")

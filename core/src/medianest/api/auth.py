@@ -74,7 +74,7 @@ async def sign_in(data: AdminSignIn):
         await auth.throttle.settle(attempt)  # never checked: not a guess
         raise ServiceUnavailable("sign_in", "Too many sign-ins at once; try again", retry_after=2) from None
     if not valid or user is None or not user.is_active:
-        await audit.record("auth.sign_in_failed", ip=ip, username=data.username[:64])
+        await _audit_failure(user, valid, ip)
         raise Unauthenticated("Wrong username or password")
     await auth.throttle.settle(attempt)
     if auth.passwords.needs_rehash(user.password_hash):
@@ -84,6 +84,16 @@ async def sign_in(data: AdminSignIn):
     auth.trust_this_device(user.username)
     await audit.record("auth.sign_in", actor=actor, ip=ip, method="password", remember=data.remember_me)
     return ok({"user": user_view(user, actor.permissions), "must_change_password": user.must_change_password})
+
+
+async def _audit_failure(user: User | None, valid: bool, ip: str) -> None:
+    """A failed sign-in, naming the account by its id. What was typed as the username is never
+    written: when no such account exists, it is too often a password typed in the wrong field."""
+    if user is None:
+        await audit.record("auth.sign_in_failed", ip=ip, reason="unknown_user")
+        return
+    reason = "disabled" if valid else "wrong_password"
+    await audit.record("auth.sign_in_failed", target=f"user:{user.id}", ip=ip, reason=reason, username=user.username)
 
 
 @blueprint.post("/password")

@@ -75,6 +75,16 @@ def counted_as(bucket: str) -> Callable[[F], F]:
     return decorator
 
 
+OWN_CREDENTIALS = "medianest_own_credentials"
+
+
+def own_credentials(func: F) -> F:
+    """A public route that reads the `Authorization` header itself (`/metrics` and its scrape
+    token): the core resolves no user for it, so such a token is not taken for an API token."""
+    setattr(func, OWN_CREDENTIALS, True)
+    return func
+
+
 UNCOUNTED = "medianest_uncounted"
 
 

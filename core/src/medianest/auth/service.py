@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import sys
 import time
@@ -25,10 +24,11 @@ from urllib.parse import urlsplit
 from quart import Response, after_this_request, current_app, g, request
 
 from medianest import audit
+from medianest.auth import usernames
 from medianest.auth.actor import Actor
 from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
-from medianest.auth.policy import PENDING_OK, RATE_BUCKET, UNCOUNTED, Policy
+from medianest.auth.policy import OWN_CREDENTIALS, PENDING_OK, RATE_BUCKET, UNCOUNTED, Policy
 from medianest.auth.sessions import Revoked, SessionStore, now
 from medianest.auth.throttle import DEVICE_COOKIE, DEVICE_LIFETIME, SignInThrottle
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
@@ -135,13 +135,16 @@ class AuthService:
 
     async def authorize(self, policy: Policy) -> None:
         """Resolve the actor into `g.actor`, then enforce CSRF, the policy and the API limit."""
+        view = current_app.view_functions.get(request.endpoint or "")
+        if policy.kind == "public" and getattr(view, OWN_CREDENTIALS, False):
+            g.actor = None  # the route checks its own credentials
+            return
         actor, via_cookie = await self._authenticate()
         g.actor = actor
         if request.method not in SAFE_METHODS:
             self._check_origin()
             if via_cookie:
                 self._check_csrf(actor)
-        view = current_app.view_functions.get(request.endpoint or "")
         if policy.kind == "public":
             if self._is_page(view):
                 await self._limit_page(actor)
@@ -418,16 +421,17 @@ class AuthService:
         return {"user": user_view(user, actor.permissions), "must_change_password": user.must_change_password}
 
     async def available_username(self, wanted: str) -> str:
-        """`wanted` made a valid, unused local username: "alice", else "alice-2", "alice-3", …
+        """`wanted` made a valid username that neither is nor looks like any existing one:
+        "alice", else "alice-2", "alice-3", …
 
-        For accounts an auth provider creates: a Plex user called "admin" must never become,
-        or be mistaken for, the local "admin".
+        For accounts an auth provider creates: a Plex user called "admin" (or "аdmin", with a
+        Cyrillic а) must never become, or be mistaken for, the local "admin". The name is NFKC-
+        normalised and compared by case and by its confusables skeleton (`auth.usernames`).
         """
-        base = re.sub(r"[^\w.@-]+", "-", wanted.strip()).strip("-.")[:56] or "user"
-        taken = set(await User.filter(username__istartswith=base).values_list("username", flat=True))
-        taken = {name.casefold() for name in taken}
+        base = usernames.normalised(wanted)
+        taken = usernames.taken_keys(await User.all().values_list("username", flat=True))
         candidate, number = base, 1
-        while candidate.casefold() in taken:
+        while usernames.keys(candidate) & taken:
             number += 1
             candidate = f"{base}-{number}"
         return candidate
