@@ -10,13 +10,14 @@ Request flow (called by the app before any route body is read):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -49,12 +50,20 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+Loaded = tuple[Actor, str | None, float | None]
+"""What a credential lookup gives the cache: the actor, its CSRF binding, when it must expire."""
+
+
 class ActorCache:
     """Recently resolved credentials → Actor, so a busy page does not hit the database per request.
 
     Entries live a few seconds at most and are dropped at once when a session ends or a user
     changes — on every instance, through the bus (`session:ended`, `session:revoked`,
     `user:changed`). The bus is at-most-once, so the TTL bounds how long a lost event matters.
+
+    Lookups are single-flight: when an entry is missing or expired, the first request loads it
+    and every other request for the same credential awaits that one load, instead of all of
+    them queueing on the database at once (a busy dashboard's tail latency, every TTL).
     """
 
     TTL = 5.0
@@ -62,6 +71,8 @@ class ActorCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Actor, str | None]] = {}
+        self._loading: dict[str, asyncio.Future[Loaded | None]] = {}
+        self._epoch = 0  # bumped by every drop: a load that began before it must not be cached
 
     def get(self, key: str) -> tuple[Actor, str | None] | None:
         entry = self._entries.get(key)
@@ -72,6 +83,34 @@ class ActorCache:
             return None
         return entry[1], entry[2]
 
+    async def get_or_load(
+        self, key: str, load: Callable[[], Awaitable[Loaded | None]]
+    ) -> tuple[Actor, str | None] | None:
+        """The cached actor and binding, else what one shared `load()` finds (None: nobody).
+        A caller that gives up (its client left) does not cancel the load for the others."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key, load))
+            loading.add_done_callback(lambda done: self._finished(key, done))
+        loaded = await asyncio.shield(loading)
+        return None if loaded is None else (loaded[0], loaded[1])
+
+    async def _load(self, key: str, load: Callable[[], Awaitable[Loaded | None]]) -> Loaded | None:
+        epoch = self._epoch
+        loaded = await load()
+        if loaded is not None and epoch == self._epoch:
+            self.put(key, *loaded)
+        return loaded
+
+    def _finished(self, key: str, done: asyncio.Future) -> None:
+        if self._loading.get(key) is done:
+            del self._loading[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here too, for when every waiter has gone
+
     def put(self, key: str, actor: Actor, csrf_binding: str | None, expires_at: float | None = None) -> None:
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.pop(next(iter(self._entries)))
@@ -79,11 +118,18 @@ class ActorCache:
         self._entries[key] = (min(deadline, expires_at) if expires_at else deadline, actor, csrf_binding)
 
     def drop(self, key: str) -> None:
+        self._forget_loads()
         self._entries.pop(key, None)
 
     def drop_user(self, user_id: str) -> None:
+        self._forget_loads()
         for key in [key for key, entry in self._entries.items() if entry[1].user_id == user_id]:
             self._entries.pop(key, None)
+
+    def _forget_loads(self) -> None:
+        """Loads under way may have read what was just revoked: later callers start afresh."""
+        self._epoch += 1
+        self._loading.clear()
 
 
 class AuthService:
@@ -181,31 +227,31 @@ class AuthService:
 
     async def _bearer_actor(self, token: str) -> Actor:
         key = "t:" + hashlib.sha256(token.encode()).hexdigest()
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached[0]
-        found = await self.sessions.resolve_api_token(token)
+        found = await self.cache.get_or_load(key, lambda: self._load_bearer(token))
         if found is None:
             raise Unauthenticated("The API token is not valid")
-        actor = await self.actor_for(found[1], via="token")
-        self.cache.put(key, actor, None)
-        return actor
+        return found[0]
+
+    async def _load_bearer(self, token: str) -> Loaded | None:
+        found = await self.sessions.resolve_api_token(token)
+        return None if found is None else (await self.actor_for(found[1], via="token"), None, None)
 
     async def _session_actor(self, token: str) -> Actor | None:
         session_id = hashlib.sha256(token.encode()).hexdigest()
-        cached = self.cache.get("s:" + session_id)
-        if cached is not None:
-            g.csrf_binding = cached[1]
-            return cached[0]
+        found = await self.cache.get_or_load("s:" + session_id, lambda: self._load_session(token))
+        if found is None:
+            return None
+        g.csrf_binding = found[1]
+        return found[0]
+
+    async def _load_session(self, token: str) -> Loaded | None:
         found = await self.sessions.resolve(token)
         if found is None:
             return None
         session, user = found
-        g.csrf_binding = session.remember_family or session.id
-        actor = await self.actor_for(user, session_id=session.id)
         remaining = (session.expires_at - now()).total_seconds()
-        self.cache.put("s:" + session_id, actor, g.csrf_binding, time.monotonic() + remaining)
-        return actor
+        actor = await self.actor_for(user, session_id=session.id)
+        return actor, session.remember_family or session.id, time.monotonic() + remaining
 
     def forget(self, event_name: str, data: dict[str, Any]) -> None:
         """Drop cached actors an event makes stale (called for bus events from every instance)."""
