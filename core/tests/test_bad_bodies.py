@@ -1,6 +1,7 @@
-"""Bodies no JSON parser should take (bytes that are not UTF-8, nesting a thousand deep) are a 400
-in the envelope on every route, the core's and the plugins', signed in or not, and leave no
-traceback in the log."""
+"""Bodies no JSON parser should take (bytes that are not UTF-8, nesting a thousand deep) and text
+no database can store (NUL, half a surrogate pair; PostgreSQL refuses them) are a 400 in the
+envelope on every route, the core's and the plugins', signed in or not, and leave no traceback
+in the log."""
 
 from __future__ import annotations
 
@@ -110,4 +111,33 @@ async def test_a_websocket_first_message_that_cannot_be_read_is_a_4401(app, capl
         with pytest.raises(WebsocketDisconnectError) as closed:
             await ws.receive()
     assert closed.value.args[0] == 4401
+    assert tracebacks(caplog) == []
+
+
+UNSTORABLE = [
+    b'{"username": "adm\\u0000in", "password": "x", "name": "a\\u0000b", "message": "\\u0000"}',
+    b'{"username": "\\ud800", "password": "\\udfff", "name": "\\ud83d", "message": "\\ud800"}',
+    b'{"settings": {"\\u0000": 1}, "config": {"a\\u0000": "b"}, "current_password": "x", "new_password": "\\u0000"}',
+]
+
+
+@pytest.mark.parametrize("body", UNSTORABLE, ids=["nul", "lone-surrogates", "nul-in-keys"])
+async def test_text_no_database_can_store_is_a_400_everywhere(routes, caplog, body):
+    app, admin, paths = routes
+    for method, path in paths:
+        response = await admin.client.open(
+            path, method=method, data=body,
+            headers={"Content-Type": "application/json", "X-CSRF-Token": admin.cookie("csrf_token")},
+        )
+        await assert_bad_request(response, (method, path))
+    anonymous = await app.test_client().post("/api/auth/admin", data=body, headers={"Content-Type": "application/json"})
+    await assert_bad_request(anonymous, "anonymous sign-in")
+    assert tracebacks(caplog) == []
+
+
+@pytest.mark.parametrize("path", ["/api/admin/users?q=%00", "/api/admin/users?%00=x", "/api/admin/services/a%00b"])
+async def test_a_nul_in_the_url_is_a_400(routes, caplog, path):
+    _app, admin, _paths = routes
+    method = "PUT" if path.startswith("/api/admin/services/") else "GET"
+    await assert_bad_request(await admin.request(method, path, json={"enabled": True} if method == "PUT" else None), path)
     assert tracebacks(caplog) == []

@@ -131,7 +131,8 @@ def _reopen_limits(served: dict[str, Any]) -> None:
 
 def test_no_input_makes_the_api_fail(served: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_url(f"{served['url']}/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # /readyz answers 503 by design while a backend is slow or down: a probe, with no input to fuzz.
+    operations = [result.ok() for result in schema.get_all_operations() if result.ok().path != "/readyz"]
     assert len(operations) >= 20  # the whole core API, not an empty document
     failures = []
     for operation in operations:

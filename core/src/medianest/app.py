@@ -172,6 +172,7 @@ def _install_pipeline(app: Quart, core: Core) -> None:
     @app.before_request
     async def _before_request() -> None:
         _bind_request_id(request.headers.get("X-Request-ID"))
+        _refuse_unstorable_url()
         await _enforce_policy(core)
         _gate_plugin(core, request.blueprints)
         _require_json_body()
@@ -209,6 +210,14 @@ def _gate_plugin(core: Core, blueprints: list[str]) -> None:
         raise PluginDisabled(details={"plugin": owner})
     if record.state is PluginState.FAILED:
         raise ServiceUnavailable(owner, "This plugin failed; an admin can see why", plugin=owner)
+
+
+def _refuse_unstorable_url() -> None:
+    """A path or query that decodes to a NUL character (`%00`) reaches no route's database
+    query: PostgreSQL refuses it, so it would be a 500. JSON bodies: see `jsonbody`."""
+    args = request.args.items(multi=True)
+    if not jsonbody.storable(request.path) or any(not jsonbody.storable(k + v) for k, v in args):
+        raise BadRequest("The URL holds a NUL character", details={"reason": "nul"})
 
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
