@@ -9,15 +9,14 @@ import json
 import logging
 
 import pytest
+from medianest.auth.models import User
+from medianest.testing.clients import signed_in
 from quart.testing.connections import WebsocketDisconnectError
 from sample_plugins.everything import Everything
 
-from medianest.auth.models import User
-from medianest.testing.clients import signed_in
-
 NOT_UTF8 = [
     b'{"current_password": "\x80\x81", "new_password": "x"}',
-    b'\xff\xfe{\x00}\x00',  # UTF-16 with a byte-order mark: JSON must be UTF-8 (RFC 8259)
+    b"\xff\xfe{\x00}\x00",  # UTF-16 with a byte-order mark: JSON must be UTF-8 (RFC 8259)
     b'{"enabled": true, "settings": {"name": "caf\xe9"}}',  # Latin-1
 ]
 
@@ -43,21 +42,29 @@ async def routes(app_factory):
     app = await app_factory(plugins=[Everything()])
     admin = await signed_in(app, "root", role="admin")
     user_id = str((await User.get(username="root")).id)
-    return app, admin, [
-        ("POST", "/api/auth/admin"),
-        ("POST", "/api/auth/password"),
-        ("POST", "/api/auth/tokens"),
-        ("PUT", "/api/admin/config"),
-        ("PUT", "/api/admin/plugins/everything"),
-        ("PUT", f"/api/admin/users/{user_id}"),
-        ("PUT", "/api/admin/services/everything"),
-        ("POST", "/api/admin/services/test"),
-        ("POST", "/api/everything/echo"),
-    ]
+    return (
+        app,
+        admin,
+        [
+            ("POST", "/api/auth/admin"),
+            ("POST", "/api/auth/password"),
+            ("POST", "/api/auth/tokens"),
+            ("PUT", "/api/admin/config"),
+            ("PUT", "/api/admin/plugins/everything"),
+            ("PUT", f"/api/admin/users/{user_id}"),
+            ("PUT", "/api/admin/services/everything"),
+            ("POST", "/api/admin/services/test"),
+            ("POST", "/api/everything/echo"),
+        ],
+    )
 
 
 def tracebacks(caplog) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.exc_info or record.levelno >= logging.ERROR
+    ]
 
 
 async def assert_bad_request(response, what) -> None:
@@ -72,8 +79,13 @@ async def test_bytes_that_are_not_utf8_are_a_400_everywhere(routes, caplog, body
     _app, admin, paths = routes
     for method, path in paths:
         response = await admin.client.open(
-            path, method=method, data=body,
-            headers={"Content-Type": "application/json", "X-CSRF-Token": admin.cookie("csrf_token")},
+            path,
+            method=method,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRF-Token": admin.cookie("csrf_token"),
+            },
         )
         await assert_bad_request(response, (method, path))
     assert tracebacks(caplog) == []
@@ -84,11 +96,18 @@ async def test_nesting_too_deep_is_a_400_everywhere(routes, caplog, body):
     app, admin, paths = routes
     for method, path in paths:
         response = await admin.client.open(
-            path, method=method, data=body,
-            headers={"Content-Type": "application/json", "X-CSRF-Token": admin.cookie("csrf_token")},
+            path,
+            method=method,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRF-Token": admin.cookie("csrf_token"),
+            },
         )
         await assert_bad_request(response, (method, path))
-    anonymous = await app.test_client().post("/api/auth/admin", data=body, headers={"Content-Type": "application/json"})
+    anonymous = await app.test_client().post(
+        "/api/auth/admin", data=body, headers={"Content-Type": "application/json"}
+    )
     await assert_bad_request(anonymous, "anonymous sign-in")
     assert tracebacks(caplog) == []
 
@@ -103,7 +122,9 @@ async def test_reasonable_nesting_still_passes(routes):
     assert answer.status_code != 400, await answer.get_data()
 
 
-@pytest.mark.parametrize("message", ["[" * 100_000, '{"token": ' * 5000 + '"x"' + "}" * 5000, "\udc80"])
+@pytest.mark.parametrize(
+    "message", ["[" * 100_000, '{"token": ' * 5000 + '"x"' + "}" * 5000, "\udc80"]
+)
 async def test_a_websocket_first_message_that_cannot_be_read_is_a_4401(app, caplog, message):
     app.extensions["medianest"].realtime.first_message_timeout = 5
     async with app.test_client().websocket("/ws/status") as ws:
@@ -126,18 +147,29 @@ async def test_text_no_database_can_store_is_a_400_everywhere(routes, caplog, bo
     app, admin, paths = routes
     for method, path in paths:
         response = await admin.client.open(
-            path, method=method, data=body,
-            headers={"Content-Type": "application/json", "X-CSRF-Token": admin.cookie("csrf_token")},
+            path,
+            method=method,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRF-Token": admin.cookie("csrf_token"),
+            },
         )
         await assert_bad_request(response, (method, path))
-    anonymous = await app.test_client().post("/api/auth/admin", data=body, headers={"Content-Type": "application/json"})
+    anonymous = await app.test_client().post(
+        "/api/auth/admin", data=body, headers={"Content-Type": "application/json"}
+    )
     await assert_bad_request(anonymous, "anonymous sign-in")
     assert tracebacks(caplog) == []
 
 
-@pytest.mark.parametrize("path", ["/api/admin/users?q=%00", "/api/admin/users?%00=x", "/api/admin/services/a%00b"])
+@pytest.mark.parametrize(
+    "path", ["/api/admin/users?q=%00", "/api/admin/users?%00=x", "/api/admin/services/a%00b"]
+)
 async def test_a_nul_in_the_url_is_a_400(routes, caplog, path):
     _app, admin, _paths = routes
     method = "PUT" if path.startswith("/api/admin/services/") else "GET"
-    await assert_bad_request(await admin.request(method, path, json={"enabled": True} if method == "PUT" else None), path)
+    await assert_bad_request(
+        await admin.request(method, path, json={"enabled": True} if method == "PUT" else None), path
+    )
     assert tracebacks(caplog) == []

@@ -21,16 +21,18 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from medianest.testing.processes import cli_env, free_port
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 
-from medianest.testing.processes import cli_env, free_port
-
 MAX_EXAMPLES = int(os.environ.get("MEDIANEST_FUZZ_EXAMPLES", "12"))
 START_TIMEOUT = 60.0
 ADMIN_PASSWORD = "the fuzzing admin's own password"
-OPEN_LIMITS = {"api": {"limit": 1_000_000, "window": 1}, "images": {"limit": 1_000_000, "window": 1}}
+OPEN_LIMITS = {
+    "api": {"limit": 1_000_000, "window": 1},
+    "images": {"limit": 1_000_000, "window": 1},
+}
 
 
 def _serve(settings_: dict[str, Any], log: Path) -> tuple[subprocess.Popen, str]:
@@ -62,15 +64,24 @@ def _serve(settings_: dict[str, Any], log: Path) -> tuple[subprocess.Popen, str]
 def _admin_token(url: str, bootstrap_password: str) -> str:
     """The bootstrap admin, password changed, API limits opened: a personal API token."""
     with httpx.Client(base_url=url, timeout=10) as client:
-        signed = client.post("/api/auth/admin", json={"username": "admin", "password": bootstrap_password})
+        signed = client.post(
+            "/api/auth/admin", json={"username": "admin", "password": bootstrap_password}
+        )
         assert signed.status_code == 200, signed.text
         csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
         changed = client.post(
-            "/api/auth/password", json={"current_password": bootstrap_password, "new_password": ADMIN_PASSWORD}, headers=csrf
+            "/api/auth/password",
+            json={"current_password": bootstrap_password, "new_password": ADMIN_PASSWORD},
+            headers=csrf,
         )
         assert changed.status_code == 200, changed.text
         csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
-        assert client.put("/api/admin/config", json={"rate_limits": OPEN_LIMITS}, headers=csrf).status_code == 200
+        assert (
+            client.put(
+                "/api/admin/config", json={"rate_limits": OPEN_LIMITS}, headers=csrf
+            ).status_code
+            == 200
+        )
         created = client.post("/api/auth/tokens", json={"name": "fuzzer"}, headers=csrf)
         assert created.status_code == 201, created.text
         return created.json()["data"]["token"]
@@ -81,7 +92,11 @@ def served(backend_settings: dict[str, Any], tmp_path: Path) -> Iterator[dict[st
     log = tmp_path / "serve.log"
     process, url = _serve(backend_settings, log)
     try:
-        yield {"url": url, "token": _admin_token(url, backend_settings["admin_password"]), "log": log}
+        yield {
+            "url": url,
+            "token": _admin_token(url, backend_settings["admin_password"]),
+            "log": log,
+        }
     finally:
         process.terminate()
         try:
@@ -117,7 +132,11 @@ def fuzz(operation: Any, mode: GenerationMode, served: dict[str, Any], statuses:
         response = case.call(headers=headers, timeout=30)
         statuses.add(response.status_code)
         case.validate_response(response, checks=[not_a_server_error, errors_use_the_envelope])
-        if case.method.upper() == "PUT" and case.path == "/api/admin/config" and response.status_code == 200:
+        if (
+            case.method.upper() == "PUT"
+            and case.path == "/api/admin/config"
+            and response.status_code == 200
+        ):
             _reopen_limits(served)  # a valid config may have lowered them: keep the rest reachable
 
     run()
@@ -125,14 +144,18 @@ def fuzz(operation: Any, mode: GenerationMode, served: dict[str, Any], statuses:
 
 def _reopen_limits(served: dict[str, Any]) -> None:
     headers = {"Authorization": f"Bearer {served['token']}"}
-    reopened = httpx.put(f"{served['url']}/api/admin/config", json={"rate_limits": OPEN_LIMITS}, headers=headers)
+    reopened = httpx.put(
+        f"{served['url']}/api/admin/config", json={"rate_limits": OPEN_LIMITS}, headers=headers
+    )
     assert reopened.status_code == 200, reopened.text
 
 
 def test_no_input_makes_the_api_fail(served: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_url(f"{served['url']}/openapi.json")
     # /readyz answers 503 by design while a backend is slow or down: a probe, with no input to fuzz.
-    operations = [result.ok() for result in schema.get_all_operations() if result.ok().path != "/readyz"]
+    operations = [
+        result.ok() for result in schema.get_all_operations() if result.ok().path != "/readyz"
+    ]
     assert len(operations) >= 20  # the whole core API, not an empty document
     failures = []
     for operation in operations:
@@ -145,6 +168,8 @@ def test_no_input_makes_the_api_fail(served: dict[str, Any]) -> None:
             except (Exception, FailureGroup) as failure:  # every operation runs; all are reported
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
         if operation.definition.raw.get("security") and statuses <= {401, 403}:
-            failures.append(f"{operation.label}: never got past the policy check ({sorted(statuses)})")
+            failures.append(
+                f"{operation.label}: never got past the policy check ({sorted(statuses)})"
+            )
     assert not failures, "\n\n".join(failures)
     assert "Traceback" not in served["log"].read_text(errors="replace")

@@ -5,7 +5,6 @@ address allow-list (`MEDIANEST_METRICS_ALLOW`, CIDRs); with both, either one adm
 from __future__ import annotations
 
 import pytest
-
 from medianest.settings import SettingsError, load_settings
 
 TOKEN = "scrape-token-for-the-tests-0123456789"
@@ -33,10 +32,16 @@ async def test_a_token_protects_metrics(app_factory):
     missing = await scrape(app)
     await assert_refused(missing, 401, "UNAUTHENTICATED")
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
-    await assert_refused(await scrape(app, headers={"Authorization": "Bearer wrong"}), 401, "UNAUTHENTICATED")
-    await assert_refused(await scrape(app, headers={"Authorization": f"Basic {TOKEN}"}), 401, "UNAUTHENTICATED")
+    await assert_refused(
+        await scrape(app, headers={"Authorization": "Bearer wrong"}), 401, "UNAUTHENTICATED"
+    )
+    await assert_refused(
+        await scrape(app, headers={"Authorization": f"Basic {TOKEN}"}), 401, "UNAUTHENTICATED"
+    )
     allowed = await scrape(app, headers={"Authorization": f"Bearer {TOKEN}"})
-    assert allowed.status_code == 200 and "medianest_http_requests" in await allowed.get_data(as_text=True)
+    assert allowed.status_code == 200 and "medianest_http_requests" in await allowed.get_data(
+        as_text=True
+    )
 
 
 async def test_an_allow_list_protects_metrics(app_factory):
@@ -50,13 +55,17 @@ async def test_an_allow_list_protects_metrics(app_factory):
 
 async def test_behind_a_trusted_proxy_the_forwarded_address_counts(app_factory):
     app = await app_factory(metrics_allow=["10.0.0.0/8"], trusted_proxies=["192.0.2.0/24"])
-    assert (await scrape(app, scope=ELSEWHERE, headers={"X-Forwarded-For": "10.1.2.3"})).status_code == 200
+    assert (
+        await scrape(app, scope=ELSEWHERE, headers={"X-Forwarded-For": "10.1.2.3"})
+    ).status_code == 200
 
 
 async def test_with_both_either_admits(app_factory):
     app = await app_factory(metrics_token=TOKEN, metrics_allow=["10.0.0.0/8"])
     assert (await scrape(app, scope=PROMETHEUS)).status_code == 200
-    assert (await scrape(app, scope=ELSEWHERE, headers={"Authorization": f"Bearer {TOKEN}"})).status_code == 200
+    assert (
+        await scrape(app, scope=ELSEWHERE, headers={"Authorization": f"Bearer {TOKEN}"})
+    ).status_code == 200
     await assert_refused(await scrape(app, scope=ELSEWHERE), 401, "UNAUTHENTICATED")
 
 

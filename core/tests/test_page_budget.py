@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from quart import Blueprint, Response
-
 from medianest.auth.policy import public, signed_in
 from medianest.plugins import PluginSpec, hookimpl
-from medianest.testing.clients import ApiClient, signed_in as signed_in_client
+from medianest.testing.clients import ApiClient
+from medianest.testing.clients import signed_in as signed_in_client
+from quart import Blueprint, Response
 
 
 class Shelf:
@@ -39,7 +39,9 @@ class Shelf:
 @pytest.fixture
 async def shelf(app_factory) -> Any:
     app = await app_factory(plugins=[Shelf()])
-    await app.extensions["medianest"].system.update({"rate_limits": {"pages": {"limit": 3, "window": 60}}})
+    await app.extensions["medianest"].system.update(
+        {"rate_limits": {"pages": {"limit": 3, "window": 60}}}
+    )
     return app
 
 
@@ -59,7 +61,9 @@ async def test_a_plugins_pages_count_per_person(shelf):
 
 async def test_pages_signed_out_count_per_address(shelf):
     assert await statuses(ApiClient(shelf), "/shelf/about", 3) == [200, 200, 200]
-    assert (await ApiClient(shelf).get("/shelf/about")).status_code == 429  # another browser, same address
+    assert (
+        await ApiClient(shelf).get("/shelf/about")
+    ).status_code == 429  # another browser, same address
     assert (await ApiClient(shelf).get("/login")).status_code == 429  # the dashboard's pages too
 
 

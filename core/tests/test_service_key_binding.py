@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 from admin_support import Watch, data
-from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
-
 from medianest.config.models import ServiceConnection
 from medianest.testing.clients import signed_in
+from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
 
 
 @pytest.fixture
@@ -19,7 +18,9 @@ async def kuma_pair(app_factory):
     app = await app_factory(plugins=[plugin])
     admin = await signed_in(app, "root", role="admin")
     async with FakeUptimeKuma(slug="home") as home, FakeUptimeKuma(slug="home") as elsewhere:
-        saved = await admin.put(f"/api/admin/services/{plugin.id}", json={"url": home.url, "api_key": DEFAULT_API_KEY})
+        saved = await admin.put(
+            f"/api/admin/services/{plugin.id}", json={"url": home.url, "api_key": DEFAULT_API_KEY}
+        )
         assert saved.status_code == 200
         yield app, plugin, admin, home, elsewhere
 
@@ -32,12 +33,17 @@ async def assert_key_asked_for(response) -> None:
 
 async def test_a_test_against_another_host_does_not_send_the_saved_key(kuma_pair):
     _app, plugin, admin, _home, elsewhere = kuma_pair
-    response = await admin.post("/api/admin/services/test", json={"name": plugin.id, "url": elsewhere.url})
+    response = await admin.post(
+        "/api/admin/services/test", json={"name": plugin.id, "url": elsewhere.url}
+    )
     await assert_key_asked_for(response)
     assert elsewhere.request_log == []  # nothing reached the other host, least of all the key
 
     masked = "••••" + DEFAULT_API_KEY[-4:]  # the mask the admin page shows stands for the saved key
-    again = await admin.post("/api/admin/services/test", json={"name": plugin.id, "url": elsewhere.url, "api_key": masked})
+    again = await admin.post(
+        "/api/admin/services/test",
+        json={"name": plugin.id, "url": elsewhere.url, "api_key": masked},
+    )
     await assert_key_asked_for(again)
     assert elsewhere.request_log == []
 
@@ -54,7 +60,9 @@ async def test_a_save_that_moves_only_the_url_is_refused_and_nothing_changes(kum
     app, plugin, admin, home, elsewhere = kuma_pair
     path = f"/api/admin/services/{plugin.id}"
     await assert_key_asked_for(await admin.put(path, json={"url": elsewhere.url}))
-    await assert_key_asked_for(await admin.put(path, json={"url": elsewhere.url, "api_key": "••••" + DEFAULT_API_KEY[-4:]}))
+    await assert_key_asked_for(
+        await admin.put(path, json={"url": elsewhere.url, "api_key": "••••" + DEFAULT_API_KEY[-4:]})
+    )
     assert (await ServiceConnection.get(name=plugin.id)).url == home.url
     connection = await app.extensions["medianest"].services.get(plugin.id)
     assert (connection.url, connection.api_key) == (home.url, DEFAULT_API_KEY)
@@ -80,7 +88,9 @@ async def test_scheme_host_and_port_are_what_bind_the_key(app_factory, saved, mo
     app = await app_factory(plugins=[plugin])
     admin = await signed_in(app, "root", role="admin")
     path = f"/api/admin/services/{plugin.id}"
-    assert (await admin.put(path, json={"url": saved, "api_key": DEFAULT_API_KEY})).status_code == 200
+    assert (
+        await admin.put(path, json={"url": saved, "api_key": DEFAULT_API_KEY})
+    ).status_code == 200
     response = await admin.put(path, json={"url": moved})
     if same_place:
         assert response.status_code == 200, await response.get_data()
@@ -94,7 +104,9 @@ async def test_clearing_the_url_keeps_the_key_but_a_new_url_needs_it_again(kuma_
     cleared = await admin.put(path, json={"url": None})
     assert cleared.status_code == 200 and (await data(cleared))["has_api_key"] is True
     await assert_key_asked_for(await admin.put(path, json={"url": home.url}))
-    assert (await admin.put(path, json={"url": home.url, "api_key": DEFAULT_API_KEY})).status_code == 200
+    assert (
+        await admin.put(path, json={"url": home.url, "api_key": DEFAULT_API_KEY})
+    ).status_code == 200
 
 
 async def test_without_a_saved_key_any_url_may_be_tried(app_factory):
@@ -103,5 +115,9 @@ async def test_without_a_saved_key_any_url_may_be_tried(app_factory):
     admin = await signed_in(app, "root", role="admin")
     async with FakeUptimeKuma(slug="home") as kuma:
         await admin.put(f"/api/admin/services/{plugin.id}", json={"url": "http://kuma.lan"})
-        outcome = await data(await admin.post("/api/admin/services/test", json={"name": plugin.id, "url": kuma.url}))
-        assert outcome["status"] != "unknown" and ("GET", "/api/status-page/home") in kuma.request_log
+        outcome = await data(
+            await admin.post("/api/admin/services/test", json={"name": plugin.id, "url": kuma.url})
+        )
+        assert (
+            outcome["status"] != "unknown" and ("GET", "/api/status-page/home") in kuma.request_log
+        )

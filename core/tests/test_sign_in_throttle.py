@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from medianest.testing.clients import DEFAULT_PASSWORD, ApiClient, create_user
 
 SIGN_IN = "/api/auth/admin"
@@ -15,12 +14,18 @@ DEVICE = "medianest_device"
 
 
 async def attempt(browser: ApiClient, password: str, username: str = "bob") -> int:
-    return (await browser.post(SIGN_IN, json={"username": username, "password": password})).status_code
+    return (
+        await browser.post(SIGN_IN, json={"username": username, "password": password})
+    ).status_code
 
 
 async def burst(app, count: int, username: str = "bob") -> list[int]:
     """`count` wrong passwords from fresh browsers (no device cookie), all at once."""
-    return list(await asyncio.gather(*(attempt(ApiClient(app), "wrong guess", username) for _ in range(count))))
+    return list(
+        await asyncio.gather(
+            *(attempt(ApiClient(app), "wrong guess", username) for _ in range(count))
+        )
+    )
 
 
 async def trusted_browser(app, username: str = "bob") -> ApiClient:
@@ -41,7 +46,9 @@ async def test_a_known_browser_signs_in_through_somebody_elses_burst(app):
     await create_user(app, "bob")
     laptop = await trusted_browser(app)
     await burst(app, 12)
-    assert await attempt(ApiClient(app), DEFAULT_PASSWORD) == 429  # a new browser waits out the lock
+    assert (
+        await attempt(ApiClient(app), DEFAULT_PASSWORD) == 429
+    )  # a new browser waits out the lock
     assert await attempt(laptop, DEFAULT_PASSWORD) == 200
 
 
@@ -64,7 +71,9 @@ async def test_a_device_cookie_vouches_for_its_own_account_only(app):
     assert await attempt(bobs_laptop, DEFAULT_PASSWORD, "bob") == 200
 
 
-@pytest.mark.parametrize("forged", ["", "garbage", "AAAAAAAAAAAAAAAAAAAAAA.0123456789abcdef0123456789abcdef"])
+@pytest.mark.parametrize(
+    "forged", ["", "garbage", "AAAAAAAAAAAAAAAAAAAAAA.0123456789abcdef0123456789abcdef"]
+)
 async def test_a_forged_device_cookie_is_an_unknown_browser(app, forged):
     await create_user(app, "bob")
     laptop = await trusted_browser(app)
@@ -79,7 +88,9 @@ async def test_a_forged_device_cookie_is_an_unknown_browser(app, forged):
 async def test_the_device_cookie_is_http_only_strict_and_long_lived(app):
     await create_user(app, "bob")
     response = await ApiClient(app).sign_in("bob")
-    header = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(DEVICE + "="))
+    header = next(
+        value for value in response.headers.getlist("Set-Cookie") if value.startswith(DEVICE + "=")
+    )
     lowered = header.lower()
     assert "httponly" in lowered and "samesite=strict" in lowered and "path=/" in lowered
     assert "max-age=" in lowered and int(lowered.split("max-age=")[1].split(";")[0]) >= 90 * 86400

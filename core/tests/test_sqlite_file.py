@@ -12,7 +12,9 @@ import pytest
 
 
 def modes(data_dir: Path) -> dict[str, int]:
-    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.glob("medianest.sqlite3*")}
+    return {
+        path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.glob("medianest.sqlite3*")
+    }
 
 
 @pytest.fixture
@@ -29,10 +31,14 @@ async def test_the_database_files_are_private(app_factory, backend, backend_sett
     await app.test_client().get("/readyz")
     found = modes(backend_settings["data_dir"])
     assert "medianest.sqlite3" in found
-    assert found == {name: 0o600 for name in found}, {name: oct(mode) for name, mode in found.items()}
+    assert found == {name: 0o600 for name in found}, {
+        name: oct(mode) for name, mode in found.items()
+    }
 
 
-async def test_a_readable_database_left_by_an_older_version_is_tightened(app_factory, backend, backend_settings, loose_umask):
+async def test_a_readable_database_left_by_an_older_version_is_tightened(
+    app_factory, backend, backend_settings, loose_umask
+):
     if backend != "embedded":
         pytest.skip("PostgreSQL keeps its own files")
     app = await app_factory()
@@ -41,4 +47,6 @@ async def test_a_readable_database_left_by_an_older_version_is_tightened(app_fac
         path.chmod(0o644)
     await app_factory()
     found = modes(backend_settings["data_dir"])
-    assert found == {name: 0o600 for name in found}, {name: oct(mode) for name, mode in found.items()}
+    assert found == {name: 0o600 for name in found}, {
+        name: oct(mode) for name, mode in found.items()
+    }

@@ -10,11 +10,10 @@ import uuid
 from typing import Any
 
 import pytest
-from quart.testing.connections import WebsocketDisconnectError
-
 from medianest.auth.models import ApiToken, User
 from medianest.realtime import CLOSE_UNAUTHENTICATED
 from medianest.testing.clients import DEFAULT_PASSWORD, ApiClient, signed_in
+from quart.testing.connections import WebsocketDisconnectError
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 
@@ -25,10 +24,14 @@ async def token_of(browser: ApiClient, name: str = "script") -> str:
     return (await created.get_json())["data"]["token"]
 
 
-async def bearer_status(app: Any, token: str, method: str = "GET", path: str = "/api/auth/session") -> int:
+async def bearer_status(
+    app: Any, token: str, method: str = "GET", path: str = "/api/auth/session"
+) -> int:
     headers = {"Authorization": f"Bearer {token}"}
     body = {"name": "minted"} if method == "POST" else None
-    return (await app.test_client().open(path, method=method, json=body, headers=headers)).status_code
+    return (
+        await app.test_client().open(path, method=method, json=body, headers=headers)
+    ).status_code
 
 
 async def socket_close_code(app: Any, token: str) -> int | None:
@@ -66,11 +69,14 @@ async def bob(app):
 async def test_a_password_change_revokes_the_tokens(app, bob):
     browser, token = bob
     changed = await browser.post(
-        "/api/auth/password", json={"current_password": DEFAULT_PASSWORD, "new_password": "a new long password 2"}
+        "/api/auth/password",
+        json={"current_password": DEFAULT_PASSWORD, "new_password": "a new long password 2"},
     )
     assert changed.status_code == 200
     await assert_dead(app, token)
-    assert (await browser.get("/api/auth/session")).status_code == 200  # the browser that changed it stays
+    assert (
+        await browser.get("/api/auth/session")
+    ).status_code == 200  # the browser that changed it stays
 
 
 async def test_sign_out_everywhere_revokes_the_tokens(app, bob, admin_client):
@@ -87,7 +93,9 @@ async def test_a_role_or_status_change_revokes_the_tokens(app, bob, admin_client
     changed = await admin_client.put(f"/api/admin/users/{await user_id('bob')}", json=change)
     assert changed.status_code == 200
     if change.get("status") == "disabled":
-        await admin_client.put(f"/api/admin/users/{await user_id('bob')}", json={"status": "active"})
+        await admin_client.put(
+            f"/api/admin/users/{await user_id('bob')}", json={"status": "active"}
+        )
     await assert_dead(app, token)
 
 
@@ -152,7 +160,9 @@ async def test_another_users_token_is_404(app, bob, admin_client):
     assert refused.status_code == 404
     assert (await refused.get_json())["error"]["code"] == "NOT_FOUND"
     assert await bearer_status(app, token) == 200
-    unknown = await admin_client.delete(f"/api/admin/users/{await user_id('bob')}/tokens/{uuid.uuid4()}")
+    unknown = await admin_client.delete(
+        f"/api/admin/users/{await user_id('bob')}/tokens/{uuid.uuid4()}"
+    )
     assert unknown.status_code == 404
     nobody = await admin_client.get(f"/api/admin/users/{uuid.uuid4()}/tokens")
     assert nobody.status_code == 404
@@ -162,12 +172,16 @@ async def test_plain_users_and_anonymous_callers_are_refused(app, bob, user_clie
     _, token = bob
     bobs = await ApiToken.get(prefix=token[:10])
     bob_id = await user_id("bob")
-    for method, path in (("GET", f"/api/admin/users/{bob_id}/tokens"),
-                         ("DELETE", f"/api/admin/users/{bob_id}/tokens/{bobs.id}")):
+    for method, path in (
+        ("GET", f"/api/admin/users/{bob_id}/tokens"),
+        ("DELETE", f"/api/admin/users/{bob_id}/tokens/{bobs.id}"),
+    ):
         forbidden = await user_client.request(method, path)
         assert forbidden.status_code == 403, (method, path)
         anonymous = await ApiClient(app).request(method, path)
         assert anonymous.status_code == 401, (method, path)
-        as_bob = await app.test_client().open(path, method=method, headers={"Authorization": f"Bearer {token}"})
+        as_bob = await app.test_client().open(
+            path, method=method, headers={"Authorization": f"Bearer {token}"}
+        )
         assert as_bob.status_code == 403, (method, path)
     assert await bearer_status(app, token) == 200

@@ -17,7 +17,9 @@ from typing import Any
 MAX_DEPTH = 64  # objects and arrays inside each other; MediaNest's own bodies use a handful
 
 
-def parse(body: bytes | str, loads: Callable[[str], Any] = json.loads, *, max_depth: int = MAX_DEPTH) -> Any:
+def parse(
+    body: bytes | str, loads: Callable[[str], Any] = json.loads, *, max_depth: int = MAX_DEPTH
+) -> Any:
     """The decoded JSON value; ValueError with a short reason when the body is unusable."""
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body

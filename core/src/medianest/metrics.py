@@ -59,14 +59,17 @@ def _admit(settings: Any) -> None:
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     if token is None and not settings.metrics_allow:
         return
-    address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), settings.trusted_proxies)
+    forwarded = request.headers.get("X-Forwarded-For")
+    address = client_ip(request.remote_addr, forwarded, settings.trusted_proxies)
     if settings.metrics_allow and address_in(address, settings.metrics_allow):
         return
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    if token and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode()):
+    bearer = scheme.lower() == "bearer"
+    if token and bearer and hmac.compare_digest(sent.strip().encode(), token.encode()):
         return
     if token:
-        raise Unauthenticated("Metrics need their token", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+        raise Unauthenticated("Metrics need their token", headers=challenge)
     raise Forbidden("Metrics are not served to this address")
 
 

@@ -14,7 +14,12 @@ from typing import Any
 
 from quart_schema import OpenAPIProvider
 from werkzeug.routing import Rule
-from werkzeug.routing.converters import BaseConverter, IntegerConverter, UnicodeConverter, UUIDConverter
+from werkzeug.routing.converters import (
+    BaseConverter,
+    IntegerConverter,
+    UnicodeConverter,
+    UUIDConverter,
+)
 
 from medianest.auth.policy import policy_of
 
@@ -53,7 +58,8 @@ SECURITY_SCHEMES = {
         "type": "apiKey",
         "in": "cookie",
         "name": "medianest_session",
-        "description": "The browser's session (`__Host-medianest_session` over HTTPS), set by a sign-in.",
+        "description": "The browser's session (`__Host-medianest_session` over HTTPS), "
+        "set by a sign-in.",
     },
     "csrf": {
         "type": "apiKey",
@@ -65,7 +71,8 @@ SECURITY_SCHEMES = {
     "bearer": {
         "type": "http",
         "scheme": "bearer",
-        "description": "A personal API token (`mn_…`, from `POST /api/auth/tokens`); needs no CSRF header.",
+        "description": "A personal API token (`mn_…`, from `POST /api/auth/tokens`); "
+        "needs no CSRF header.",
     },
     "metricsToken": {
         "type": "http",
@@ -84,7 +91,8 @@ class EnvelopeOpenAPIProvider(OpenAPIProvider):
         schemas = components.setdefault("schemas", {})
         schemas["ErrorEnvelope"] = ERROR_ENVELOPE
         schemas["SuccessEnvelope"] = SUCCESS_ENVELOPE
-        components["securitySchemes"] = {**SECURITY_SCHEMES, **components.get("securitySchemes", {})}
+        declared = components.get("securitySchemes", {})
+        components["securitySchemes"] = {**SECURITY_SCHEMES, **declared}
         for path_item in document["paths"].values():
             for method in METHODS:
                 if method in path_item:

@@ -51,13 +51,18 @@ class Settings(BaseSettings):
         description="check every service this often (seconds) instead of each probe's own interval",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
-    ws_max_per_user: int = Field(default=20, ge=1, description="open websockets one account may hold (per process)")
-    ws_max_per_address: int = Field(default=60, ge=1, description="open websockets one address may hold (per process)")
+    ws_max_per_user: int = Field(
+        default=20, ge=1, description="open websockets one account may hold (per process)"
+    )
+    ws_max_per_address: int = Field(
+        default=60, ge=1, description="open websockets one address may hold (per process)"
+    )
     ws_max_pending: int = Field(
-        default=10, ge=1, description="websockets one address may hold open before they say who they are"
+        default=10, ge=1, description="websockets an address may hold before they say who they are"
     )
     metrics_token: SecretStr | None = Field(
-        default=None, description="/metrics wants `Authorization: Bearer <this>` (with metrics_allow: either admits)"
+        default=None,
+        description="/metrics wants `Authorization: Bearer <this>` (with metrics_allow: either)",
     )
     metrics_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="CIDRs /metrics answers without a token (comma-separated)"

@@ -93,7 +93,8 @@ async def _audit_failure(user: User | None, valid: bool, ip: str) -> None:
         await audit.record("auth.sign_in_failed", ip=ip, reason="unknown_user")
         return
     reason = "disabled" if valid else "wrong_password"
-    await audit.record("auth.sign_in_failed", target=f"user:{user.id}", ip=ip, reason=reason, username=user.username)
+    account = {"target": f"user:{user.id}", "username": user.username}
+    await audit.record("auth.sign_in_failed", ip=ip, reason=reason, **account)
 
 
 @blueprint.post("/password")

@@ -87,7 +87,9 @@ class Sockets:
         self._forwarded: set[str] = set(PUSHED_EVENTS)  # the names the bus hands to the hub
         settings = core.settings
         self.limits = SocketLimits(
-            per_user=settings.ws_max_per_user, per_address=settings.ws_max_per_address, pending=settings.ws_max_pending
+            per_user=settings.ws_max_per_user,
+            per_address=settings.ws_max_per_address,
+            pending=settings.ws_max_pending,
         )
         core.events.subscribe(self._on_session_ended, names=("session:ended",))
 
@@ -129,7 +131,12 @@ class Sockets:
             await websocket.close(CLOSE_TOO_MANY, busy.reason)
 
     async def _serve(
-        self, address: str, *, names: Iterable[str], topics: Iterable[str], authorize: Authorize | None
+        self,
+        address: str,
+        *,
+        names: Iterable[str],
+        topics: Iterable[str],
+        authorize: Authorize | None,
     ) -> None:
         identity = await self._identify(address)
         if identity is None:
@@ -167,9 +174,8 @@ class Sockets:
             raise Forbidden("Cross-site websockets are refused", details={"origin": origin[:100]})
 
     def _address(self) -> str:
-        return client_ip(
-            websocket.remote_addr, websocket.headers.get("X-Forwarded-For"), self._core.settings.trusted_proxies
-        )
+        forwarded = websocket.headers.get("X-Forwarded-For")
+        return client_ip(websocket.remote_addr, forwarded, self._core.settings.trusted_proxies)
 
     async def _identify(self, address: str) -> tuple[Actor, StillValid] | None:
         """The actor and how to re-check them; accepts the socket either way."""

@@ -314,12 +314,15 @@ class AuthService:
         )
 
     async def _limit_page(self, actor: Actor | None) -> None:
-        await self._spend("pages", f"user:{actor.user_id}" if actor else f"address:{self.client_ip()}")
+        who = f"user:{actor.user_id}" if actor else f"address:{self.client_ip()}"
+        await self._spend("pages", who)
 
     async def _spend(self, bucket: str, who: str) -> None:
         limit = getattr(self.core.system.current.rate_limits, bucket)
         try:
-            decision = await self.core.limiter.hit(f"{bucket}:{who}", limit=limit.limit, window=limit.window)
+            decision = await self.core.limiter.hit(
+                f"{bucket}:{who}", limit=limit.limit, window=limit.window
+            )
         except LimiterUnavailable:
             return  # budgets fail open: a Redis outage must not lock the household out
         if not decision.allowed:
@@ -377,8 +380,13 @@ class AuthService:
 
         def set_cookie(response: Response) -> Response:
             response.set_cookie(
-                self.cookie_name(DEVICE_COOKIE), value, max_age=int(DEVICE_LIFETIME.total_seconds()),
-                path="/", secure=self.secure, httponly=True, samesite="Strict",
+                self.cookie_name(DEVICE_COOKIE),
+                value,
+                max_age=int(DEVICE_LIFETIME.total_seconds()),
+                path="/",
+                secure=self.secure,
+                httponly=True,
+                samesite="Strict",
             )
             return response
 

@@ -74,7 +74,10 @@ class SignInThrottle:
         if device is not None:
             limits = [(f"signin:device:{device}", DEVICE_LIMIT)]
         else:
-            limits = [(f"signin:address:{address}", ADDRESS_LIMIT), (f"signin:account:{username.casefold()}", ACCOUNT_LIMIT)]
+            limits = [
+                (f"signin:address:{address}", ADDRESS_LIMIT),
+                (f"signin:account:{username.casefold()}", ACCOUNT_LIMIT),
+            ]
         spent: list[str] = []
         try:
             for key, limit in limits:
@@ -82,12 +85,16 @@ class SignInThrottle:
                 if not decision.allowed:
                     await self._give_back(spent)
                     raise RateLimited(
-                        limit=decision.limit, window=decision.window, retry_after=decision.retry_after,
+                        limit=decision.limit,
+                        window=decision.window,
+                        retry_after=decision.retry_after,
                         message="Too many failed sign-ins; wait before trying again",
                     )
                 spent.append(key)
         except LimiterUnavailable:
-            raise ServiceUnavailable("rate_limiter", "Sign-in is unavailable right now; try again shortly") from None
+            raise ServiceUnavailable(
+                "rate_limiter", "Sign-in is unavailable right now; try again shortly"
+            ) from None
         return Attempt(tuple(spent), trusted=device is not None)
 
     async def settle(self, attempt: Attempt) -> None:

@@ -36,7 +36,11 @@ def keys(name: str) -> set[str]:
     """What `name` must not share with another username: its case-folded self, and its look
     in either case (`I` looks like `l` but `i` does not; Cyrillic `І` looks like `I`)."""
     folded = unicodedata.normalize("NFKC", name).casefold()
-    return {folded, skeleton(folded), skeleton(skeleton(unicodedata.normalize("NFKC", name)).casefold())}
+    return {
+        folded,
+        skeleton(folded),
+        skeleton(skeleton(unicodedata.normalize("NFKC", name)).casefold()),
+    }
 
 
 def looks_like(first: str, second: str) -> bool:

@@ -233,14 +233,18 @@ class ServiceRegistry:
     async def _key_given(self, name: str, api_key: object) -> bool:
         """Whether the caller sent a key of their own (a new one, or "" to clear it), not the
         saved key's mask or nothing."""
-        return api_key is not UNSET and not await self._is_saved_mask(name, api_key)  # type: ignore[arg-type]
+        if api_key is UNSET:
+            return False
+        return not await self._is_saved_mask(name, api_key)  # type: ignore[arg-type]
 
     async def _refuse_moving_key(self, name: str, spec: ServiceSpec, url: str) -> None:
         """422 when the saved key would go to another scheme, host or port than it was saved for."""
         saved = await self.get(name)
         if saved is None or not saved.api_key or origin(saved.url) == origin(url):
             return
-        message = f"Enter the {spec.key_label} again: the URL now points to another scheme, host or port"
+        message = (
+            f"Enter the {spec.key_label} again: the URL now points to another scheme, host or port"
+        )
         raise ValidationFailed(message, details={"fields": {"api_key": message}})
 
     async def _is_saved_mask(self, name: str, api_key: str | None) -> bool:

@@ -20,7 +20,7 @@ class RateLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
     api: Limit = Limit(limit=100, window=60)
     images: Limit = Limit(limit=1200, window=60)  # image proxies: a page shows dozens at once
-    pages: Limit = Limit(limit=120, window=60)  # HTML pages (the dashboard's and plugins'), not their assets
+    pages: Limit = Limit(limit=120, window=60)  # HTML pages (dashboard, plugins), not their assets
     youtube: Limit = Limit(limit=5, window=3600)
     media_request: Limit = Limit(limit=20, window=3600)
 

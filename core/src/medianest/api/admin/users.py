@@ -171,7 +171,8 @@ async def revoke_user_token(user_id: uuid.UUID, token_id: uuid.UUID):
     if not await ApiToken.filter(id=token_id, user_id=user.id).delete():
         raise NotFound("No such token")
     await core().auth.invalidate_user(user.id)  # its cached Bearer actor goes too, everywhere
-    await audit.record("admin.token_revoked", actor=actor(), target=f"token:{token_id}", ip=client_ip(), user=str(user.id))
+    details = {"target": f"token:{token_id}", "ip": client_ip(), "user": str(user.id)}
+    await audit.record("admin.token_revoked", actor=actor(), **details)
     return ok({"revoked": True})
 
 
