@@ -28,6 +28,8 @@ ADMIN_ROUTES = [
     ("PUT", "/api/admin/users/{user}"),
     ("DELETE", "/api/admin/users/{user}"),
     ("DELETE", "/api/admin/users/{user}/sessions"),
+    ("GET", "/api/admin/users/{user}/tokens"),
+    ("DELETE", "/api/admin/users/{user}/tokens/{token}"),
     ("GET", "/api/admin/services"),
     ("PUT", "/api/admin/services/{plugin}"),
     ("POST", "/api/admin/services/test"),
@@ -56,7 +58,7 @@ async def watch(app_factory):
 
 
 def fill(path: str, app, plugin: Watch, user_id: str) -> str:
-    return path.format(user=user_id, plugin=plugin.id)
+    return path.format(user=user_id, plugin=plugin.id, token=uuid.uuid4())
 
 
 async def user_id(app, username: str) -> str:
@@ -74,7 +76,10 @@ async def test_the_route_table_lists_every_admin_route(watch):
         if rule.rule.startswith("/api/admin/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    listed = {(method, path.replace("{user}", "<user_id>").replace("{plugin}", "<name>")) for method, path in ADMIN_ROUTES}
+    listed = {
+        (method, path.replace("{user}", "<uuid:user_id>").replace("{plugin}", "<name>").replace("{token}", "<uuid:token_id>"))
+        for method, path in ADMIN_ROUTES
+    }
     assert served == listed
 
 
@@ -392,7 +397,8 @@ async def test_testing_a_connection_against_uptime_kuma(watch):
         slug = await data(await admin.post(path, json={"name": plugin.id, "config": {"status_page": "nope"}}))
         assert slug["ok"] is False and "404" in slug["error"]
 
-    down = await data(await admin.post(path, json={"name": plugin.id, "url": f"http://127.0.0.1:{closed_port()}"}))
+    down_url = f"http://127.0.0.1:{closed_port()}"  # another port: the key must come along again
+    down = await data(await admin.post(path, json={"name": plugin.id, "url": down_url, "api_key": DEFAULT_API_KEY}))
     assert down["ok"] is False and down["status"] == "offline" and "connect" in down["error"].lower()
     connection = await app.extensions["medianest"].services.get(plugin.id)
     assert connection.api_key == DEFAULT_API_KEY  # a test saves nothing

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
+from medianest.auth.policy import policy_of
 from medianest.testing.relay import TcpRelay
 from tests_support import everything_app
 
@@ -147,3 +149,71 @@ async def test_openapi_document_is_valid_and_lists_every_route(app_factory):
         path = __import__("re").sub(r"\{[^}:]+:([^}]+)\}", r"{\1}", path)
         assert path in documented, f"{rule.rule} missing from /openapi.json"
     assert "everything" in document["paths"]["/api/everything/hello"]["get"].get("tags", [])
+
+
+# ---- an OpenAPI document that generated clients and fuzzers can use -----------------------------
+
+BODILESS = {("post", "/api/auth/logout")}  # state changes that take no body
+
+
+async def openapi_of(app_factory):
+    app = await everything_app(app_factory)
+    return app, await (await app.test_client().get("/openapi.json")).get_json()
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "delete", "patch"):
+                yield path, method, operation
+
+
+async def test_openapi_declares_the_session_with_its_csrf_header_and_bearer_tokens(app_factory):
+    _app, document = await openapi_of(app_factory)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["session"] == {**schemes["session"], "type": "apiKey", "in": "cookie", "name": "medianest_session"}
+    assert schemes["csrf"] == {**schemes["csrf"], "type": "apiKey", "in": "header", "name": "X-CSRF-Token"}
+    assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
+
+
+async def test_every_operation_says_who_may_call_it(app_factory):
+    app, document = await openapi_of(app_factory)
+    adapter = app.url_map.bind("localhost")
+    for path, method, operation in operations(document):
+        assert "security" in operation, (method, path)
+        concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
+        endpoint, _ = adapter.match(concrete, method=method.upper())
+        public = policy_of(app.view_functions[endpoint]).kind == "public"
+        if path == "/metrics":  # public unless a scrape token is set
+            assert operation["security"] == [{}, {"metricsToken": []}]
+            continue
+        if public:
+            assert operation["security"] == [], (method, path)
+            continue
+        session = {"session": []} if method == "get" else {"session": [], "csrf": []}
+        assert operation["security"] == [session, {"bearer": []}], (method, path)
+    signed_in = document["paths"]["/api/auth/tokens"]["post"]["security"]
+    assert signed_in == [{"session": [], "csrf": []}, {"bearer": []}]
+    assert document["paths"]["/api/auth/admin"]["post"]["security"] == []
+
+
+async def test_path_parameters_are_typed_and_match_their_template(app_factory):
+    _app, document = await openapi_of(app_factory)
+    for path, method, operation in operations(document):
+        declared = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        assert set(declared) == set(re.findall(r"\{([^}]+)\}", path)), (method, path)
+        for name, schema in declared.items():
+            if name.endswith("_id") and name != "library_id":
+                assert schema == {"type": "string", "format": "uuid"}, (method, path, name)
+            elif schema.get("type") == "string":  # one path segment: never empty, never a slash
+                assert schema == {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}, (method, path, name)
+    user = document["paths"]["/api/admin/users/{user_id}/tokens/{token_id}"]["delete"]
+    assert [p["schema"].get("format") for p in user["parameters"]] == ["uuid", "uuid"]
+
+
+async def test_every_state_change_documents_its_body(app_factory):
+    _app, document = await openapi_of(app_factory)
+    for path, method, operation in operations(document):
+        if method in ("post", "put", "patch") and (method, path) not in BODILESS:
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            assert "schema" in body, f"{method.upper()} {path} has no request body schema"

@@ -213,6 +213,29 @@ async def test_reset_clears(limiter: RateLimiter) -> None:
     await limiter.reset("never-used")  # no error
 
 
+async def test_refund_gives_back_the_latest_units(limiter: RateLimiter) -> None:
+    await hit_many(limiter, "k", 3, limit=3, window=60)
+    assert not (await limiter.hit("k", limit=3, window=60)).allowed
+
+    await limiter.refund("k")
+
+    assert (await limiter.hit("k", limit=3, window=60)).remaining == 0
+    await limiter.hit("c", limit=5, window=60, cost=3)
+    await limiter.refund("c", cost=2)
+    assert (await limiter.peek("c", limit=5, window=60)).remaining == 4
+    await limiter.refund("never-used")  # no error
+    await limiter.refund("c", cost=5)  # more than was spent: the key is simply empty
+    assert (await limiter.peek("c", limit=5, window=60)).remaining == 5
+
+
+async def test_concurrent_hits_then_refunds_balance(limiter: RateLimiter) -> None:
+    """Reserve first, give back what went well: concurrent callers never pass the limit."""
+    decisions = await hit_many(limiter, "k", 20, limit=5, window=60)
+    assert sum(decision.allowed for decision in decisions) == 5
+    await asyncio.gather(*(limiter.refund("k") for _ in range(2)))
+    assert sum([(await limiter.hit("k", limit=5, window=60)).allowed for _ in range(5)]) == 2
+
+
 # --- Redis specifics --------------------------------------------------------------------------
 
 

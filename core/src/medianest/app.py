@@ -13,12 +13,12 @@ from quart import Blueprint, Quart, Request, current_app, g, request, websocket
 from quart_schema import Info, QuartSchema, RequestSchemaValidationError, hide, tag_blueprint
 from werkzeug.exceptions import HTTPException
 
-from medianest import __version__, accesslog, metrics, startup
+from medianest import __version__, accesslog, jsonbody, metrics, startup
 from medianest.api import admin as admin_api
 from medianest.api import auth as auth_api
 from medianest.api import dashboard, health, media, realtime
 from medianest.auth.policy import ATTRIBUTE as POLICY_ATTRIBUTE
-from medianest.auth.policy import Policy, policy_of
+from medianest.auth.policy import Policy, policy_of, uncounted
 from medianest.core import Core
 from medianest.errors import (
     ApiError,
@@ -65,6 +65,22 @@ HTTP_CODES = {
 
 class ApiRequest(Request):
     """Malformed or non-JSON bodies become envelope errors instead of bare 400s."""
+
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Quart's `get_json`, reading through `jsonbody.parse`: a body that is not UTF-8 or nests
+        too deep is a 400 like any malformed JSON, on every route (quart-schema reads here too)."""
+        if cache and self._cached_json[silent] is not Ellipsis:
+            return self._cached_json[silent]
+        if not (force or self.is_json):
+            return None
+        body = await self.get_data(cache=cache, as_text=False)
+        try:
+            result = jsonbody.parse(body, self.json_module.loads)
+        except ValueError as error:
+            result = None if silent else self.on_json_loading_failed(error)
+        if cache:
+            self._cached_json[silent] = result
+        return result
 
     def on_json_loading_failed(self, error: Exception | None) -> Any:
         if error is None:
@@ -125,7 +141,8 @@ def _hide_from_openapi(app: Quart, endpoint: str, view: Any) -> None:
 
 
 def _make_public(app: Quart, endpoint: str) -> None:
-    """Give a route a library registered (quart-schema's /openapi.json) the public policy."""
+    """Give a route a library registered (quart-schema's /openapi.json) the public policy, and no
+    budget (a document, like a probe)."""
     view = app.view_functions[endpoint]
 
     @functools.wraps(view)
@@ -133,6 +150,7 @@ def _make_public(app: Quart, endpoint: str) -> None:
         return await view(*args, **kwargs)
 
     setattr(public_view, POLICY_ATTRIBUTE, Policy("public"))
+    uncounted(public_view)
     app.view_functions[endpoint] = public_view
 
 
@@ -143,6 +161,7 @@ def _install_pipeline(app: Quart, core: Core) -> None:
     @app.before_request
     async def _before_request() -> None:
         _bind_request_id(request.headers.get("X-Request-ID"))
+        _refuse_unstorable_url()
         await _enforce_policy(core)
         _gate_plugin(core, request.blueprints)
         _require_json_body()
@@ -180,6 +199,14 @@ def _gate_plugin(core: Core, blueprints: list[str]) -> None:
         raise PluginDisabled(details={"plugin": owner})
     if record.state is PluginState.FAILED:
         raise ServiceUnavailable(owner, "This plugin failed; an admin can see why", plugin=owner)
+
+
+def _refuse_unstorable_url() -> None:
+    """A path or query that decodes to a NUL character (`%00`) reaches no route's database
+    query: PostgreSQL refuses it, so it would be a 500. JSON bodies: see `jsonbody`."""
+    args = request.args.items(multi=True)
+    if not jsonbody.storable(request.path) or any(not jsonbody.storable(k + v) for k, v in args):
+        raise BadRequest("The URL holds a NUL character", details={"reason": "nul"})
 
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -18,6 +18,7 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
 from medianest.plugins.contributions import ModelSpec
+from medianest.security.files import private_sqlite
 
 log = logging.getLogger("medianest.db")
 
@@ -37,7 +38,9 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgres://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite://") and url not in ("sqlite://:memory:",):
-        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)  # password hashes inside: 0600, and its -wal/-shm with it
     return url
 
 

@@ -9,6 +9,7 @@ plugins by id; never a user, a path with ids in it, or anything secret.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 from quart import Blueprint, Quart, Response, current_app, g, request
+from quart_schema import security_scheme
 
-from medianest.auth.policy import public
+from medianest.auth.policy import own_credentials, public, uncounted
+from medianest.errors import Forbidden, Unauthenticated
 from medianest.jobs.models import JOB_STATES
+from medianest.net import address_in, client_ip
 from medianest.plugins.host import PluginState
 from medianest.status.coordinator import STATUSES
 
@@ -36,10 +40,37 @@ blueprint = Blueprint("metrics", __name__)
 
 @blueprint.get("/metrics")
 @public
+@uncounted
+@own_credentials
+@security_scheme([{}, {"metricsToken": []}])
 async def metrics() -> Response:
-    """Prometheus metrics (text format): requests, services, breakers, websockets, jobs, plugins."""
+    """Prometheus metrics (text format): requests, services, breakers, websockets, jobs, plugins.
+
+    Public unless `MEDIANEST_METRICS_TOKEN` (then `Authorization: Bearer <token>`) or
+    `MEDIANEST_METRICS_ALLOW` (client networks) is set; with both, either one admits.
+    """
+    _admit(current_app.extensions["medianest"].settings)
     body = await current_app.extensions["medianest.metrics"].exposition()
     return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def _admit(settings: Any) -> None:
+    """Refuse a scrape the settings do not allow: 401 without the token, 403 from elsewhere."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token is None and not settings.metrics_allow:
+        return
+    forwarded = request.headers.get("X-Forwarded-For")
+    address = client_ip(request.remote_addr, forwarded, settings.trusted_proxies)
+    if settings.metrics_allow and address_in(address, settings.metrics_allow):
+        return
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    bearer = scheme.lower() == "bearer"
+    if token and bearer and hmac.compare_digest(sent.strip().encode(), token.encode()):
+        return
+    if token:
+        challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+        raise Unauthenticated("Metrics need their token", headers=challenge)
+    raise Forbidden("Metrics are not served to this address")
 
 
 class Metrics:

@@ -30,3 +30,8 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted_proxie
         if not _trusted(hop, cidrs):
             return hop
     return address
+
+
+def address_in(address: str, cidrs: Iterable[str]) -> bool:
+    """Whether `address` (an IP) lies in one of the networks; False for anything unparsable."""
+    return _trusted(address, tuple(cidrs))

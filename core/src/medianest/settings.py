@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -52,6 +53,22 @@ class Settings(BaseSettings):
         description="check every service this often (seconds) instead of each probe's own interval",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
+    ws_max_per_user: int = Field(
+        default=20, ge=1, description="open websockets one account may hold (per process)"
+    )
+    ws_max_per_address: int = Field(
+        default=60, ge=1, description="open websockets one address may hold (per process)"
+    )
+    ws_max_pending: int = Field(
+        default=10, ge=1, description="websockets an address may hold before they say who they are"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="/metrics wants `Authorization: Bearer <this>` (with metrics_allow: either)",
+    )
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="CIDRs /metrics answers without a token (comma-separated)"
+    )
     session_idle_minutes: int = Field(default=24 * 60, ge=5)
     session_lifetime_hours: int = Field(default=7 * 24, ge=1)
     run_jobs: bool | None = Field(
@@ -101,6 +118,15 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        for network in value if isinstance(value, list) else ():
+            ipaddress.ip_network(network, strict=False)  # a ValueError names the bad one
         return value
 
     @field_validator("database_url")

@@ -13,21 +13,15 @@ from medianest.auth.models import ApiToken, LinkedAccount, User
 from medianest.auth.policy import allowed_before_password_change, public, signed_in
 from medianest.errors import (
     NotFound,
-    RateLimited,
     ServiceUnavailable,
     Unauthenticated,
     ValidationFailed,
     listing,
     ok,
 )
-from medianest.ratelimit import Decision, LimiterUnavailable
 from medianest.security.passwords import PasswordServiceBusy
 
 blueprint = Blueprint("auth", __name__, url_prefix="/api/auth")
-
-# SPEC §4: failed sign-ins per account and per address.
-ACCOUNT_LIMIT, ADDRESS_LIMIT, SIGN_IN_WINDOW = 10, 30, 15 * 60
-
 
 class AdminSignIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
@@ -81,54 +75,42 @@ def plain_user_view(
     }
 
 
-async def _throttle(keys: list[tuple[str, int]]) -> None:
-    """Refuse when any sign-in limit is used up; fail closed when the limiter is down."""
-    limiter = _core().limiter
-    try:
-        decisions = [await limiter.peek(key, limit=limit, window=SIGN_IN_WINDOW) for key, limit in keys]
-    except LimiterUnavailable:
-        raise ServiceUnavailable("rate_limiter", "Sign-in is unavailable right now; try again shortly") from None
-    refused: list[Decision] = [decision for decision in decisions if not decision.allowed]
-    if refused:
-        worst = max(refused, key=lambda decision: decision.retry_after)
-        raise RateLimited(limit=worst.limit, window=worst.window, retry_after=worst.retry_after,
-                          message="Too many failed sign-ins; wait before trying again")
-
-
-async def _count_failure(keys: list[tuple[str, int]]) -> None:
-    try:
-        for key, limit in keys:
-            await _core().limiter.hit(key, limit=limit, window=SIGN_IN_WINDOW)
-    except LimiterUnavailable:
-        pass
-
-
 @blueprint.post("/admin")
 @public
 @validate_request(AdminSignIn)
 async def sign_in(data: AdminSignIn):
     """Sign in with a local username and password."""
-    core = _core()
-    auth = core.auth
+    auth = _core().auth
     ip = auth.client_ip()
-    keys = [(f"signin:account:{data.username.casefold()}", ACCOUNT_LIMIT), (f"signin:address:{ip}", ADDRESS_LIMIT)]
-    await _throttle(keys)
+    attempt = await auth.throttle.admit(data.username, ip, auth.device_cookie())  # counted first
     user = await User.get_or_none(username=data.username)
     try:
         valid = await auth.passwords.verify(user.password_hash if user else None, data.password)
     except PasswordServiceBusy:
+        await auth.throttle.settle(attempt)  # never checked: not a guess
         raise ServiceUnavailable("sign_in", "Too many sign-ins at once; try again", retry_after=2) from None
     if not valid or user is None or not user.is_active:
-        await _count_failure(keys)
-        await audit.record("auth.sign_in_failed", ip=ip, username=data.username[:64])
+        await _audit_failure(user, valid, ip)
         raise Unauthenticated("Wrong username or password")
+    await auth.throttle.settle(attempt)
     if auth.passwords.needs_rehash(user.password_hash):
         user.password_hash = await auth.passwords.hash(data.password)
         await user.save(update_fields=["password_hash"])
-    await core.limiter.reset(keys[0][0])
     actor = await auth.start_session(user, remember=data.remember_me)
+    auth.trust_this_device(user.username)
     await audit.record("auth.sign_in", actor=actor, ip=ip, method="password", remember=data.remember_me)
     return ok({"user": await user_view(user, actor.permissions), "must_change_password": user.must_change_password})
+
+
+async def _audit_failure(user: User | None, valid: bool, ip: str) -> None:
+    """A failed sign-in, naming the account by its id. What was typed as the username is never
+    written: when no such account exists, it is too often a password typed in the wrong field."""
+    if user is None:
+        await audit.record("auth.sign_in_failed", ip=ip, reason="unknown_user")
+        return
+    reason = "disabled" if valid else "wrong_password"
+    account = {"target": f"user:{user.id}", "username": user.username}
+    await audit.record("auth.sign_in_failed", ip=ip, reason=reason, **account)
 
 
 @blueprint.post("/password")

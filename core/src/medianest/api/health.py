@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, current_app
 
-from medianest.auth.policy import public
+from medianest.auth.policy import public, uncounted
 from medianest.errors import ok
 
 blueprint = Blueprint("health", __name__)
@@ -12,6 +12,7 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/healthz")
 @public
+@uncounted
 async def healthz():
     """Liveness: the process answers. Never touches the database or a plugin."""
     return ok({"status": "ok"})
@@ -19,6 +20,7 @@ async def healthz():
 
 @blueprint.get("/readyz")
 @public
+@uncounted
 async def readyz():
     """Readiness: every backend the app needs answers (database, and Redis when configured)."""
     checks = await current_app.extensions["medianest"].readiness()

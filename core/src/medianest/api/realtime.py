@@ -4,12 +4,15 @@ Every socket goes the same way (`Sockets.serve`):
 
 1. Origin: a browser's cross-site handshake is refused with a 403 before it completes
    (cross-site websocket hijacking); clients that send no Origin (scripts) pass.
-2. Identity: the session cookie of the handshake, or, when there is none, a first message
+2. Caps (`medianest.socket_limits`): sockets per address, then, for a socket without a
+   session cookie, sockets still waiting for their token per address, and once known, sockets
+   per account. Over a cap → accept, then close with 4429 and the reason.
+3. Identity: the session cookie of the handshake, or, when there is none, a first message
    `{"token": "<personal API token>"}` within 5 s. Nobody → accept, then close with 4401 (a
    browser cannot read the HTTP status of a failed handshake, but it can read a close code).
-3. `authorize(actor)` for per-object channels (the owner of a download, …): refused → 4404,
+4. `authorize(actor)` for per-object channels (the owner of a download, …): refused → 4404,
    as an HTTP route answers NOT_FOUND for another user's object.
-4. A `ready` message, then the hub's events for this client until the client leaves, the hub
+5. A `ready` message, then the hub's events for this client until the client leaves, the hub
    drops it (1013 when it stopped reading, 4401 when the user's sessions were revoked), its
    session ends (`session:ended`), or the periodic re-check finds the session gone (4401).
 
@@ -30,12 +33,15 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, current_app, websocket
 
+from medianest import jsonbody
 from medianest.auth.actor import Actor
 from medianest.auth.policy import signed_in
 from medianest.auth.service import SESSION_COOKIE
 from medianest.errors import ApiError, Forbidden
 from medianest.events import Event
+from medianest.net import client_ip
 from medianest.realtime import CLOSE_UNAUTHENTICATED, PUSHED_EVENTS, Client, ClientClosed
+from medianest.socket_limits import CLOSE_TOO_MANY, SocketLimits, TooManySockets
 
 if TYPE_CHECKING:
     from medianest.core import Core
@@ -79,6 +85,12 @@ class Sockets:
         self.heartbeat_interval = 20.0  # seconds of silence before a socket gets a `ping`
         self._session_watchers: dict[str, set[asyncio.Event]] = {}
         self._forwarded: set[str] = set(PUSHED_EVENTS)  # the names the bus hands to the hub
+        settings = core.settings
+        self.limits = SocketLimits(
+            per_user=settings.ws_max_per_user,
+            per_address=settings.ws_max_per_address,
+            pending=settings.ws_max_pending,
+        )
         core.events.subscribe(self._on_session_ended, names=("session:ended",))
 
     async def topic_socket(self, topic: str, *, names: Iterable[str], authorize: Authorize | None = None) -> None:
@@ -110,7 +122,23 @@ class Sockets:
     ) -> None:
         """Authenticate the current websocket, then forward the hub's events until it ends."""
         self._check_origin()
-        identity = await self._identify()
+        address = self._address()
+        try:
+            with self.limits.per_address.hold(address):
+                await self._serve(address, names=names, topics=topics, authorize=authorize)
+        except TooManySockets as busy:
+            await websocket.accept()
+            await websocket.close(CLOSE_TOO_MANY, busy.reason)
+
+    async def _serve(
+        self,
+        address: str,
+        *,
+        names: Iterable[str],
+        topics: Iterable[str],
+        authorize: Authorize | None,
+    ) -> None:
+        identity = await self._identify(address)
         if identity is None:
             await websocket.close(CLOSE_UNAUTHENTICATED)
             return
@@ -119,14 +147,15 @@ class Sockets:
         if refusal is not None:
             await websocket.close(refusal)
             return
-        client = self._core.hub.connect(user_id=actor.user_id, topics=topics, names=names)
-        ended = self._watch(actor.session_id)
-        try:
-            await websocket.send(READY)
-            code = await self._pump(client, still_valid, ended)
-        finally:
-            self._core.hub.disconnect(client)
-            self._unwatch(actor.session_id, ended)
+        with self.limits.per_user.hold(actor.user_id):
+            client = self._core.hub.connect(user_id=actor.user_id, topics=topics, names=names)
+            ended = self._watch(actor.session_id)
+            try:
+                await websocket.send(READY)
+                code = await self._pump(client, still_valid, ended)
+            finally:
+                self._core.hub.disconnect(client)
+                self._unwatch(actor.session_id, ended)
         await websocket.close(code)
 
     # ---- the handshake ----------------------------------------------------------------------
@@ -144,7 +173,11 @@ class Sockets:
         if origin not in allowed:
             raise Forbidden("Cross-site websockets are refused", details={"origin": origin[:100]})
 
-    async def _identify(self) -> tuple[Actor, StillValid] | None:
+    def _address(self) -> str:
+        forwarded = websocket.headers.get("X-Forwarded-For")
+        return client_ip(websocket.remote_addr, forwarded, self._core.settings.trusted_proxies)
+
+    async def _identify(self, address: str) -> tuple[Actor, StillValid] | None:
         """The actor and how to re-check them; accepts the socket either way."""
         auth = self._core.auth
         cookie_sent = any(name.endswith(SESSION_COOKIE) for name in websocket.cookies)
@@ -155,8 +188,9 @@ class Sockets:
                 return None
             session_id = actor.session_id
             return actor, lambda: auth.session_alive(session_id)
-        await websocket.accept()
-        token = await self._first_message_token()
+        with self.limits.pending.hold(address):  # a socket that has not said who it is yet
+            await websocket.accept()
+            token = await self._first_message_token()
         actor = await auth.actor_from_token(token) if token else None
         if actor is None:
             return None
@@ -169,7 +203,7 @@ class Sockets:
         except TimeoutError:
             return None
         try:
-            message = json.loads(raw)
+            message = jsonbody.parse(raw)
         except (TypeError, ValueError):
             return None
         token = message.get("token") if isinstance(message, dict) else None

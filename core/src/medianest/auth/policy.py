@@ -75,6 +75,27 @@ def counted_as(bucket: str) -> Callable[[F], F]:
     return decorator
 
 
+OWN_CREDENTIALS = "medianest_own_credentials"
+
+
+def own_credentials(func: F) -> F:
+    """A public route that reads the `Authorization` header itself (`/metrics` and its scrape
+    token): the core resolves no user for it, so such a token is not taken for an API token."""
+    setattr(func, OWN_CREDENTIALS, True)
+    return func
+
+
+UNCOUNTED = "medianest_uncounted"
+
+
+def uncounted(func: F) -> F:
+    """Hold this route to no budget: probes, scrapers and the API document (the core's `/healthz`,
+    `/readyz`, `/metrics`, `/openapi.json`). Every other route counts: `/api/…` against `api` (or
+    its `counted_as` bucket), any other page against `pages`."""
+    setattr(func, UNCOUNTED, True)
+    return func
+
+
 def allowed_before_password_change(func: F) -> F:
     """Let a user whose password must change still call this route (the change itself, logout)."""
     setattr(func, PENDING_OK, True)

@@ -4,19 +4,20 @@ Request flow (called by the app before any route body is read):
     cookie session | Bearer token | remember-me cookie  →  Actor (or None)
     → CSRF and Origin check for cookie-authenticated state changes
     → the route's policy (public / signed in / admin / permission)
-    → the per-user API rate limit
+    → the per-user API rate limit, or for HTML pages the `pages` budget (per user, or per
+      address when signed out)
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -24,11 +25,13 @@ from urllib.parse import urlsplit
 from quart import Response, after_this_request, current_app, g, request
 
 from medianest import audit
+from medianest.auth import usernames
 from medianest.auth.actor import Actor
 from medianest.auth.models import Session, User, UserPermission
 from medianest.auth.permissions import CORE_PERMISSIONS, decide, effective
-from medianest.auth.policy import PENDING_OK, RATE_BUCKET, Policy
-from medianest.auth.sessions import SessionStore, now
+from medianest.auth.policy import OWN_CREDENTIALS, PENDING_OK, RATE_BUCKET, UNCOUNTED, Policy
+from medianest.auth.sessions import Revoked, SessionStore, now
+from medianest.auth.throttle import DEVICE_COOKIE, DEVICE_LIFETIME, SignInThrottle
 from medianest.errors import Forbidden, PasswordChangeRequired, RateLimited, Unauthenticated
 from medianest.net import client_ip
 from medianest.plugins.contributions import Permission
@@ -47,12 +50,20 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+Loaded = tuple[Actor, str | None, float | None]
+"""What a credential lookup gives the cache: the actor, its CSRF binding, when it must expire."""
+
+
 class ActorCache:
     """Recently resolved credentials → Actor, so a busy page does not hit the database per request.
 
     Entries live a few seconds at most and are dropped at once when a session ends or a user
     changes — on every instance, through the bus (`session:ended`, `session:revoked`,
     `user:changed`). The bus is at-most-once, so the TTL bounds how long a lost event matters.
+
+    Lookups are single-flight: when an entry is missing or expired, the first request loads it
+    and every other request for the same credential awaits that one load, instead of all of
+    them queueing on the database at once (a busy dashboard's tail latency, every TTL).
     """
 
     TTL = 5.0
@@ -60,6 +71,8 @@ class ActorCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Actor, str | None]] = {}
+        self._loading: dict[str, asyncio.Future[Loaded | None]] = {}
+        self._epoch = 0  # bumped by every drop: a load that began before it must not be cached
 
     def get(self, key: str) -> tuple[Actor, str | None] | None:
         entry = self._entries.get(key)
@@ -70,6 +83,34 @@ class ActorCache:
             return None
         return entry[1], entry[2]
 
+    async def get_or_load(
+        self, key: str, load: Callable[[], Awaitable[Loaded | None]]
+    ) -> tuple[Actor, str | None] | None:
+        """The cached actor and binding, else what one shared `load()` finds (None: nobody).
+        A caller that gives up (its client left) does not cancel the load for the others."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key, load))
+            loading.add_done_callback(lambda done: self._finished(key, done))
+        loaded = await asyncio.shield(loading)
+        return None if loaded is None else (loaded[0], loaded[1])
+
+    async def _load(self, key: str, load: Callable[[], Awaitable[Loaded | None]]) -> Loaded | None:
+        epoch = self._epoch
+        loaded = await load()
+        if loaded is not None and epoch == self._epoch:
+            self.put(key, *loaded)
+        return loaded
+
+    def _finished(self, key: str, done: asyncio.Future) -> None:
+        if self._loading.get(key) is done:
+            del self._loading[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here too, for when every waiter has gone
+
     def put(self, key: str, actor: Actor, csrf_binding: str | None, expires_at: float | None = None) -> None:
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.pop(next(iter(self._entries)))
@@ -77,11 +118,18 @@ class ActorCache:
         self._entries[key] = (min(deadline, expires_at) if expires_at else deadline, actor, csrf_binding)
 
     def drop(self, key: str) -> None:
+        self._forget_loads()
         self._entries.pop(key, None)
 
     def drop_user(self, user_id: str) -> None:
+        self._forget_loads()
         for key in [key for key, entry in self._entries.items() if entry[1].user_id == user_id]:
             self._entries.pop(key, None)
+
+    def _forget_loads(self) -> None:
+        """Loads under way may have read what was just revoked: later callers start afresh."""
+        self._epoch += 1
+        self._loading.clear()
 
 
 class AuthService:
@@ -95,6 +143,7 @@ class AuthService:
         )
         self._csrf_key = core.keys.subkey("csrf")
         self.cache = ActorCache()
+        self.throttle = SignInThrottle(core.limiter, core.keys.subkey("device"))
 
     # ---- permissions ------------------------------------------------------------------
 
@@ -132,6 +181,10 @@ class AuthService:
 
     async def authorize(self, policy: Policy) -> None:
         """Resolve the actor into `g.actor`, then enforce CSRF, the policy and the API limit."""
+        view = current_app.view_functions.get(request.endpoint or "")
+        if policy.kind == "public" and getattr(view, OWN_CREDENTIALS, False):
+            g.actor = None  # the route checks its own credentials
+            return
         actor, via_cookie = await self._authenticate()
         g.actor = actor
         if request.method not in SAFE_METHODS:
@@ -139,10 +192,11 @@ class AuthService:
             if via_cookie:
                 self._check_csrf(actor)
         if policy.kind == "public":
+            if self._is_page(view):
+                await self._limit_page(actor)
             return
         if actor is None:
             raise Unauthenticated()
-        view = current_app.view_functions.get(request.endpoint or "")
         if actor.must_change_password and not getattr(view, PENDING_OK, False):
             raise PasswordChangeRequired()
         if policy.kind == "admin" and not actor.is_admin:
@@ -151,6 +205,8 @@ class AuthService:
             raise Forbidden(f"You need the {policy.permission} permission", details={"permission": policy.permission})
         if request.path.startswith("/api/"):
             await self._limit_api(actor, getattr(view, RATE_BUCKET, "api"))
+        elif self._is_page(view):
+            await self._limit_page(actor)
 
     async def _authenticate(self) -> tuple[Actor | None, bool]:
         """(actor, whether a cookie proved it). Bearer tokens are never cookie-borne."""
@@ -171,31 +227,31 @@ class AuthService:
 
     async def _bearer_actor(self, token: str) -> Actor:
         key = "t:" + hashlib.sha256(token.encode()).hexdigest()
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached[0]
-        found = await self.sessions.resolve_api_token(token)
+        found = await self.cache.get_or_load(key, lambda: self._load_bearer(token))
         if found is None:
             raise Unauthenticated("The API token is not valid")
-        actor = await self.actor_for(found[1], via="token")
-        self.cache.put(key, actor, None)
-        return actor
+        return found[0]
+
+    async def _load_bearer(self, token: str) -> Loaded | None:
+        found = await self.sessions.resolve_api_token(token)
+        return None if found is None else (await self.actor_for(found[1], via="token"), None, None)
 
     async def _session_actor(self, token: str) -> Actor | None:
         session_id = hashlib.sha256(token.encode()).hexdigest()
-        cached = self.cache.get("s:" + session_id)
-        if cached is not None:
-            g.csrf_binding = cached[1]
-            return cached[0]
+        found = await self.cache.get_or_load("s:" + session_id, lambda: self._load_session(token))
+        if found is None:
+            return None
+        g.csrf_binding = found[1]
+        return found[0]
+
+    async def _load_session(self, token: str) -> Loaded | None:
         found = await self.sessions.resolve(token)
         if found is None:
             return None
         session, user = found
-        g.csrf_binding = session.remember_family or session.id
-        actor = await self.actor_for(user, session_id=session.id)
         remaining = (session.expires_at - now()).total_seconds()
-        self.cache.put("s:" + session_id, actor, g.csrf_binding, time.monotonic() + remaining)
-        return actor
+        actor = await self.actor_for(user, session_id=session.id)
+        return actor, session.remember_family or session.id, time.monotonic() + remaining
 
     def forget(self, event_name: str, data: dict[str, Any]) -> None:
         """Drop cached actors an event makes stale (called for bus events from every instance)."""
@@ -245,11 +301,30 @@ class AuthService:
             raise Forbidden("The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"})
 
     async def _limit_api(self, actor: Actor, bucket: str) -> None:
+        await self._spend(bucket, f"user:{actor.user_id}")
+
+    @staticmethod
+    def _is_page(view: Any) -> bool:
+        """An HTML page: any route outside `/api/` and `/ws/` (the dashboard's, a plugin's) but a
+        static file or a probe. Pages reach services too (a library search), so they count."""
+        return (
+            not request.path.startswith(("/api/", "/ws/"))
+            and not (request.endpoint == "static" or (request.endpoint or "").endswith(".static"))
+            and not getattr(view, UNCOUNTED, False)
+        )
+
+    async def _limit_page(self, actor: Actor | None) -> None:
+        who = f"user:{actor.user_id}" if actor else f"address:{self.client_ip()}"
+        await self._spend("pages", who)
+
+    async def _spend(self, bucket: str, who: str) -> None:
         limit = self.core.system.current.rate_limits[bucket]
         try:
-            decision = await self.core.limiter.hit(f"{bucket}:user:{actor.user_id}", limit=limit.limit, window=limit.window)
+            decision = await self.core.limiter.hit(
+                f"{bucket}:{who}", limit=limit.limit, window=limit.window
+            )
         except LimiterUnavailable:
-            return  # the general API fails open: a Redis outage must not lock the household out
+            return  # budgets fail open: a Redis outage must not lock the household out
         if not decision.allowed:
             raise RateLimited(limit=decision.limit, window=decision.window, retry_after=decision.retry_after)
 
@@ -294,6 +369,28 @@ class AuthService:
             return csrf(response)
 
         return set_cookies
+
+    def device_cookie(self) -> str | None:
+        return request.cookies.get(self.cookie_name(DEVICE_COOKIE))
+
+    def trust_this_device(self, username: str) -> None:
+        """Give this browser a new device cookie for `username` (after a password sign-in):
+        its later sign-ins there count against its own limit only. Kept across sign-outs."""
+        value = self.throttle.device_cookie(username)
+
+        def set_cookie(response: Response) -> Response:
+            response.set_cookie(
+                self.cookie_name(DEVICE_COOKIE),
+                value,
+                max_age=int(DEVICE_LIFETIME.total_seconds()),
+                path="/",
+                secure=self.secure,
+                httponly=True,
+                samesite="Strict",
+            )
+            return response
+
+        after_this_request(set_cookie)
 
     def _clear_cookies(self, response: Response) -> Response:
         for name in (SESSION_COOKIE, REMEMBER_COOKIE):
@@ -380,16 +477,17 @@ class AuthService:
         return {"user": await user_view(user, actor.permissions), "must_change_password": user.must_change_password}
 
     async def available_username(self, wanted: str) -> str:
-        """`wanted` made a valid, unused local username: "alice", else "alice-2", "alice-3", …
+        """`wanted` made a valid username that neither is nor looks like any existing one:
+        "alice", else "alice-2", "alice-3", …
 
-        For accounts an auth provider creates: a Plex user called "admin" must never become,
-        or be mistaken for, the local "admin".
+        For accounts an auth provider creates: a Plex user called "admin" (or "аdmin", with a
+        Cyrillic а) must never become, or be mistaken for, the local "admin". The name is NFKC-
+        normalised and compared by case and by its confusables skeleton (`auth.usernames`).
         """
-        base = re.sub(r"[^\w.@-]+", "-", wanted.strip()).strip("-.")[:56] or "user"
-        taken = set(await User.filter(username__istartswith=base).values_list("username", flat=True))
-        taken = {name.casefold() for name in taken}
+        base = usernames.normalised(wanted)
+        taken = usernames.taken_keys(await User.all().values_list("username", flat=True))
         candidate, number = base, 1
-        while candidate.casefold() in taken:
+        while usernames.keys(candidate) & taken:
             number += 1
             candidate = f"{base}-{number}"
         return candidate
@@ -401,12 +499,14 @@ class AuthService:
             await self.core.publish("session:ended", {"session_id": actor.session_id, "user_id": actor.user_id})
         after_this_request(self._clear_cookies)
 
-    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> int:
-        """End a user's sessions everywhere and close their sockets on every instance."""
-        ended = await self.sessions.revoke_user(user_id, keep_session=keep_session)
+    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> Revoked:
+        """End a user's sessions, remember-me and API tokens everywhere and close their sockets
+        on every instance. Call it whenever the person's right to be signed in changed: a new
+        password, a role or status change, access to an external service lost."""
+        revoked = await self.sessions.revoke_user(user_id, keep_session=keep_session)
         self.cache.drop_user(str(user_id))
         await self.core.publish("session:revoked", {"user_id": str(user_id)})
-        return ended
+        return revoked
 
     async def bootstrap_admin(self) -> None:
         """Create the first admin on a fresh install; print a random password when none is set."""

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from tortoise.expressions import Q
 
@@ -27,6 +28,13 @@ def digest(token: str) -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+class Revoked(NamedTuple):
+    """What `revoke_user` ended: sessions and personal API tokens."""
+
+    sessions: int
+    tokens: int
 
 
 @dataclass(frozen=True)
@@ -78,14 +86,17 @@ class SessionStore:
             await RememberToken.filter(family=session.remember_family).delete()
         await session.delete()
 
-    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> int:
-        """End every session and remember-me family of a user (but `keep_session`)."""
+    async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> Revoked:
+        """End every credential of a user: sessions (but `keep_session`), remember-me families
+        and personal API tokens. A token is as strong as a session, so whatever ends the one
+        (a new password, lost access, "sign out everywhere") ends the other."""
         sessions = Session.filter(user_id=user_id)
         if keep_session:
             sessions = sessions.exclude(id=keep_session)
         ended = await sessions.delete()
         await RememberToken.filter(user_id=user_id).delete()
-        return ended
+        tokens = await ApiToken.filter(user_id=user_id).delete()
+        return Revoked(ended, tokens)
 
     async def purge_expired(self) -> int:
         moment = now()

@@ -12,6 +12,10 @@ another instance arrives as a `service:connection` event and drops it there.
 URLs are admin-entered and legitimately point into the LAN, so no address allow-list applies:
 http/https only, a host, no credentials, query or fragment, at most 512 characters. The
 outbound client adds the rest (same-host redirects, capped bodies).
+
+A saved key is bound to the scheme, host and port it was entered for: a test or a save that
+moves the URL elsewhere must send the key again (422 naming `api_key`), so whoever holds an
+admin session cannot have the server hand the key to a host of their choosing.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ log = logging.getLogger("medianest.services")
 EVENT = "service:connection"
 MAX_URL_LENGTH = 512
 MAX_ERROR_LENGTH = 200
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class _Unset:
@@ -66,6 +71,15 @@ def validate_url(value: str | None) -> str | None:
     if problem:
         raise ValidationFailed(f"The URL {problem}", details={"fields": {"url": f"The URL {problem}"}})
     return value.rstrip("/")
+
+
+def origin(url: str | None) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of a valid URL, spelled one way; None for no URL."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
 
 
 def _url_problem(value: str) -> str | None:
@@ -196,6 +210,8 @@ class ServiceRegistry:
         changes: dict[str, Any] = {}
         if url is not UNSET:
             changes["url"] = validate_url(url)  # type: ignore[arg-type]
+            if changes["url"] is not None and not await self._key_given(name, api_key):
+                await self._refuse_moving_key(name, spec, changes["url"])
         if config is not UNSET:
             changes["config"] = self._validated_config(spec, config or {})  # type: ignore[arg-type]
         if enabled is not UNSET:
@@ -213,6 +229,23 @@ class ServiceRegistry:
         connection = await self.get(name)
         assert connection is not None  # the row was just written
         return connection
+
+    async def _key_given(self, name: str, api_key: object) -> bool:
+        """Whether the caller sent a key of their own (a new one, or "" to clear it), not the
+        saved key's mask or nothing."""
+        if api_key is UNSET:
+            return False
+        return not await self._is_saved_mask(name, api_key)  # type: ignore[arg-type]
+
+    async def _refuse_moving_key(self, name: str, spec: ServiceSpec, url: str) -> None:
+        """422 when the saved key would go to another scheme, host or port than it was saved for."""
+        saved = await self.get(name)
+        if saved is None or not saved.api_key or origin(saved.url) == origin(url):
+            return
+        message = (
+            f"Enter the {spec.key_label} again: the URL now points to another scheme, host or port"
+        )
+        raise ValidationFailed(message, details={"fields": {"api_key": message}})
 
     async def _is_saved_mask(self, name: str, api_key: str | None) -> bool:
         if not api_key:
@@ -304,6 +337,8 @@ class ServiceRegistry:
         url, api_key, config = saved.url, saved.api_key, saved.config
         if "url" in overrides:
             url = validate_url(overrides["url"])
+            if url is not None and not await self._key_given(name, overrides.get("api_key", UNSET)):
+                await self._refuse_moving_key(name, spec, url)
         if "api_key" in overrides and not await self._is_saved_mask(name, overrides["api_key"]):
             api_key = overrides["api_key"] or None
         if "config" in overrides:
@@ -359,4 +394,4 @@ def _status_view(row: ServiceStatusRow | None) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["EVENT", "UNSET", "ServiceRegistry", "key_context", "validate_url"]
+__all__ = ["EVENT", "UNSET", "ServiceRegistry", "key_context", "origin", "validate_url"]

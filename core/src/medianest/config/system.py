@@ -21,6 +21,7 @@ class Limit(BaseModel):
 CORE_LIMITS: dict[str, Limit] = {
     "api": Limit(limit=100, window=60),
     "images": Limit(limit=1200, window=60),  # image proxies: a page shows dozens at once
+    "pages": Limit(limit=120, window=60),  # HTML pages (dashboard, plugins), not their assets
 }
 LIMIT_NAME = r"^[a-z][a-z0-9_]{1,47}$"
 
@@ -63,6 +64,7 @@ class ConfigPatch(BaseModel):
 CORE_LIMIT_LABELS = {
     "api": ("API requests", "Per person, across the whole API."),
     "images": ("Images", "Posters and artwork one person may load (a library page shows dozens)."),
+    "pages": ("Pages", "Pages one person (or one address, signed out) may open."),
 }
 
 

@@ -6,7 +6,8 @@
         ...  # 429 with Retry-After: decision.retry_after
 
 At most `limit` hits are allowed in any `window` seconds (a sliding log, so no burst at a window
-edge); refused hits are not counted. The Redis backend raises `LimiterUnavailable` when Redis
+edge); refused hits are not counted, and `refund` gives back the newest units (count an attempt
+first, return it when it turns out fine). The Redis backend raises `LimiterUnavailable` when Redis
 cannot answer: the general API then fails open, sign-in and PIN creation fail closed. That choice
 belongs to the caller. See docs/decisions/0006-rate-limiting.md.
 """

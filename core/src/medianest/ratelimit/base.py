@@ -54,6 +54,11 @@ class RateLimiter(Protocol):
         """Forget every hit recorded for `key`."""
         ...
 
+    async def refund(self, key: str, *, cost: int = 1) -> None:
+        """Give back the `cost` most recently recorded units of `key`: a caller that counts an
+        attempt before the slow check (a sign-in) returns it when the attempt turns out fine."""
+        ...
+
     async def close(self) -> None:
         """Release the backend's resources."""
         ...

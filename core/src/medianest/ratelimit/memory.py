@@ -33,6 +33,16 @@ class _HitLog:
         self.used += cost
         self.expires_at = now + window
 
+    def give_back(self, cost: int) -> None:
+        """Take `cost` units off the newest hits (fewer when fewer are left)."""
+        while cost > 0 and self.hits:
+            timestamp, hit_cost = self.hits.pop()
+            returned = min(cost, hit_cost)
+            if hit_cost > returned:
+                self.hits.append((timestamp, hit_cost - returned))
+            self.used -= returned
+            cost -= returned
+
     def wait_until_fits(self, now: int, window: int, cost: int, limit: int) -> int:
         """Microseconds until enough of the oldest hits leave the window for `cost` to fit."""
         excess = self.used + cost - limit
@@ -91,6 +101,11 @@ class MemoryRateLimiter:
 
     async def reset(self, key: str) -> None:
         self._logs.pop(key, None)
+
+    async def refund(self, key: str, *, cost: int = 1) -> None:
+        log = self._logs.get(key)
+        if log is not None:
+            log.give_back(cost)
 
     async def close(self) -> None:
         self._logs.clear()

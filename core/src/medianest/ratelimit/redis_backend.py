@@ -129,6 +129,12 @@ class RedisRateLimiter:
         except (RedisError, OSError) as error:
             raise LimiterUnavailable(f"rate limiter backend failed: {error}") from error
 
+    async def refund(self, key: str, *, cost: int = 1) -> None:
+        try:  # one unit is one member, the newest scored highest
+            await self._client.zpopmax(self._prefix + key, cost)
+        except (RedisError, OSError) as error:
+            raise LimiterUnavailable(f"rate limiter backend failed: {error}") from error
+
     async def close(self) -> None:
         if self._owns_client:
             await self._client.aclose()

@@ -1,4 +1,4 @@
-"""Users: list, inspect, change role/status/permissions, delete, end sessions.
+"""Users: list, inspect, change role/status/permissions, delete, end sessions, revoke tokens.
 
 A change that takes power away (a role, an account) ends the user's sessions at once on every
 instance, so it applies to the very next request. There is always at least one active admin:
@@ -17,8 +17,8 @@ from tortoise.transactions import in_transaction
 
 from medianest import audit
 from medianest.api.admin._common import Body, Paging, actor, blueprint, client_ip, core
-from medianest.api.auth import linked_accounts_of, plain_user_view
-from medianest.auth.models import User, UserPermission
+from medianest.api.auth import linked_accounts_of, plain_user_view, token_view
+from medianest.auth.models import ApiToken, User, UserPermission
 from medianest.auth.permissions import effective
 from medianest.auth.policy import admin_only
 from medianest.errors import Conflict, NotFound, ValidationFailed, listing, ok
@@ -38,12 +38,9 @@ class UserChange(Body):
     )
 
 
-async def _user_or_404(user_id: str) -> User:
-    try:
-        parsed = uuid.UUID(user_id)
-    except ValueError:
-        raise NotFound("No such user") from None
-    user = await User.get_or_none(id=parsed)
+async def _user_or_404(user_id: uuid.UUID) -> User:
+    """The user (the router has parsed the id: a malformed one never gets here, it is a 404)."""
+    user = await User.get_or_none(id=user_id)
     if user is None:
         raise NotFound("No such user")
     return user
@@ -100,18 +97,18 @@ async def list_permissions():
     return listing(items, len(items))
 
 
-@blueprint.get("/users/<user_id>")
+@blueprint.get("/users/<uuid:user_id>")
 @admin_only
-async def get_user(user_id: str):
+async def get_user(user_id: uuid.UUID):
     """One user (404 for an unknown or malformed id)."""
     user = await _user_or_404(user_id)
     return ok(await _admin_view_of(user))
 
 
-@blueprint.put("/users/<user_id>")
+@blueprint.put("/users/<uuid:user_id>")
 @admin_only
 @validate_request(UserChange)
-async def update_user(user_id: str, data: UserChange):
+async def update_user(user_id: uuid.UUID, data: UserChange):
     """Change a user's role, status or per-user permissions (partial)."""
     user = await _user_or_404(user_id)
     _refuse_unknown_permissions(data.permissions or {})
@@ -136,9 +133,9 @@ async def update_user(user_id: str, data: UserChange):
     return ok(await _admin_view_of(user))
 
 
-@blueprint.delete("/users/<user_id>")
+@blueprint.delete("/users/<uuid:user_id>")
 @admin_only
-async def delete_user(user_id: str):
+async def delete_user(user_id: uuid.UUID):
     """Delete a user with their sessions, tokens and grants (never yourself or the last admin)."""
     user = await _user_or_404(user_id)
     _refuse_self(user, "You cannot delete your own account")
@@ -151,14 +148,39 @@ async def delete_user(user_id: str):
     return ok({"deleted": True})
 
 
-@blueprint.delete("/users/<user_id>/sessions")
+@blueprint.delete("/users/<uuid:user_id>/sessions")
 @admin_only
-async def end_sessions(user_id: str):
-    """Sign a user out everywhere: sessions, remember-me tokens and open sockets."""
+async def end_sessions(user_id: uuid.UUID):
+    """Sign a user out everywhere: sessions, remember-me and API tokens, open sockets."""
     user = await _user_or_404(user_id)
-    ended = await core().auth.revoke_user(user.id)
-    await audit.record("admin.user_signed_out", actor=actor(), target=f"user:{user.id}", ip=client_ip(), sessions=ended)
-    return ok({"ended": ended})
+    revoked = await core().auth.revoke_user(user.id)
+    await audit.record(
+        "admin.user_signed_out", actor=actor(), target=f"user:{user.id}", ip=client_ip(),
+        sessions=revoked.sessions, tokens=revoked.tokens,
+    )
+    return ok({"ended": revoked.sessions, "tokens": revoked.tokens})
+
+
+@blueprint.get("/users/<uuid:user_id>/tokens")
+@admin_only
+async def list_user_tokens(user_id: uuid.UUID):
+    """A user's personal API tokens (never their secret part)."""
+    user = await _user_or_404(user_id)
+    tokens = await ApiToken.filter(user_id=user.id).order_by("-created_at")
+    return listing([token_view(token) for token in tokens])
+
+
+@blueprint.delete("/users/<uuid:user_id>/tokens/<uuid:token_id>")
+@admin_only
+async def revoke_user_token(user_id: uuid.UUID, token_id: uuid.UUID):
+    """Revoke one of a user's API tokens (a token of someone else is not found)."""
+    user = await _user_or_404(user_id)
+    if not await ApiToken.filter(id=token_id, user_id=user.id).delete():
+        raise NotFound("No such token")
+    await core().auth.invalidate_user(user.id)  # its cached Bearer actor goes too, everywhere
+    details = {"target": f"token:{token_id}", "ip": client_ip(), "user": str(user.id)}
+    await audit.record("admin.token_revoked", actor=actor(), **details)
+    return ok({"revoked": True})
 
 
 # ---- rules ------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""The embedded database holds password hashes and encrypted keys: its file and SQLite's -wal
+and -shm files beside it are readable by the owner only (0600), whatever the umask, and a file
+left readable by an older version is tightened at start."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+
+def modes(data_dir: Path) -> dict[str, int]:
+    return {
+        path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.glob("medianest.sqlite3*")
+    }
+
+
+@pytest.fixture
+def loose_umask():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+async def test_the_database_files_are_private(app_factory, backend, backend_settings, loose_umask):
+    if backend != "embedded":
+        pytest.skip("PostgreSQL keeps its own files")
+    app = await app_factory()
+    await app.test_client().get("/readyz")
+    found = modes(backend_settings["data_dir"])
+    assert "medianest.sqlite3" in found
+    assert found == {name: 0o600 for name in found}, {
+        name: oct(mode) for name, mode in found.items()
+    }
+
+
+async def test_a_readable_database_left_by_an_older_version_is_tightened(
+    app_factory, backend, backend_settings, loose_umask
+):
+    if backend != "embedded":
+        pytest.skip("PostgreSQL keeps its own files")
+    app = await app_factory()
+    await app_factory.stop(app)
+    for path in backend_settings["data_dir"].glob("medianest.sqlite3*"):
+        path.chmod(0o644)
+    await app_factory()
+    found = modes(backend_settings["data_dir"])
+    assert found == {name: 0o600 for name in found}, {
+        name: oct(mode) for name, mode in found.items()
+    }
