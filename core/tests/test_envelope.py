@@ -203,7 +203,9 @@ async def test_path_parameters_are_typed_and_match_their_template(app_factory):
         declared = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "path"}
         assert set(declared) == set(re.findall(r"\{([^}]+)\}", path)), (method, path)
         for name, schema in declared.items():
-            if name.endswith("_id") and name != "library_id":
+            if schema.get("type") == "integer":  # a service's numeric id (a media request's)
+                assert schema.get("minimum") == 0, (method, path, name)
+            elif name.endswith("_id") and name != "library_id":
                 assert schema == {"type": "string", "format": "uuid"}, (method, path, name)
             elif schema.get("type") == "string":  # one path segment: never empty, never a slash
                 assert schema == {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}, (method, path, name)

@@ -37,11 +37,16 @@ CORE_MIGRATIONS = "medianest.migrations"
 def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgres://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite://") and url not in ("sqlite://:memory:",):
-        path = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+    path = _sqlite_path(url)
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        private_sqlite(path)  # password hashes inside: 0600, and its -wal/-shm with it
     return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        return Path(url.removeprefix("sqlite://").split("?", 1)[0])
+    return None
 
 
 def tortoise_config(url: str, plugin_models: Mapping[str, ModelSpec] | None = None) -> dict[str, Any]:
@@ -61,7 +66,11 @@ async def upgrade(config: dict[str, Any]) -> None:
     """Apply every pending migration of every app (idempotent), one process at a time."""
     from medianest.startup import start_lock
 
-    async with start_lock(config["connections"]["default"]), TortoiseContext():
+    url = config["connections"]["default"]
+    path = _sqlite_path(url)
+    if path is not None:
+        private_sqlite(path)  # password hashes inside: 0600, and its -wal/-shm with it
+    async with start_lock(url), TortoiseContext():
         await migrate(config=config)
 
 

@@ -14,7 +14,7 @@ from quart import Blueprint, current_app, g
 from quart_schema import validate_querystring, validate_request
 
 from medianest.auth.policy import requires, signed_in
-from medianest.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed, ok
+from medianest.errors import Forbidden, ServiceUnavailable, ValidationFailed, ok
 
 if TYPE_CHECKING:
     from medianest.core import Core
@@ -95,11 +95,9 @@ async def list_requests(query_args: RequestsQuery):
     return ok({**page, "offset": query_args.offset, "limit": query_args.limit})
 
 
-@blueprint.get("/requests/<request_id>")
+@blueprint.get("/requests/<int(max=2147483647):request_id>")
 @signed_in
-async def get_request(request_id: str):
+async def get_request(request_id: int):
     """One of your requests (an admin may read anyone's)."""
-    if not request_id.isdigit() or len(request_id) > 12:
-        raise NotFound("No such request")
     core, provider = _provider()
-    return ok(await provider.get_request(core, g.actor, int(request_id)))
+    return ok(await provider.get_request(core, g.actor, request_id))
