@@ -108,8 +108,10 @@ class Users:
             await User.filter(id=user_id).update(**changes)
 
     async def sign_out_everywhere(self, user_id: object) -> int:
-        """End every session of the user on every instance and close their sockets."""
-        return await self._core.auth.revoke_user(user_id)
+        """End every session and personal API token of the user, on every instance, and close
+        their sockets; how many sessions and tokens ended."""
+        revoked = await self._core.auth.revoke_user(user_id)
+        return revoked.sessions + revoked.tokens
 
 
 class Accounts:

@@ -37,7 +37,8 @@ class Users(Protocol):
     async def view(self, user_id: object) -> dict[str, Any]:
         """The user as `/api/auth/session` shows them."""
     async def update_profile(self, user_id: object, *, email: str | None = None, thumb: str | None = None) -> None: ...
-    async def sign_out_everywhere(self, user_id: object) -> int: ...
+    async def sign_out_everywhere(self, user_id: object) -> int:
+        """End every session and API token of the user everywhere; how many ended."""
 
 
 class Accounts(Protocol):
