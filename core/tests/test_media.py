@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sample_plugins.everything import Everything
-
 from medianest.testing.clients import ApiClient, signed_in
+from sample_plugins.everything import Everything
 
 
 async def body(response: Any) -> Any:
@@ -24,7 +23,9 @@ async def test_without_a_provider_every_route_says_requests_are_not_set_up(app_f
     ]:
         assert response.status_code == 503
         error = (await body(response))["error"]
-        assert error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["reason"] == "no_provider"
+        assert (
+            error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["reason"] == "no_provider"
+        )
 
 
 async def test_search_request_and_own_requests_go_through_the_provider(app_factory):
@@ -36,7 +37,9 @@ async def test_search_request_and_own_requests_go_through_the_provider(app_facto
     found = (await body(await alice.get("/api/media/search?q=a&type=movie")))["data"]
     assert [item["tmdb_id"] for item in found["items"]] == [101, 102]
 
-    created = await alice.post("/api/media/request", json={"media_type": "tv", "tmdb_id": 201, "seasons": [2, 1, 2]})
+    created = await alice.post(
+        "/api/media/request", json={"media_type": "tv", "tmdb_id": 201, "seasons": [2, 1, 2]}
+    )
     assert created.status_code == 201
     made = (await body(created))["data"]
     assert made["seasons"] == [1, 2]  # checked and tidied by the core before the provider sees it
@@ -59,10 +62,17 @@ async def test_refusals_come_before_the_provider(app_factory):
     anonymous = ApiClient(app)
 
     assert (await anonymous.get("/api/media/search?q=a")).status_code == 401
-    assert (await anonymous.post("/api/media/request", json={})).status_code == 401  # before the body
+    assert (
+        await anonymous.post("/api/media/request", json={})
+    ).status_code == 401  # before the body
     assert (await alice.get("/api/media/requests?all=true")).status_code == 403
 
-    for query, field in [("", "q"), ("q=a&type=music", "type"), ("q=a&page=0", "page"), ("q=" + "x" * 201, "q")]:
+    for query, field in [
+        ("", "q"),
+        ("q=a&type=music", "type"),
+        ("q=a&page=0", "page"),
+        ("q=" + "x" * 201, "q"),
+    ]:
         response = await alice.get(f"/api/media/search?{query}")
         assert response.status_code == 422, query
         assert field in (await body(response))["error"]["details"]["fields"], query
@@ -81,8 +91,11 @@ async def test_refusals_come_before_the_provider(app_factory):
         assert (await alice.get(f"/api/media/requests/{request_id}")).status_code == 404
 
     admin = await signed_in(app, "root", role="admin")
-    await admin.put(f"/api/admin/users/{(await body(await alice.get('/api/auth/session')))['data']['user']['id']}",
-                    json={"permissions": {"media.request": False}})
+    alice_id = (await body(await alice.get("/api/auth/session")))["data"]["user"]["id"]
+    revoked = await admin.put(
+        f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": False}}
+    )
+    assert revoked.status_code == 200
     alice_again = ApiClient(app)
     await alice_again.sign_in("alice")
     assert (await alice_again.get("/api/media/search?q=a")).status_code == 403
@@ -92,5 +105,7 @@ async def test_a_disabled_provider_is_not_asked(app_factory):
     plugin = Everything()
     app = await app_factory(plugins=[plugin])
     alice = await signed_in(app, "alice")
-    await app.extensions["medianest"].host.set_enabled("everything", False, app.extensions["medianest"])
+    await app.extensions["medianest"].host.set_enabled(
+        "everything", False, app.extensions["medianest"]
+    )
     assert (await alice.get("/api/media/search?q=a")).status_code == 503

@@ -35,7 +35,9 @@ class NewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     media_type: Literal["movie", "tv"]
     tmdb_id: int = Field(ge=1, le=2**31 - 1)
-    seasons: list[int] | None = Field(default=None, max_length=100, description="TV only; omitted: all")
+    seasons: list[int] | None = Field(
+        default=None, max_length=100, description="TV only; omitted: all"
+    )
 
     @field_validator("seasons")
     @classmethod
@@ -75,7 +77,7 @@ async def search(query_args: SearchQuery):
 @requires("media.request")
 @validate_request(NewRequest)
 async def create_request(data: NewRequest):
-    """Request a movie, or a show (all seasons, or the ones named); 409 when it is requested already."""
+    """Request a movie, or a show (all seasons, or the ones named); 409 when requested already."""
     if data.media_type == "movie" and data.seasons is not None:
         raise ValidationFailed(details={"fields": {"seasons": "a movie has no seasons"}})
     core, provider = _provider()
@@ -87,11 +89,13 @@ async def create_request(data: NewRequest):
 @signed_in
 @validate_querystring(RequestsQuery)
 async def list_requests(query_args: RequestsQuery):
-    """Your requests, newest first, their status kept in sync (admins: `?all=true` for everyone's)."""
+    """Your requests, newest first, status kept in sync (admins: `?all=true` for everyone's)."""
     if query_args.all and not g.actor.is_admin:
         raise Forbidden("Only admins may list everyone's requests")
     core, provider = _provider()
-    page = await provider.list_requests(core, g.actor, query_args.all, query_args.offset, query_args.limit)
+    page = await provider.list_requests(
+        core, g.actor, query_args.all, query_args.offset, query_args.limit
+    )
     return ok({**page, "offset": query_args.offset, "limit": query_args.limit})
 
 

@@ -63,8 +63,12 @@ class LinkedAccount:
 
 def user_info(user: User) -> UserInfo:
     return UserInfo(
-        id=str(user.id), username=user.username, role=user.role, status=user.status,
-        email=user.email, thumb=user.thumb,
+        id=str(user.id),
+        username=user.username,
+        role=user.role,
+        status=user.status,
+        email=user.email,
+        thumb=user.thumb,
     )
 
 
@@ -101,9 +105,13 @@ class Users:
         actor = await self._core.auth.actor_for(user)
         return await user_view(user, actor.permissions)
 
-    async def update_profile(self, user_id: object, *, email: str | None = None, thumb: str | None = None) -> None:
+    async def update_profile(
+        self, user_id: object, *, email: str | None = None, thumb: str | None = None
+    ) -> None:
         """Fill in what a provider knows (an email, an avatar); None leaves a value as it is."""
-        changes = {name: value for name, value in (("email", email), ("thumb", thumb)) if value is not None}
+        changes = {
+            name: value for name, value in (("email", email), ("thumb", thumb)) if value is not None
+        }
         if changes:
             await User.filter(id=user_id).update(**changes)
 
@@ -128,8 +136,10 @@ class Accounts:
         row = await LinkedAccountRow.get_or_none(user_id=user_id, provider=provider)
         return _linked(row) if row else None
 
-    async def due(self, provider: str, checked_before: datetime, limit: int = 100) -> list[LinkedAccount]:
-        """Linked accounts with a token that was last checked before `checked_before` (oldest first)."""
+    async def due(
+        self, provider: str, checked_before: datetime, limit: int = 100
+    ) -> list[LinkedAccount]:
+        """Linked accounts with a token last checked before `checked_before`, oldest first."""
         rows = (
             await LinkedAccountRow.filter(provider=provider, token__isnull=False)
             .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=checked_before))
@@ -156,19 +166,29 @@ class Accounts:
         holder = await LinkedAccountRow.get_or_none(provider=provider, external_id=external_id)
         if holder is not None and str(holder.user_id) != str(user_id):  # type: ignore[attr-defined]
             raise Conflict(f"This {provider} account already belongs to another MediaNest user")
-        values: dict[str, Any] = {"external_id": external_id, "username": username, "checked_at": checked_at}
+        values: dict[str, Any] = {
+            "external_id": external_id,
+            "username": username,
+            "checked_at": checked_at,
+        }
         if token is not None:
-            values["token"] = self._core.secrets.encrypt(token, context=token_context(provider, user_id))
+            values["token"] = self._core.secrets.encrypt(
+                token, context=token_context(provider, user_id)
+            )
         if data is not None:
             values["data"] = dict(data)
         try:
-            row, _ = await LinkedAccountRow.update_or_create(user_id=user_id, provider=provider, defaults=values)
+            row, _ = await LinkedAccountRow.update_or_create(
+                user_id=user_id, provider=provider, defaults=values
+            )
         except IntegrityError:
-            raise Conflict(f"This {provider} account already belongs to another MediaNest user") from None
+            raise Conflict(
+                f"This {provider} account already belongs to another MediaNest user"
+            ) from None
         return _linked(row)
 
     async def token(self, provider: str, user_id: object) -> str | None:
-        """The user's token at `provider`, decrypted; None when there is none or it no longer decrypts."""
+        """The user's token at `provider`, decrypted; None when there is none or it cannot be."""
         row = await LinkedAccountRow.get_or_none(user_id=user_id, provider=provider)
         if row is None or not row.token:
             return None
@@ -179,7 +199,9 @@ class Accounts:
 
     async def forget_token(self, provider: str, user_id: object) -> None:
         """Drop the token (revoked, or access lost); the link itself stays."""
-        await LinkedAccountRow.filter(user_id=user_id, provider=provider).update(token=None, checked_at=None)
+        await LinkedAccountRow.filter(user_id=user_id, provider=provider).update(
+            token=None, checked_at=None
+        )
 
     async def unlink(self, provider: str, user_id: object) -> None:
         await LinkedAccountRow.filter(user_id=user_id, provider=provider).delete()
@@ -209,16 +231,23 @@ class Accounts:
             local_name = await self._core.auth.available_username(wanted_username)
             try:
                 async with in_transaction():
-                    user = await User.create(username=local_name, role=role, email=email, thumb=thumb)
+                    user = await User.create(
+                        username=local_name, role=role, email=email, thumb=thumb
+                    )
                     await LinkedAccountRow.create(
-                        user_id=user.id, provider=provider, external_id=external_id, username=username
+                        user_id=user.id,
+                        provider=provider,
+                        external_id=external_id,
+                        username=username,
                     )
             except IntegrityError:
                 linked = await self.find(provider, external_id)
                 if linked is not None:  # the same person's other sign-in created it
                     return user_info(await User.get(id=linked.user_id)), False
                 continue  # someone took the name meanwhile: pick again
-            await audit.record("user.created", actor=user, target=f"user:{user.id}", method=provider, role=role)
+            await audit.record(
+                "user.created", actor=user, target=f"user:{user.id}", method=provider, role=role
+            )
             return user_info(user), True
         raise IntegrityError("could not find a free username")
 

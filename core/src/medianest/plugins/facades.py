@@ -33,30 +33,54 @@ class Limits:
             if limit.name in self._core.system.limit_defaults and owner != plugin_id:
                 raise ValueError(f"rate limit {limit.name!r} is declared already")
             self.declared[limit.name] = (plugin_id, limit)
-            self._core.system.declare_limit(limit.name, Limit(limit=limit.limit, window=limit.window))
+            self._core.system.declare_limit(
+                limit.name, Limit(limit=limit.limit, window=limit.window)
+            )
 
-    async def spend(self, name: str, subject: str, *, fail_open: bool = False, message: str | None = None) -> Decision:
+    async def spend(
+        self, name: str, subject: str, *, fail_open: bool = False, message: str | None = None
+    ) -> Decision:
         """Spend one unit of the budget `rate_limits.<name>` for `subject` (a user id, …).
 
         Raises `RateLimited` (429 with Retry-After) when it is used up, and
         `ServiceUnavailable` when the limiter cannot answer, unless `fail_open`.
         """
         budget = self._core.system.current.rate_limits[name]
-        return await self.hit(f"{name}:{subject}", limit=budget.limit, window=budget.window,
-                              fail_open=fail_open, message=message)
+        return await self.hit(
+            f"{name}:{subject}",
+            limit=budget.limit,
+            window=budget.window,
+            fail_open=fail_open,
+            message=message,
+        )
 
-    async def hit(self, key: str, *, limit: int, window: int, fail_open: bool = False,
-                  message: str | None = None) -> Decision:
+    async def hit(
+        self,
+        key: str,
+        *,
+        limit: int,
+        window: int,
+        fail_open: bool = False,
+        message: str | None = None,
+    ) -> Decision:
         """Spend one unit of a fixed budget of `limit` per `window` seconds under `key`."""
         try:
             decision = await self._core.limiter.hit(f"plugin:{key}", limit=limit, window=window)
         except LimiterUnavailable:
             if fail_open:
-                return Decision(allowed=True, limit=limit, remaining=limit, window=window, retry_after=0)
-            raise ServiceUnavailable("rate_limiter", "This is unavailable right now; try again shortly") from None
+                return Decision(
+                    allowed=True, limit=limit, remaining=limit, window=window, retry_after=0
+                )
+            raise ServiceUnavailable(
+                "rate_limiter", "This is unavailable right now; try again shortly"
+            ) from None
         if not decision.allowed:
-            raise RateLimited(limit=decision.limit, window=decision.window, retry_after=decision.retry_after,
-                              message=message or "Too many requests; wait before trying again")
+            raise RateLimited(
+                limit=decision.limit,
+                window=decision.window,
+                retry_after=decision.retry_after,
+                message=message or "Too many requests; wait before trying again",
+            )
         return decision
 
     async def claim(self, key: str, *, window: int) -> bool:
@@ -64,7 +88,9 @@ class Limits:
         try:
             decision = await self._core.limiter.hit(f"plugin:claim:{key}", limit=1, window=window)
         except LimiterUnavailable:
-            raise ServiceUnavailable("rate_limiter", "This is unavailable right now; try again shortly") from None
+            raise ServiceUnavailable(
+                "rate_limiter", "This is unavailable right now; try again shortly"
+            ) from None
         return decision.allowed
 
 
@@ -90,7 +116,14 @@ class Capabilities:
 class AuditLog:
     """`core.audit`: who did what, for Admin → Audit."""
 
-    async def record(self, action: str, *, actor: Any = None, target: str | None = None,
-                     ip: str | None = None, **details: Any) -> None:
+    async def record(
+        self,
+        action: str,
+        *,
+        actor: Any = None,
+        target: str | None = None,
+        ip: str | None = None,
+        **details: Any,
+    ) -> None:
         """One entry. `actor` is the request's actor, a user, or None (the system)."""
         await audit.record(action, actor=actor, target=target, ip=ip, **details)

@@ -39,10 +39,14 @@ class MediaLibrary(Protocol):
     async def scan_folder(self, library: str | int, path: str) -> None:
         """Ask the server to scan only `path` (a folder as the server sees it)."""
 
-    async def wait_for_items(self, library: str | int, paths: Iterable[str], *, timeout: float) -> dict[str, str]:
+    async def wait_for_items(
+        self, library: str | int, paths: Iterable[str], *, timeout: float
+    ) -> dict[str, str]:
         """{file path: item id} for those of `paths` that appeared within `timeout` seconds."""
 
-    async def add_to_collection(self, library: str | int, title: str, item_ids: Iterable[str]) -> str:
+    async def add_to_collection(
+        self, library: str | int, title: str, item_ids: Iterable[str]
+    ) -> str:
         """Put items into the collection `title`, created when missing; its id."""
 
     def collection_url(self, collection_id: str) -> str | None:

@@ -36,27 +36,46 @@ class Users(Protocol):
     async def active_admin_exists(self) -> bool: ...
     async def view(self, user_id: object) -> dict[str, Any]:
         """The user as `/api/auth/session` shows them."""
-    async def update_profile(self, user_id: object, *, email: str | None = None, thumb: str | None = None) -> None: ...
+
+    async def update_profile(
+        self, user_id: object, *, email: str | None = None, thumb: str | None = None
+    ) -> None: ...
     async def sign_out_everywhere(self, user_id: object) -> int:
         """End every session and API token of the user everywhere; how many ended."""
 
 
 class Accounts(Protocol):
-    """Each user's identity at an auth provider, its token encrypted and bound to (user, provider)."""
+    """Each user's identity at an auth provider, its token encrypted, bound to (user, provider)."""
 
     async def find(self, provider: str, external_id: str) -> LinkedAccount | None: ...
     async def of_user(self, user_id: object, provider: str) -> LinkedAccount | None: ...
-    async def due(self, provider: str, checked_before: datetime, limit: int = 100) -> list[LinkedAccount]: ...
+    async def due(
+        self, provider: str, checked_before: datetime, limit: int = 100
+    ) -> list[LinkedAccount]: ...
     async def link(
-        self, user_id: object, provider: str, external_id: str, *, username: str | None = None,
-        token: str | None = None, checked_at: datetime | None = None, data: Mapping[str, Any] | None = None,
+        self,
+        user_id: object,
+        provider: str,
+        external_id: str,
+        *,
+        username: str | None = None,
+        token: str | None = None,
+        checked_at: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> LinkedAccount: ...
     async def token(self, provider: str, user_id: object) -> str | None: ...
     async def forget_token(self, provider: str, user_id: object) -> None: ...
     async def unlink(self, provider: str, user_id: object) -> None: ...
     async def sign_up(
-        self, provider: str, external_id: str, *, wanted_username: str, username: str | None = None,
-        email: str | None = None, thumb: str | None = None, role: str | None = None,
+        self,
+        provider: str,
+        external_id: str,
+        *,
+        wanted_username: str,
+        username: str | None = None,
+        email: str | None = None,
+        thumb: str | None = None,
+        role: str | None = None,
     ) -> tuple[UserInfo, bool]: ...
     def registration_open(self, provider: str) -> bool: ...
 
@@ -78,7 +97,13 @@ class SignIn(Protocol):
 
 class AuditLog(Protocol):
     async def record(
-        self, action: str, *, actor: Any = None, target: str | None = None, ip: str | None = None, **details: Any
+        self,
+        action: str,
+        *,
+        actor: Any = None,
+        target: str | None = None,
+        ip: str | None = None,
+        **details: Any,
     ) -> None: ...
 
 
@@ -86,15 +111,26 @@ class Secrets(Protocol):
     def encrypt(self, plaintext: str, *, context: str) -> str: ...
     def decrypt(self, token: str, *, context: str) -> str:
         """Raises `DecryptionError` when `token` is not authentic for `context`."""
+
     def subkey(self, purpose: str) -> bytes: ...
     def install_id(self, purpose: str) -> str: ...
 
 
 class Limits(Protocol):
-    async def spend(self, name: str, subject: str, *, fail_open: bool = False, message: str | None = None) -> Decision:
+    async def spend(
+        self, name: str, subject: str, *, fail_open: bool = False, message: str | None = None
+    ) -> Decision:
         """One unit of the declared budget `rate_limits.<name>`; `RateLimited` when used up."""
-    async def hit(self, key: str, *, limit: int, window: int, fail_open: bool = False,
-                  message: str | None = None) -> Decision: ...
+
+    async def hit(
+        self,
+        key: str,
+        *,
+        limit: int,
+        window: int,
+        fail_open: bool = False,
+        message: str | None = None,
+    ) -> Decision: ...
     async def claim(self, key: str, *, window: int) -> bool:
         """True for exactly one caller per key within the window, across instances."""
 
@@ -102,6 +138,7 @@ class Limits(Protocol):
 class StatusReader(Protocol):
     def entry(self, service: str) -> dict[str, Any] | None:
         """The service's `/api/dashboard/status` entry, from cache."""
+
     def data(self, service: str) -> dict[str, Any]:
         """The last good `ProbeResult.data` of the service."""
 
@@ -116,24 +153,33 @@ class Services(Protocol):
 
 
 class Jobs(Protocol):
-    async def enqueue(self, name: str, args: Mapping[str, Any] | None = None, *, user_id: Any = None,
-                      dedupe_key: str | None = None, max_attempts: int | None = None,
-                      delay: Any = None) -> Any: ...
+    async def enqueue(
+        self,
+        name: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        user_id: Any = None,
+        dedupe_key: str | None = None,
+        max_attempts: int | None = None,
+        delay: Any = None,
+    ) -> Any: ...
     async def cancel(self, job_id: Any) -> Any: ...
     async def get(self, job_id: Any) -> Any: ...
 
 
 class Realtime(Protocol):
-    async def topic_socket(self, topic: str, *, names: Iterable[str],
-                           authorize: Callable[[Actor], Any] | None = None) -> None:
+    async def topic_socket(
+        self, topic: str, *, names: Iterable[str], authorize: Callable[[Actor], Any] | None = None
+    ) -> None:
         """Serve the current websocket with the events published on `topic`."""
 
 
 class EventBus(Protocol):
     instance_id: str
 
-    def subscribe(self, handler: Callable[[Event], Awaitable[None]], *,
-                  names: Iterable[str] | None = None) -> Callable[[], None]: ...
+    def subscribe(
+        self, handler: Callable[[Event], Awaitable[None]], *, names: Iterable[str] | None = None
+    ) -> Callable[[], None]: ...
 
 
 @runtime_checkable
