@@ -38,7 +38,9 @@ class Shelf:
 
 @pytest.fixture
 async def shelf(app_factory) -> Any:
-    app = await app_factory(plugins=[Shelf()])
+    from medianest.testing import installed_plugin
+
+    app = await app_factory(plugins=[installed_plugin("web"), Shelf()])  # the shell's pages too
     await app.extensions["medianest"].system.update(
         {"rate_limits": {"pages": {"limit": 3, "window": 60}}}
     )
