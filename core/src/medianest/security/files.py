@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 PRIVATE = 0o600
-SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal", ".lock")  # .lock: the start lock (startup.py)
 
 
 def private_sqlite(path: Path) -> None:
