@@ -395,7 +395,7 @@ async def test_the_budget_is_declared_with_its_title_and_default(household: Hous
     labels = (
         await envelope(await (await household.person("owner")).get("/api/admin/config/labels"))
     )["data"]
-    assert labels["rate_limits"]["media_request"] == "Media requests per person"
+    assert labels["rate_limits"]["media_request"]["title"] == "Media requests per person"
     config = (await envelope(await (await household.person("owner")).get("/api/admin/config")))[
         "data"
     ]
