@@ -39,6 +39,10 @@ async def test_every_ssrf_corpus_url_is_refused_and_nothing_is_fetched(
     ]
     for url in [*SSRF_CORPUS, *local]:
         response = await downloads.submit(alice, url)
+        if "\x00" in url:  # text no database can store: the core refuses the body itself
+            assert response.status_code == 400, url
+            assert (await error_of(response))["code"] == "BAD_REQUEST", url
+            continue
         assert response.status_code == 422, url
         error = await error_of(response)
         assert error["code"] == "VALIDATION_ERROR", url
