@@ -321,6 +321,7 @@ def json_line(bench: str, **fields: Any) -> str:
 
 def _serve_forever(app_path: str, port: int) -> None:
     from hypercorn.run import run
+
     from medianest.server import hypercorn_config
     from medianest.settings import load_settings
 

@@ -54,7 +54,9 @@ async def prepare(data_dir: str) -> str:
     from medianest.settings import Settings
     from medianest.testing.clients import create_user
 
-    app = create_app(Settings(data_dir=data_dir, disable_plugin_autoload=True, admin_password=PASSWORD))
+    app = create_app(
+        Settings(data_dir=data_dir, disable_plugin_autoload=True, admin_password=PASSWORD)
+    )
     async with app.test_app():
         core = app.extensions["medianest"]
         await core.system.update({"rate_limits": {"api": {"limit": 1_000_000, "window": 60}}})
@@ -64,7 +66,9 @@ async def prepare(data_dir: str) -> str:
 
 
 def session_cookie(base: str) -> str:
-    response = httpx.post(f"{base}/api/auth/admin", json={"username": "bench", "password": PASSWORD})
+    response = httpx.post(
+        f"{base}/api/auth/admin", json={"username": "bench", "password": PASSWORD}
+    )
     response.raise_for_status()
     return f"medianest_session={response.cookies['medianest_session']}"
 
@@ -77,7 +81,9 @@ async def sign_ins(base: str, count: int, concurrency: int = 8) -> dict[str, flo
         for _ in queue:
             client.cookies.clear()  # each sign-in is a new browser
             started = time.perf_counter()
-            response = await client.post("/api/auth/admin", json={"username": "bench", "password": PASSWORD})
+            response = await client.post(
+                "/api/auth/admin", json={"username": "bench", "password": PASSWORD}
+            )
             response.raise_for_status()
             latencies.append((time.perf_counter() - started) * 1000)
 
@@ -108,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="medianest-bench-auth-") as data_dir:
         token = asyncio.run(prepare(data_dir))
-        with serve(BARE_APP) as bare, serve("medianest.asgi:app", medianest_env(data_dir, log_level="WARNING")) as medianest:
+        with (
+            serve(BARE_APP) as bare,
+            serve("medianest.asgi:app", medianest_env(data_dir, log_level="WARNING")) as medianest,
+        ):
             cookie = session_cookie(medianest)
             targets = {
                 "bare": (bare + "/healthz", {}),
@@ -120,19 +129,36 @@ def main(argv: list[str] | None = None) -> int:
                 check_json_ok(url, headers)
                 load(url, 2, args.connections, headers)
             results = alternate(
-                {name: partial(load, url, args.duration, args.connections, headers)
-                 for name, (url, headers) in targets.items()},
+                {
+                    name: partial(load, url, args.duration, args.connections, headers)
+                    for name, (url, headers) in targets.items()
+                },
                 args.rounds,
             )
             signing = asyncio.run(sign_ins(medianest, args.sign_ins))
     verify_ms = asyncio.run(verify_cost())
-    print(f"auth: hypercorn 1 worker, {args.connections} connections, {args.duration:g} s x {args.rounds} rounds")
-    figures = {name: report(f"MediaNest {name}", results["bare"], results[name]) for name in ("healthz", "session", "bearer")}
+    print(
+        f"auth: hypercorn 1 worker, {args.connections} connections, {args.duration:g} s x {args.rounds} rounds"
+    )
+    figures = {
+        name: report(f"MediaNest {name}", results["bare"], results[name])
+        for name in ("healthz", "session", "bearer")
+    }
     auth_overhead = round(results["session"].rps / results["healthz"].rps, 3)
     print(f"authenticated (cookie) / unauthenticated /healthz throughput: {auth_overhead:.2f}x")
-    print(f"sign-in: {signing['sign_ins_per_s']}/s, p50 {signing['p50_ms']} ms, p99 {signing['p99_ms']} ms "
-          f"(8 concurrent clients); one argon2id verify in-process: {verify_ms} ms")
-    print(json_line("auth", **figures, auth_over_healthz=auth_overhead, sign_in=signing, argon2_verify_ms=verify_ms))
+    print(
+        f"sign-in: {signing['sign_ins_per_s']}/s, p50 {signing['p50_ms']} ms, p99 {signing['p99_ms']} ms "
+        f"(8 concurrent clients); one argon2id verify in-process: {verify_ms} ms"
+    )
+    print(
+        json_line(
+            "auth",
+            **figures,
+            auth_over_healthz=auth_overhead,
+            sign_in=signing,
+            argon2_verify_ms=verify_ms,
+        )
+    )
     return 0
 
 

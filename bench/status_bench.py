@@ -42,6 +42,7 @@ from _harness import (
     run_bench,
     serve,
 )
+
 from medianest.plugins import PluginSpec, ProbeResult, StatusProbe, hookimpl
 
 UPSTREAM_ENV = "MEDIANEST_BENCH_UPSTREAM"
@@ -51,7 +52,13 @@ ADMIN_PASSWORD = "bench admin password, changed once"
 WARMUP_SECONDS = 2.0
 TARGET_RATIO = 0.7
 MONITORS = [
-    {"id": n, "name": f"Service {n}", "status": "online", "response_time_ms": 10 + n, "uptime_percentage": 99.9}
+    {
+        "id": n,
+        "name": f"Service {n}",
+        "status": "online",
+        "response_time_ms": 10 + n,
+        "uptime_percentage": 99.9,
+    }
     for n in range(10)
 ]
 
@@ -139,11 +146,18 @@ def medianest_env(data_dir: str, upstream: str) -> dict[str, str]:
 def admin_session(base_url: str) -> Iterator[httpx.Client]:
     """The bootstrap admin, signed in with the password changed and the API limit lifted."""
     with httpx.Client(base_url=base_url, timeout=10) as client:
-        _expect(client.post("/api/auth/admin", json={"username": "admin", "password": BOOTSTRAP_PASSWORD}))
+        _expect(
+            client.post(
+                "/api/auth/admin", json={"username": "admin", "password": BOOTSTRAP_PASSWORD}
+            )
+        )
         client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
-        _expect(client.post(
-            "/api/auth/password", json={"current_password": BOOTSTRAP_PASSWORD, "new_password": ADMIN_PASSWORD}
-        ))
+        _expect(
+            client.post(
+                "/api/auth/password",
+                json={"current_password": BOOTSTRAP_PASSWORD, "new_password": ADMIN_PASSWORD},
+            )
+        )
         client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
         limits = {"rate_limits": {"api": {"limit": 1_000_000, "window": 1}}}
         _expect(client.put("/api/admin/config", json=limits))
@@ -156,7 +170,9 @@ def api_token(client: httpx.Client) -> str:
 
 def _expect(response: httpx.Response) -> Any:
     if response.status_code >= 400:
-        raise BenchError(f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text[:300]}")
+        raise BenchError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text[:300]}"
+        )
     return response.json()["data"]
 
 
@@ -178,7 +194,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; medians kept")
     parser.add_argument(
-        "--connections", type=int, nargs="+", default=[8, 64], help="concurrent connections, one run per count"
+        "--connections",
+        type=int,
+        nargs="+",
+        default=[8, 64],
+        help="concurrent connections, one run per count",
     )
     return parser.parse_args(argv)
 
@@ -215,15 +235,27 @@ def main(argv: list[str] | None = None) -> int:
                 },
                 args.rounds,
             )
-            figures[connections] = report("MediaNest cached status", results["bare"], results["status"])
-            verdict = "meets" if figures[connections]["throughput_ratio"] >= TARGET_RATIO else "misses"
-            print(f"throughput ratio {figures[connections]['throughput_ratio']:.3f} {verdict} the {TARGET_RATIO} target")
-            errors |= {f"{name}@{connections}": result.errors for name, result in results.items() if result.errors}
+            figures[connections] = report(
+                "MediaNest cached status", results["bare"], results["status"]
+            )
+            verdict = (
+                "meets" if figures[connections]["throughput_ratio"] >= TARGET_RATIO else "misses"
+            )
+            print(
+                f"throughput ratio {figures[connections]['throughput_ratio']:.3f} {verdict} the {TARGET_RATIO} target"
+            )
+            errors |= {
+                f"{name}@{connections}": result.errors
+                for name, result in results.items()
+                if result.errors
+            }
         upstream_hits = stand_in.hits - hits_before
     print("\np99 against bare Quart:")
     for connections, row in figures.items():
         bare_p99, status_p99 = row["baseline"]["p99_ms"], row["candidate"]["p99_ms"]
-        print(f"  {connections:>3} connections: status {status_p99:.1f} ms, bare {bare_p99:.1f} ms, {row['p99_ratio']:.2f}x")
+        print(
+            f"  {connections:>3} connections: status {status_p99:.1f} ms, bare {bare_p99:.1f} ms, {row['p99_ratio']:.2f}x"
+        )
     print(f"requests the stand-in service got during the load: {upstream_hits} (expected 0)")
     print(
         json_line(
@@ -249,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print(f"errors answered under load: {errors}", file=sys.stderr)
     if upstream_hits:
-        print("the dashboard called the service during the load: it must answer from the cache", file=sys.stderr)
+        print(
+            "the dashboard called the service during the load: it must answer from the cache",
+            file=sys.stderr,
+        )
     return 1 if errors or upstream_hits else 0
 
 

@@ -27,10 +27,11 @@ from typing import Any
 
 import httpx
 from _harness import BenchError, json_line, medianest_env, run_bench, serve
-from medianest.auth.policy import public
-from medianest.plugins import PluginSpec, hookimpl
 from status_bench import BOOTSTRAP_PASSWORD, admin_session
 from websockets.asyncio.client import ClientConnection, connect
+
+from medianest.auth.policy import public
+from medianest.plugins import PluginSpec, hookimpl
 
 CONNECT_CONCURRENCY = 50  # simultaneous handshakes: stays under hypercorn's listen backlog
 EVENT_TIMEOUT = 60.0  # seconds for one event to reach every client before the run is void
@@ -53,7 +54,9 @@ def bare_broadcast_app() -> Any:
 
     @app.post("/publish")
     async def publish() -> dict[str, Any]:
-        message = json.dumps({"event": "service:status", "data": {"service": "bench", "sent": time.time()}})
+        message = json.dumps(
+            {"event": "service:status", "data": {"service": "bench", "sent": time.time()}}
+        )
         for queue in list(queues):
             if queue.full():
                 queues.discard(queue)
@@ -150,7 +153,9 @@ async def measure(target: Target, clients: int, events: int) -> Fanout:
                 try:
                     await asyncio.wait_for(everyone[seq].wait(), EVENT_TIMEOUT)
                 except TimeoutError:
-                    raise BenchError(f"{target.name}: event {seq} reached {received[seq]}/{clients} clients") from None
+                    raise BenchError(
+                        f"{target.name}: event {seq} reached {received[seq]}/{clients} clients"
+                    ) from None
                 await asyncio.sleep(PAUSE)
     finally:
         for task in listeners:
@@ -165,7 +170,9 @@ async def _connect_all(target: Target, clients: int) -> list[ClientConnection]:
 
     async def one() -> ClientConnection:
         async with gate:
-            socket = await connect(target.socket_url, additional_headers=target.headers, max_queue=None)
+            socket = await connect(
+                target.socket_url, additional_headers=target.headers, max_queue=None
+            )
             ready = json.loads(await asyncio.wait_for(socket.recv(), EVENT_TIMEOUT))
             if ready["event"] != "ready":
                 raise BenchError(f"{target.name}: expected ready, got {ready}")
@@ -179,7 +186,9 @@ async def _connect_all(target: Target, clients: int) -> list[ClientConnection]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[100, 1000], help="socket counts to measure")
+    parser.add_argument(
+        "--clients", type=int, nargs="+", default=[100, 1000], help="socket counts to measure"
+    )
     parser.add_argument("--events", type=int, default=20, help="events published per measurement")
     return parser.parse_args(argv)
 
@@ -196,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="medianest-bench-data-") as data_dir,
         serve(bare_broadcast_app) as bare_url,
-        serve(medianest_app, medianest_env(data_dir, admin_password=BOOTSTRAP_PASSWORD, log_level="WARNING")) as medianest_url,
+        serve(
+            medianest_app,
+            medianest_env(data_dir, admin_password=BOOTSTRAP_PASSWORD, log_level="WARNING"),
+        ) as medianest_url,
     ):
         targets = [
             Target("bare", bare_url.replace("http", "ws") + "/ws", bare_url + "/publish", {}),
@@ -215,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         for clients in args.clients:
             figures = {t.name: asyncio.run(measure(t, clients, args.events)) for t in targets}
             for name, fanout in figures.items():
-                print(f"{clients:>7}  {name:<10} {fanout.p50_ms:>8.2f} {fanout.p95_ms:>8.2f} {fanout.max_ms:>8.2f}")
+                print(
+                    f"{clients:>7}  {name:<10} {fanout.p50_ms:>8.2f} {fanout.p95_ms:>8.2f} {fanout.max_ms:>8.2f}"
+                )
             ratio = round(figures["medianest"].p95_ms / figures["bare"].p95_ms, 2)
             print(f"{clients:>7}  medianest / bare p95: {ratio:.2f}x")
             rows.append({name: asdict(f) for name, f in figures.items()} | {"p95_ratio": ratio})

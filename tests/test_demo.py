@@ -53,7 +53,9 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     )
     log = tmp_path / "demo.log"
     command = [str(Path(sys.executable).with_name("medianest")), "demo", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
@@ -78,7 +80,12 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
 
 def admin_client(url: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=10.0)
-    assert client.post("/api/auth/admin", json={"username": "admin", "password": BOOTSTRAP}).status_code == 200
+    assert (
+        client.post(
+            "/api/auth/admin", json={"username": "admin", "password": BOOTSTRAP}
+        ).status_code
+        == 200
+    )
     changed = client.post(
         "/api/auth/password",
         json={"current_password": BOOTSTRAP, "new_password": CHANGED},
@@ -105,9 +112,14 @@ def approve_on_plextv(auth_url: str, person: str) -> None:
     page = httpx.get(auth_url, timeout=10.0)
     assert page.status_code == 200
     code = re.search(r"name='code' value='([^']*)'", page.text).group(1)
-    accounts = {unescape(label): value for value, label in re.findall(r'<option value="(\d+)">([^<]*)</option>', page.text)}
+    accounts = {
+        unescape(label): value
+        for value, label in re.findall(r'<option value="(\d+)">([^<]*)</option>', page.text)
+    }
     account = next(value for label, value in accounts.items() if label.startswith(person))
-    linked = httpx.post(auth_url.split("?")[0], data={"code": code, "account": account}, timeout=10.0)
+    linked = httpx.post(
+        auth_url.split("?")[0], data={"code": code, "account": account}, timeout=10.0
+    )
     assert linked.status_code == 200, linked.text
 
 
@@ -125,7 +137,13 @@ def test_the_demo_shows_plex_uptime_kuma_and_youtube_working(demo):
         pin = friend.post("/api/auth/plex/pin").json()["data"]
         approve_on_plextv(pin["auth_url"], "Frank Friend")
         signed_in = wait_for(
-            lambda: (answer := friend.post("/api/auth/plex", json={"pin_id": pin["pin_id"]})).status_code == 200 and answer,
+            lambda: (
+                (
+                    answer := friend.post("/api/auth/plex", json={"pin_id": pin["pin_id"]})
+                ).status_code
+                == 200
+                and answer
+            ),
             "the PIN to be approved",
         )
         assert signed_in.json()["data"]["user"]["username"] == "friend"

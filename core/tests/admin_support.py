@@ -18,7 +18,15 @@ from quart import Blueprint
 
 from medianest.auth.policy import requires, signed_in
 from medianest.errors import ok
-from medianest.plugins import Permission, PluginSpec, ProbeResult, RateLimit, ServiceSpec, StatusProbe, hookimpl
+from medianest.plugins import (
+    Permission,
+    PluginSpec,
+    ProbeResult,
+    RateLimit,
+    ServiceSpec,
+    StatusProbe,
+    hookimpl,
+)
 
 
 class KumaConfig(BaseModel):
@@ -73,8 +81,12 @@ async def check_kuma(core: Any, connection: Any) -> ProbeResult:
     await core.http.get_json(connection.name, f"{connection.url}/api/status-page/{slug}", retries=0)
     headers = {}
     if connection.api_key:
-        headers["Authorization"] = "Basic " + base64.b64encode(f":{connection.api_key}".encode()).decode()
-    await core.http.request(connection.name, "GET", f"{connection.url}/metrics", headers=headers, retries=0)
+        headers["Authorization"] = (
+            "Basic " + base64.b64encode(f":{connection.api_key}".encode()).decode()
+        )
+    await core.http.request(
+        connection.name, "GET", f"{connection.url}/metrics", headers=headers, retries=0
+    )
     return ProbeResult(status="online", response_time_ms=(time.perf_counter() - started) * 1000)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from medianest.auth.actor import Actor
 from medianest.auth.service import ActorCache
 

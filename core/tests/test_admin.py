@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import medianest_uptime_kuma
 import pytest
-from admin_support import Guarded, Watch, closed_port, code, data
 from click.testing import CliRunner
-from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
 
+import medianest_uptime_kuma
+from admin_support import Guarded, Watch, closed_port, code, data
 from medianest.auth.models import Session, User
 from medianest.cli import main
 from medianest.config.models import ServiceConnection
 from medianest.config.services import key_context
 from medianest.plugins.models import PluginStateRow
 from medianest.testing.clients import ApiClient, create_user, signed_in
+from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
 
 SERVICE_KEY = "uk1_kumaKeyForTheAdminTests0123456789"
 
@@ -77,7 +77,12 @@ async def test_the_route_table_lists_every_admin_route(watch):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     listed = {
-        (method, path.replace("{user}", "<uuid:user_id>").replace("{plugin}", "<name>").replace("{token}", "<uuid:token_id>"))
+        (
+            method,
+            path.replace("{user}", "<uuid:user_id>")
+            .replace("{plugin}", "<name>")
+            .replace("{token}", "<uuid:token_id>"),
+        )
         for method, path in ADMIN_ROUTES
     }
     assert served == listed
@@ -114,7 +119,9 @@ async def test_users_are_listed_filtered_and_paged(watch):
         await create_user(app, name)
     everyone = await data(await admin.get("/api/admin/users"))
     names = [item["username"] for item in everyone["items"]]
-    assert names == sorted(names) and {"root", "alice", "bob", "bobby", "carol", "admin"} <= set(names)
+    assert names == sorted(names) and {"root", "alice", "bob", "bobby", "carol", "admin"} <= set(
+        names
+    )
     assert everyone["total"] == len(names)
     alice = next(item for item in everyone["items"] if item["username"] == "alice")
     assert alice["role"] == "user" and alice["status"] == "active" and alice["last_login_at"]
@@ -127,15 +134,21 @@ async def test_users_are_listed_filtered_and_paged(watch):
     assert [item["username"] for item in page["items"]] == ["bobby"]
     assert (page["total"], page["offset"], page["limit"]) == (2, 1, 1)
     bad = await admin.get("/api/admin/users?limit=0")
-    assert bad.status_code == 422 and "limit" in (await bad.get_json())["error"]["details"]["fields"]
+    assert (
+        bad.status_code == 422 and "limit" in (await bad.get_json())["error"]["details"]["fields"]
+    )
 
 
 @pytest.mark.parametrize("bad_id", ["missing", "not-a-uuid", "1", "%2e%2e", "x" * 300])
 async def test_unknown_or_malformed_user_ids_are_404(watch, bad_id):
     _app, _plugin, admin, _user = watch
     user_ref = str(uuid.uuid4()) if bad_id == "missing" else bad_id
-    for method, suffix, body in [("GET", "", None), ("PUT", "", {"role": "user"}), ("DELETE", "", None),
-                                 ("DELETE", "/sessions", None)]:
+    for method, suffix, body in [
+        ("GET", "", None),
+        ("PUT", "", {"role": "user"}),
+        ("DELETE", "", None),
+        ("DELETE", "/sessions", None),
+    ]:
         response = await admin.request(method, f"/api/admin/users/{user_ref}{suffix}", json=body)
         assert response.status_code == 404, (method, suffix)
 
@@ -143,7 +156,11 @@ async def test_unknown_or_malformed_user_ids_are_404(watch, bad_id):
 async def test_an_admin_cannot_demote_disable_or_delete_themselves(watch):
     app, _plugin, admin, _user = watch
     me = await user_id(app, "root")
-    for change in ({"role": "user"}, {"status": "disabled"}, {"role": "user", "status": "disabled"}):
+    for change in (
+        {"role": "user"},
+        {"status": "disabled"},
+        {"role": "user", "status": "disabled"},
+    ):
         response = await admin.put(f"/api/admin/users/{me}", json=change)
         assert response.status_code == 409 and await code(response) == "CONFLICT"
     assert (await admin.delete(f"/api/admin/users/{me}")).status_code == 409
@@ -154,7 +171,9 @@ async def test_an_admin_cannot_demote_disable_or_delete_themselves(watch):
 
 async def test_two_admins_demoting_each_other_leave_one_admin(watch):
     app, _plugin, admin, _user = watch
-    await User.filter(username="admin").update(status="disabled")  # the bootstrap admin is not in play
+    await User.filter(username="admin").update(
+        status="disabled"
+    )  # the bootstrap admin is not in play
     other = await signed_in(app, "ops", role="admin")
     root_id, ops_id = await user_id(app, "root"), await user_id(app, "ops")
     first, second = await asyncio.gather(
@@ -171,7 +190,9 @@ async def test_the_last_active_admin_cannot_be_deleted_or_disabled(watch):
     await User.filter(username="admin").update(status="disabled")
     ops = await signed_in(app, "ops", role="admin")
     ops_id = await user_id(app, "ops")
-    assert (await admin.put(f"/api/admin/users/{ops_id}", json={"status": "disabled"})).status_code == 200
+    assert (
+        await admin.put(f"/api/admin/users/{ops_id}", json={"status": "disabled"})
+    ).status_code == 200
     assert (await ops.get("/api/admin/users")).status_code == 401  # disabled: signed out at once
     # root is now the only active admin; a disabled admin may go, root may not.
     assert (await admin.delete(f"/api/admin/users/{ops_id}")).status_code == 200
@@ -188,11 +209,17 @@ async def test_disabling_a_user_ends_their_sessions_at_once(watch):
 
     changed = await admin.put(f"/api/admin/users/{bob_id}", json={"status": "disabled"})
     assert changed.status_code == 200 and (await data(changed))["status"] == "disabled"
-    assert (await bob.get("/api/auth/session")).status_code == 401  # neither session nor remember cookie
-    refused = await ApiClient(app).post("/api/auth/admin", json={"username": "bob", "password": "a long test password 1"})
+    assert (
+        await bob.get("/api/auth/session")
+    ).status_code == 401  # neither session nor remember cookie
+    refused = await ApiClient(app).post(
+        "/api/auth/admin", json={"username": "bob", "password": "a long test password 1"}
+    )
     assert refused.status_code == 401
 
-    assert (await admin.put(f"/api/admin/users/{bob_id}", json={"status": "active"})).status_code == 200
+    assert (
+        await admin.put(f"/api/admin/users/{bob_id}", json={"status": "active"})
+    ).status_code == 200
     await ApiClient(app).sign_in("bob")
 
 
@@ -204,7 +231,9 @@ async def test_a_role_change_applies_to_the_next_request(watch):
 
     promoted = await admin.put(f"/api/admin/users/{carol_id}", json={"role": "admin"})
     assert (await data(promoted))["role"] == "admin"
-    assert (await carol.get("/api/admin/users")).status_code == 401  # old session ended: sign in again
+    assert (
+        await carol.get("/api/admin/users")
+    ).status_code == 401  # old session ended: sign in again
     await carol.sign_in("carol")
     assert (await carol.get("/api/admin/users")).status_code == 200
 
@@ -221,10 +250,14 @@ async def test_per_user_permissions_grant_revoke_and_reset(watch):
         return (await data(await user.get("/api/auth/session")))["user"]["permissions"]
 
     assert "media.request" in await listed()
-    revoked = await admin.put(f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": False}})
+    revoked = await admin.put(
+        f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": False}}
+    )
     assert (await data(revoked))["grants"] == {"media.request": False}
     assert "media.request" not in await listed()
-    reset = await admin.put(f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": None}})
+    reset = await admin.put(
+        f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": None}}
+    )
     assert (await data(reset))["grants"] == {}
     assert "media.request" in await listed()
 
@@ -285,7 +318,11 @@ async def test_a_service_key_is_write_only_and_encrypted_at_rest(watch):
     core = app.extensions["medianest"]
     saved = await admin.put(
         f"/api/admin/services/{plugin.id}",
-        json={"url": "http://kuma.lan:3001/", "api_key": SERVICE_KEY, "config": {"status_page": "home"}},
+        json={
+            "url": "http://kuma.lan:3001/",
+            "api_key": SERVICE_KEY,
+            "config": {"status_page": "home"},
+        },
     )
     assert saved.status_code == 200
     assert SERVICE_KEY not in (await saved.get_data(as_text=True))
@@ -300,7 +337,11 @@ async def test_a_service_key_is_write_only_and_encrypted_at_rest(watch):
     assert entry["config_schema"]["properties"]["status_page"]
 
     row = await ServiceConnection.get(name=plugin.id)
-    assert row.api_key != SERVICE_KEY and SERVICE_KEY not in row.api_key and row.api_key.startswith("v1.")
+    assert (
+        row.api_key != SERVICE_KEY
+        and SERVICE_KEY not in row.api_key
+        and row.api_key.startswith("v1.")
+    )
     assert core.secrets.decrypt(row.api_key, context=key_context(plugin.id)) == SERVICE_KEY
     connection = await core.services.get(plugin.id)
     assert connection.api_key == SERVICE_KEY and connection.url == "http://kuma.lan:3001"
@@ -320,7 +361,9 @@ async def test_service_updates_are_partial_and_the_mask_keeps_the_key(watch):
     kept = await core.services.get(plugin.id)
     assert (kept.url, kept.api_key, kept.enabled) == (None, SERVICE_KEY, True)
 
-    mask = (await data(await admin.put(path, json={"api_key": "••••" + SERVICE_KEY[-4:]})))["api_key"]
+    mask = (await data(await admin.put(path, json={"api_key": "••••" + SERVICE_KEY[-4:]})))[
+        "api_key"
+    ]
     assert mask == "••••" + SERVICE_KEY[-4:]
     assert (await core.services.get(plugin.id)).api_key == SERVICE_KEY
 
@@ -350,7 +393,9 @@ async def test_service_updates_are_partial_and_the_mask_keeps_the_key(watch):
 )
 async def test_unusable_service_urls_are_422_and_nothing_is_saved(watch, url):
     _app, plugin, admin, _user = watch
-    response = await admin.put(f"/api/admin/services/{plugin.id}", json={"url": url, "api_key": SERVICE_KEY})
+    response = await admin.put(
+        f"/api/admin/services/{plugin.id}", json={"url": url, "api_key": SERVICE_KEY}
+    )
     assert response.status_code == 422
     assert "url" in (await response.get_json())["error"]["details"]["fields"]
     assert not await ServiceConnection.exists(name=plugin.id)
@@ -360,17 +405,26 @@ async def test_unusable_service_urls_are_422_and_nothing_is_saved(watch, url):
 
 async def test_service_config_is_validated_by_the_plugin_model(watch):
     _app, plugin, admin, _user = watch
-    response = await admin.put(f"/api/admin/services/{plugin.id}", json={"config": {"status_page": "Not a slug!"}})
+    response = await admin.put(
+        f"/api/admin/services/{plugin.id}", json={"config": {"status_page": "Not a slug!"}}
+    )
     assert response.status_code == 422
     assert "config.status_page" in (await response.get_json())["error"]["details"]["fields"]
-    extra = await admin.put(f"/api/admin/services/{plugin.id}", json={"url": "http://kuma.lan", "owner": "me"})
-    assert extra.status_code == 422 and "owner" in (await extra.get_json())["error"]["details"]["fields"]
+    extra = await admin.put(
+        f"/api/admin/services/{plugin.id}", json={"url": "http://kuma.lan", "owner": "me"}
+    )
+    assert (
+        extra.status_code == 422
+        and "owner" in (await extra.get_json())["error"]["details"]["fields"]
+    )
     assert not await ServiceConnection.exists(name=plugin.id)
 
 
 async def test_unknown_services_are_404(watch):
     _app, _plugin, admin, _user = watch
-    assert (await admin.put("/api/admin/services/nope", json={"url": "http://x.lan"})).status_code == 404
+    assert (
+        await admin.put("/api/admin/services/nope", json={"url": "http://x.lan"})
+    ).status_code == 404
     assert (await admin.post("/api/admin/services/test", json={"name": "nope"})).status_code == 404
     assert not await ServiceConnection.exists(name="nope")
 
@@ -380,7 +434,9 @@ async def test_testing_a_connection_against_uptime_kuma(watch):
     async with FakeUptimeKuma(slug="home") as kuma:
         kuma.add_monitor("Plex", group="Media")
         path = "/api/admin/services/test"
-        await admin.put(f"/api/admin/services/{plugin.id}", json={"url": kuma.url, "api_key": DEFAULT_API_KEY})
+        await admin.put(
+            f"/api/admin/services/{plugin.id}", json={"url": kuma.url, "api_key": DEFAULT_API_KEY}
+        )
 
         saved = await admin.post(path, json={"name": plugin.id})
         outcome = await data(saved)
@@ -391,15 +447,25 @@ async def test_testing_a_connection_against_uptime_kuma(watch):
 
         wrong = await admin.post(path, json={"name": plugin.id, "api_key": "uk1_wrongWrongWrong"})
         refused = await data(wrong)
-        assert refused["ok"] is False and "refused" in refused["error"] and "401" in refused["error"]
+        assert (
+            refused["ok"] is False and "refused" in refused["error"] and "401" in refused["error"]
+        )
         assert "uk1_wrongWrongWrong" not in await wrong.get_data(as_text=True)
 
-        slug = await data(await admin.post(path, json={"name": plugin.id, "config": {"status_page": "nope"}}))
+        slug = await data(
+            await admin.post(path, json={"name": plugin.id, "config": {"status_page": "nope"}})
+        )
         assert slug["ok"] is False and "404" in slug["error"]
 
     down_url = f"http://127.0.0.1:{closed_port()}"  # another port: the key must come along again
-    down = await data(await admin.post(path, json={"name": plugin.id, "url": down_url, "api_key": DEFAULT_API_KEY}))
-    assert down["ok"] is False and down["status"] == "offline" and "connect" in down["error"].lower()
+    down = await data(
+        await admin.post(
+            path, json={"name": plugin.id, "url": down_url, "api_key": DEFAULT_API_KEY}
+        )
+    )
+    assert (
+        down["ok"] is False and down["status"] == "offline" and "connect" in down["error"].lower()
+    )
     connection = await app.extensions["medianest"].services.get(plugin.id)
     assert connection.api_key == DEFAULT_API_KEY  # a test saves nothing
 
@@ -430,7 +496,10 @@ async def test_a_change_made_by_another_instance_reaches_the_caches(watch):
 
     async def followed() -> bool:
         url = (await core.services.get(plugin.id)).url
-        return url == "http://127.0.0.1:2" and (await core.plugin_settings(plugin.id)).refresh_seconds == 90
+        return (
+            url == "http://127.0.0.1:2"
+            and (await core.plugin_settings(plugin.id)).refresh_seconds == 90
+        )
 
     assert await eventually(followed)
 
@@ -438,13 +507,19 @@ async def test_a_change_made_by_another_instance_reaches_the_caches(watch):
 async def test_a_disabled_plugin_cannot_be_tested(watch):
     _app, plugin, admin, _user = watch
     await admin.put(f"/api/admin/plugins/{plugin.id}", json={"enabled": False})
-    outcome = await data(await admin.post("/api/admin/services/test", json={"name": plugin.id, "url": "http://kuma.lan"}))
+    outcome = await data(
+        await admin.post(
+            "/api/admin/services/test", json={"name": plugin.id, "url": "http://kuma.lan"}
+        )
+    )
     assert outcome["ok"] is False and "disabled" in outcome["error"]
 
 
 async def test_testing_the_first_party_uptime_kuma_connection(app_factory):
     app = await app_factory(plugins=[medianest_uptime_kuma])
-    await app.extensions["medianest"].http.reset_breaker("uptime_kuma")  # breakers may live in Redis
+    await app.extensions["medianest"].http.reset_breaker(
+        "uptime_kuma"
+    )  # breakers may live in Redis
     admin = await signed_in(app, "root", role="admin")
     path = "/api/admin/services/test"
     async with FakeUptimeKuma(slug="home") as kuma:
@@ -456,11 +531,15 @@ async def test_testing_the_first_party_uptime_kuma_connection(app_factory):
         assert saved.status_code == 200
         assert (await data(await admin.post(path, json={"name": "uptime_kuma"})))["ok"] is True
 
-        wrong = await admin.post(path, json={"name": "uptime_kuma", "api_key": "uk9_notTheKeyAtAll"})
+        wrong = await admin.post(
+            path, json={"name": "uptime_kuma", "api_key": "uk9_notTheKeyAtAll"}
+        )
         outcome = await data(wrong)
         assert outcome["ok"] is False and outcome["error"]
         assert "uk9_notTheKeyAtAll" not in await wrong.get_data(as_text=True)
-        missing = await data(await admin.post(path, json={"name": "uptime_kuma", "config": {"status_page": "nope"}}))
+        missing = await data(
+            await admin.post(path, json={"name": "uptime_kuma", "config": {"status_page": "nope"}})
+        )
         assert missing["ok"] is False and missing["status"] == "offline"
 
 
@@ -503,7 +582,9 @@ async def test_invalid_plugin_settings_are_422_and_nothing_is_written(watch):
         assert response.status_code == 422, settings
         assert field in (await response.get_json())["error"]["details"]["fields"]
     row = await PluginStateRow.get(id=plugin.id)
-    assert row.settings["refresh_seconds"] == 60 and row.enabled  # neither the settings nor the toggle
+    assert (
+        row.settings["refresh_seconds"] == 60 and row.enabled
+    )  # neither the settings nor the toggle
     assert (await admin.put("/api/admin/plugins/nope", json={"enabled": False})).status_code == 404
 
 
@@ -521,7 +602,9 @@ async def test_secret_settings_are_masked_encrypted_and_reach_the_plugin(watch):
     settings = await core.plugin_settings(plugin.id)
     assert settings.webhook_secret.get_secret_value() == secret and settings.refresh_seconds == 30
 
-    await admin.put(path, json={"settings": {"webhook_secret": "••••" + secret[-4:], "refresh_seconds": 45}})
+    await admin.put(
+        path, json={"settings": {"webhook_secret": "••••" + secret[-4:], "refresh_seconds": 45}}
+    )
     settings = await core.plugin_settings(plugin.id)
     assert settings.webhook_secret.get_secret_value() == secret and settings.refresh_seconds == 45
 
@@ -537,7 +620,9 @@ async def test_config_updates_are_partial_and_validated(watch):
     before = await data(await admin.get("/api/admin/config"))
     assert before["rate_limits"]["checks"] == {"limit": 5, "window": 3600}  # declared by the plugin
 
-    updated = await data(await admin.put("/api/admin/config", json={"rate_limits": {"checks": {"limit": 7}}}))
+    updated = await data(
+        await admin.put("/api/admin/config", json={"rate_limits": {"checks": {"limit": 7}}})
+    )
     assert updated["rate_limits"]["checks"] == {"limit": 7, "window": 3600}
     assert updated["rate_limits"]["api"] == before["rate_limits"]["api"]
     assert updated["registration"] == before["registration"]
@@ -565,8 +650,13 @@ async def test_config_updates_are_partial_and_validated(watch):
 async def test_the_audit_trail_lists_changes_newest_first_without_secrets(watch):
     app, plugin, admin, _user = watch
     alice_id = await user_id(app, "alice")
-    await admin.put(f"/api/admin/services/{plugin.id}", json={"url": "http://kuma.lan", "api_key": SERVICE_KEY})
-    await admin.put(f"/api/admin/plugins/{plugin.id}", json={"settings": {"webhook_secret": "another-secret-value"}})
+    await admin.put(
+        f"/api/admin/services/{plugin.id}", json={"url": "http://kuma.lan", "api_key": SERVICE_KEY}
+    )
+    await admin.put(
+        f"/api/admin/plugins/{plugin.id}",
+        json={"settings": {"webhook_secret": "another-secret-value"}},
+    )
     await admin.put(f"/api/admin/users/{alice_id}", json={"permissions": {"media.request": False}})
     await admin.put("/api/admin/config", json={"rate_limits": {"api": {"limit": 500}}})
 
@@ -590,7 +680,9 @@ async def test_the_audit_trail_lists_changes_newest_first_without_secrets(watch)
     assert len(page["items"]) == 2 and page["total"] > 4
     assert page["items"][0]["id"] == entries[1]["id"]
     signins = await data(await admin.get("/api/admin/audit?action=auth.sign_in"))
-    assert signins["items"] and all(item["action"].startswith("auth.sign_in") for item in signins["items"])
+    assert signins["items"] and all(
+        item["action"].startswith("auth.sign_in") for item in signins["items"]
+    )
 
 
 # ---- the command line --------------------------------------------------------------------
@@ -608,7 +700,9 @@ def cli_env(settings: dict) -> dict:
 
 async def cli(args: list[str], settings: dict, stdin: str | None = None):
     """The `medianest` command in a thread (it runs its own event loop), with the test's install."""
-    return await asyncio.to_thread(CliRunner().invoke, main, args, input=stdin, env=cli_env(settings))
+    return await asyncio.to_thread(
+        CliRunner().invoke, main, args, input=stdin, env=cli_env(settings)
+    )
 
 
 async def test_admin_create_from_the_command_line(app_factory, backend_settings):
@@ -616,17 +710,35 @@ async def test_admin_create_from_the_command_line(app_factory, backend_settings)
     await app_factory.stop(app)
     password = "a household admin password"
 
-    created = await cli(["admin", "create", "ops", "--password-stdin"], backend_settings, f"{password}\n")
+    created = await cli(
+        ["admin", "create", "ops", "--password-stdin"], backend_settings, f"{password}\n"
+    )
     assert created.exit_code == 0, created.output
-    weak = await cli(["admin", "create", "weak", "--role", "user", "--password-stdin"], backend_settings, "short\n")
+    weak = await cli(
+        ["admin", "create", "weak", "--role", "user", "--password-stdin"],
+        backend_settings,
+        "short\n",
+    )
     assert weak.exit_code != 0 and "at least 12 characters" in weak.output
-    again = await cli(["admin", "create", "ops", "--password-stdin"], backend_settings, f"{password}\n")
+    again = await cli(
+        ["admin", "create", "ops", "--password-stdin"], backend_settings, f"{password}\n"
+    )
     assert again.exit_code != 0 and "already exists" in again.output
-    bad_name = await cli(["admin", "create", "no spaces", "--password-stdin"], backend_settings, f"{password}\n")
+    bad_name = await cli(
+        ["admin", "create", "no spaces", "--password-stdin"], backend_settings, f"{password}\n"
+    )
     assert bad_name.exit_code != 0
-    mismatch = await cli(["admin", "create", "typo", "--role", "user"], backend_settings, f"{password}\nsomething else\n")
+    mismatch = await cli(
+        ["admin", "create", "typo", "--role", "user"],
+        backend_settings,
+        f"{password}\nsomething else\n",
+    )
     assert mismatch.exit_code != 0
-    prompted = await cli(["admin", "create", "viewer", "--role", "user"], backend_settings, f"{password}\n{password}\n")
+    prompted = await cli(
+        ["admin", "create", "viewer", "--role", "user"],
+        backend_settings,
+        f"{password}\n{password}\n",
+    )
     assert prompted.exit_code == 0, prompted.output
 
     app = await app_factory()
@@ -647,11 +759,21 @@ async def test_admin_reset_password_from_the_command_line(app_factory, backend_s
     await app_factory.stop(app)
     new_password = "a fresh password for bob"
 
-    missing = await cli(["admin", "reset-password", "nobody", "--password-stdin"], backend_settings, f"{new_password}\n")
+    missing = await cli(
+        ["admin", "reset-password", "nobody", "--password-stdin"],
+        backend_settings,
+        f"{new_password}\n",
+    )
     assert missing.exit_code != 0 and "no user" in missing.output
-    weak = await cli(["admin", "reset-password", "bob", "--password-stdin"], backend_settings, "bob\n")
+    weak = await cli(
+        ["admin", "reset-password", "bob", "--password-stdin"], backend_settings, "bob\n"
+    )
     assert weak.exit_code != 0
-    reset = await cli(["admin", "reset-password", "bob", "--password-stdin"], backend_settings, f"{new_password}\n")
+    reset = await cli(
+        ["admin", "reset-password", "bob", "--password-stdin"],
+        backend_settings,
+        f"{new_password}\n",
+    )
     assert reset.exit_code == 0, reset.output
 
     app = await app_factory()

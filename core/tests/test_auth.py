@@ -32,21 +32,35 @@ async def test_bootstrap_admin_must_change_password_first(app):
     assert blocked.status_code == 403 and await code_of(blocked) == "PASSWORD_CHANGE_REQUIRED"
     assert (await browser.get("/api/auth/session")).status_code == 200
 
-    weak = await browser.post("/api/auth/password", json={"current_password": BOOTSTRAP_PASSWORD, "new_password": "short"})
-    assert weak.status_code == 422 and "new_password" in (await weak.get_json())["error"]["details"]["fields"]
+    weak = await browser.post(
+        "/api/auth/password", json={"current_password": BOOTSTRAP_PASSWORD, "new_password": "short"}
+    )
+    assert (
+        weak.status_code == 422
+        and "new_password" in (await weak.get_json())["error"]["details"]["fields"]
+    )
 
     changed = await browser.post(
-        "/api/auth/password", json={"current_password": BOOTSTRAP_PASSWORD, "new_password": NEW_PASSWORD}
+        "/api/auth/password",
+        json={"current_password": BOOTSTRAP_PASSWORD, "new_password": NEW_PASSWORD},
     )
     assert changed.status_code == 200
     assert (await browser.get("/api/auth/tokens")).status_code == 200
-    assert (await ApiClient(app).post("/api/auth/admin", json={"username": "admin", "password": NEW_PASSWORD})).status_code == 200
+    assert (
+        await ApiClient(app).post(
+            "/api/auth/admin", json={"username": "admin", "password": NEW_PASSWORD}
+        )
+    ).status_code == 200
 
 
 async def test_wrong_password_and_unknown_user_look_the_same(app):
     await create_user(app, "bob")
-    wrong = await ApiClient(app).post("/api/auth/admin", json={"username": "bob", "password": "nope"})
-    unknown = await ApiClient(app).post("/api/auth/admin", json={"username": "nobody", "password": "nope"})
+    wrong = await ApiClient(app).post(
+        "/api/auth/admin", json={"username": "bob", "password": "nope"}
+    )
+    unknown = await ApiClient(app).post(
+        "/api/auth/admin", json={"username": "nobody", "password": "nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert (await wrong.get_json())["error"] == (await unknown.get_json())["error"]
 
@@ -70,7 +84,9 @@ async def test_every_sign_in_gets_a_new_session_and_the_old_one_dies(app):
     await browser.sign_in("bob")
     assert browser.cookie("medianest_session") != first
     stale = app.test_client()
-    response = await stale.get("/api/auth/session", headers={"Cookie": f"medianest_session={first}"})
+    response = await stale.get(
+        "/api/auth/session", headers={"Cookie": f"medianest_session={first}"}
+    )
     assert response.status_code == 401
 
 
@@ -78,7 +94,9 @@ async def test_replayed_cookie_after_logout_is_refused(app):
     browser = await signed_in(app, "bob")
     token = browser.cookie("medianest_session")
     assert (await browser.post("/api/auth/logout")).status_code == 200
-    replay = await app.test_client().get("/api/auth/session", headers={"Cookie": f"medianest_session={token}"})
+    replay = await app.test_client().get(
+        "/api/auth/session", headers={"Cookie": f"medianest_session={token}"}
+    )
     assert replay.status_code == 401 and await code_of(replay) == "UNAUTHENTICATED"
 
 
@@ -86,16 +104,22 @@ async def test_cookie_post_without_csrf_header_is_refused(app):
     browser = await signed_in(app, "bob")
     refused = await browser.post("/api/auth/tokens", json={"name": "x"}, csrf=False)
     assert refused.status_code == 403 and await code_of(refused) == "FORBIDDEN"
-    wrong = await browser.post("/api/auth/tokens", json={"name": "x"}, csrf=False, headers={"X-CSRF-Token": "0" * 64})
+    wrong = await browser.post(
+        "/api/auth/tokens", json={"name": "x"}, csrf=False, headers={"X-CSRF-Token": "0" * 64}
+    )
     assert wrong.status_code == 403
     assert (await browser.post("/api/auth/tokens", json={"name": "x"})).status_code == 201
 
 
 async def test_cross_site_origin_is_refused(app):
     browser = await signed_in(app, "bob")
-    response = await browser.post("/api/auth/tokens", json={"name": "x"}, headers={"Origin": "https://evil.example"})
+    response = await browser.post(
+        "/api/auth/tokens", json={"name": "x"}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status_code == 403
-    same = await browser.post("/api/auth/tokens", json={"name": "x"}, headers={"Origin": "http://localhost"})
+    same = await browser.post(
+        "/api/auth/tokens", json={"name": "x"}, headers={"Origin": "http://localhost"}
+    )
     assert same.status_code == 201
 
 
@@ -105,7 +129,8 @@ async def test_password_change_ends_other_sessions_and_remember_tokens(app):
     await laptop.sign_in("bob")
     await phone.sign_in("bob", remember=True)
     changed = await laptop.post(
-        "/api/auth/password", json={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
+        "/api/auth/password",
+        json={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
     )
     assert changed.status_code == 200
     assert (await laptop.get("/api/auth/session")).status_code == 200
@@ -160,10 +185,14 @@ async def test_remember_me_signs_in_once_and_rotates(app):
     # The spent token comes back: someone copied it. The whole family ends.
     replay_client, replay_headers = remember_only(app, first)
     assert (await replay_client.get("/api/auth/session", headers=replay_headers)).status_code == 401
-    after = await app.test_client().get("/api/auth/session", headers={"Cookie": f"medianest_session={new_session}"})
+    after = await app.test_client().get(
+        "/api/auth/session", headers={"Cookie": f"medianest_session={new_session}"}
+    )
     assert after.status_code == 401
     rotated_client, rotated_headers = remember_only(app, rotated)
-    assert (await rotated_client.get("/api/auth/session", headers=rotated_headers)).status_code == 401
+    assert (
+        await rotated_client.get("/api/auth/session", headers=rotated_headers)
+    ).status_code == 401
 
 
 async def test_concurrent_remember_redemption_has_one_winner(app):
@@ -193,33 +222,45 @@ async def test_api_tokens_are_shown_once_and_revocable(app):
     script = app.test_client()
     assert (await script.get("/api/auth/session", headers=bearer)).status_code == 200
     # Bearer requests carry no cookie, so they need no CSRF header.
-    assert (await script.post("/api/auth/tokens", json={"name": "second"}, headers=bearer)).status_code == 201
+    assert (
+        await script.post("/api/auth/tokens", json={"name": "second"}, headers=bearer)
+    ).status_code == 201
 
     carol = await signed_in(app, "carol")
     assert (await carol.delete(f"/api/auth/tokens/{data['id']}")).status_code == 404
     assert (await bob.delete(f"/api/auth/tokens/{data['id']}")).status_code == 200
     assert (await script.get("/api/auth/session", headers=bearer)).status_code == 401
-    assert (await script.get("/api/auth/session", headers={"Authorization": "Bearer mn_forged"})).status_code == 401
+    assert (
+        await script.get("/api/auth/session", headers={"Authorization": "Bearer mn_forged"})
+    ).status_code == 401
 
 
 async def test_failed_sign_ins_are_throttled_per_account(app):
     await create_user(app, "bob")
     codes = []
     for _ in range(11):
-        response = await ApiClient(app).post("/api/auth/admin", json={"username": "bob", "password": "guess"})
+        response = await ApiClient(app).post(
+            "/api/auth/admin", json={"username": "bob", "password": "guess"}
+        )
         codes.append(response.status_code)
     assert codes[:10] == [401] * 10 and codes[10] == 429
     body = await response.get_json()
     assert int(response.headers["Retry-After"]) >= 1
     assert body["error"]["details"]["limit"] == 10 and body["error"]["details"]["window"] == 900
     # Even the right password waits now: the account is locked for the window.
-    assert (await ApiClient(app).post("/api/auth/admin", json={"username": "bob", "password": DEFAULT_PASSWORD})).status_code == 429
+    assert (
+        await ApiClient(app).post(
+            "/api/auth/admin", json={"username": "bob", "password": DEFAULT_PASSWORD}
+        )
+    ).status_code == 429
 
 
 async def test_failed_sign_ins_are_throttled_per_address(app):
     codes = []
     for index in range(31):
-        response = await ApiClient(app).post("/api/auth/admin", json={"username": f"user{index}", "password": "x"})
+        response = await ApiClient(app).post(
+            "/api/auth/admin", json={"username": f"user{index}", "password": "x"}
+        )
         codes.append(response.status_code)
     assert codes.count(401) == 30 and codes[-1] == 429
 
@@ -241,7 +282,9 @@ async def test_anonymous_gets_401_before_the_body_is_validated(app):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("payload", [{}, {"username": "", "password": "x"}, {"username": "a" * 65, "password": "x"}])
+@pytest.mark.parametrize(
+    "payload", [{}, {"username": "", "password": "x"}, {"username": "a" * 65, "password": "x"}]
+)
 async def test_sign_in_validation(app, payload):
     response = await ApiClient(app).post("/api/auth/admin", json=payload)
     assert response.status_code == 422 and await code_of(response) == "VALIDATION_ERROR"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from quart import Blueprint, current_app
+from quart_schema import validate_request
+
 from medianest.auth.models import User
 from medianest.auth.policy import public
 from medianest.errors import NotFound, ok
 from medianest.plugins import AuthProvider, PluginSpec, hookimpl
 from medianest.testing.clients import ApiClient, create_user
-from pydantic import BaseModel
-from quart import Blueprint, current_app
-from quart_schema import validate_request
 
 
 class Claim(BaseModel):

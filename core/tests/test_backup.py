@@ -17,12 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import medianest_plex
 import pytest
-from admin_support import Watch, data
 from click.testing import CliRunner
-from medianest_plex.models import PlexAccess
 
+import medianest_plex
+from admin_support import Watch, data
 from medianest import db
 from medianest.audit import AuditEntry
 from medianest.auth.models import LinkedAccount
@@ -36,6 +35,7 @@ from medianest.testing import services
 from medianest.testing.clients import DEFAULT_PASSWORD, ApiClient, create_user, signed_in
 from medianest.testing.processes import cli_env
 from medianest.testing.pytest_plugin import BOOTSTRAP_PASSWORD, _selected_backends
+from medianest_plex.models import PlexAccess
 
 ALICE_PASSWORD = "alice's own long password 7"
 SERVICE_KEY = "service-key-for-the-backup-tests"
@@ -80,7 +80,9 @@ async def make_install(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: dict[str, Any], plugins: list[Any], **overrides: Any) -> AsyncIterator[Any]:
+async def running(
+    settings: dict[str, Any], plugins: list[Any], **overrides: Any
+) -> AsyncIterator[Any]:
     """An app on this install, stopped (ORM closed) on the way out."""
     from quart.testing.app import TestApp
 
@@ -114,7 +116,9 @@ def key_file(settings: dict[str, Any]) -> Path:
 
 async def snapshot(settings: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (core and Plex), straight from the database."""
-    orm = await db.start(db.tortoise_config(Settings(**settings).resolved_database_url, {"plex": PLEX_MODELS}))
+    orm = await db.start(
+        db.tortoise_config(Settings(**settings).resolved_database_url, {"plex": PLEX_MODELS})
+    )
     try:
         tables = {}
         for app in orm.apps.values():
@@ -136,7 +140,9 @@ async def rows_anywhere(settings: dict[str, Any]) -> list[str]:
     from medianest.backup.install import tables_with_rows
 
     async with TortoiseContext() as context:
-        await context.init(config=db.tortoise_config(Settings(**settings).resolved_database_url))  # no migration
+        await context.init(
+            config=db.tortoise_config(Settings(**settings).resolved_database_url)
+        )  # no migration
         return await tables_with_rows(get_connection("default"))
 
 
@@ -153,27 +159,40 @@ async def populate(app: Any, watch: Watch) -> None:
     changes = [
         (f"/api/admin/services/{watch.id}", {"url": "http://kuma.lan", "api_key": SERVICE_KEY}),
         ("/api/admin/config", {"rate_limits": {"images": {"limit": 7}}}),
-        (f"/api/admin/plugins/{watch.id}", {"settings": {"webhook_secret": HOOK_SECRET, "refresh_seconds": 45}}),
+        (
+            f"/api/admin/plugins/{watch.id}",
+            {"settings": {"webhook_secret": HOOK_SECRET, "refresh_seconds": 45}},
+        ),
         (f"/api/admin/users/{alice.id}", {"permissions": {"media.request": False}}),
     ]
     for path, body in changes:
         assert (await admin.put(path, json=body)).status_code == 200, path
     assert (await admin.post("/api/auth/tokens", json={"name": "script"})).status_code == 201
     now = datetime.now(UTC)
-    await core.accounts.link(alice.id, "plex", "4242", username="alice_p", token=PLEX_TOKEN, checked_at=now)
+    await core.accounts.link(
+        alice.id, "plex", "4242", username="alice_p", token=PLEX_TOKEN, checked_at=now
+    )
     await PlexAccess.create(
         user_id=alice.id,
         machine_identifier="machine-1",
-        server_token=core.secrets.encrypt(SERVER_TOKEN, context=f"plex_access|server_token|{alice.id}"),
+        server_token=core.secrets.encrypt(
+            SERVER_TOKEN, context=f"plex_access|server_token|{alice.id}"
+        ),
         library_ids=["1", "2"],
         checked_at=now,
     )
     await ServiceStatusRow.create(
-        service="history", status="online", response_time_ms=12.5, last_check_at=now, data={"monitors": 3}
+        service="history",
+        status="online",
+        response_time_ms=12.5,
+        last_check_at=now,
+        data={"monitors": 3},
     )
     for minutes in range(3):
         at = now - timedelta(minutes=minutes)
-        await ServiceCheck.create(service="history", at=at, ok=minutes != 1, response_time_ms=10.0 + minutes)
+        await ServiceCheck.create(
+            service="history", at=at, ok=minutes != 1, response_time_ms=10.0 + minutes
+        )
     await JobRecord.create(
         name=f"{watch.id}.sync",
         args={"playlist": "PL123", "ids": [1, 2]},
@@ -197,7 +216,10 @@ async def check_restored(app: Any, watch: Watch, before: dict[str, list[tuple[An
     assert config["rate_limits"]["images"]["limit"] == 7
     assert (await core.services.get(watch.id)).api_key == SERVICE_KEY
     plugin_settings = await core.plugin_settings(watch.id)
-    assert plugin_settings.webhook_secret.get_secret_value() == HOOK_SECRET and plugin_settings.refresh_seconds == 45
+    assert (
+        plugin_settings.webhook_secret.get_secret_value() == HOOK_SECRET
+        and plugin_settings.refresh_seconds == 45
+    )
     access = await PlexAccess.get(user__username="alice")
     context = f"plex_access|server_token|{access.user_id}"
     assert core.secrets.decrypt(access.server_token, context=context) == SERVER_TOKEN
@@ -233,7 +255,9 @@ def rewrite(source: Path, target: Path, edit: Callable[[dict[str, Any], list[Any
     return target
 
 
-async def backed_up(make_install: Any, kind: str, tmp_path: Path, *args: str) -> tuple[dict[str, Any], Watch, Path]:
+async def backed_up(
+    make_install: Any, kind: str, tmp_path: Path, *args: str
+) -> tuple[dict[str, Any], Watch, Path]:
     """A populated install of `kind` and a backup of it (`args` go to the command)."""
     source = await make_install(kind)
     watch = Watch()
@@ -251,7 +275,9 @@ PAIRS = [(a, b) for a in _selected_backends() for b in _selected_backends()]
 
 
 @pytest.mark.parametrize(("origin", "destination"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
-async def test_a_backup_restores_whole_into_an_empty_install(make_install, tmp_path, origin, destination):
+async def test_a_backup_restores_whole_into_an_empty_install(
+    make_install, tmp_path, origin, destination
+):
     source, watch, file = await backed_up(make_install, origin, tmp_path)
     before = await snapshot(source)
 
@@ -260,7 +286,9 @@ async def test_a_backup_restores_whole_into_an_empty_install(make_install, tmp_p
     assert header["database"] == ("sqlite" if origin == "embedded" else "postgres")
     assert header["apps"]["medianest"]["migrations"][-1] == "0005_users_without_identities"
     assert header["apps"]["plex"]["migrations"] == ["0001_access"]
-    assert {t["table"]: t["rows"] for t in header["tables"]} == {name: len(rows) for name, rows in before.items()}
+    assert {t["table"]: t["rows"] for t in header["tables"]} == {
+        name: len(rows) for name, rows in before.items()
+    }
     assert "ring" not in header["secret_key"]
     assert stat.S_IMODE(os.stat(file).st_mode) == 0o600
     with gzip.open(file, "rt") as content:
@@ -282,9 +310,13 @@ async def test_a_backup_restores_whole_into_an_empty_install(make_install, tmp_p
         await check_restored(app, watch, before)
 
 
-async def test_the_key_travels_with_include_key_and_is_never_overwritten(make_install, tmp_path, backend):
+async def test_the_key_travels_with_include_key_and_is_never_overwritten(
+    make_install, tmp_path, backend
+):
     source, watch, file = await backed_up(make_install, backend, tmp_path, "--include-key")
-    assert KeyRing.parse(header_of(file)["secret_key"]["ring"]) == KeyRing.parse(key_file(source).read_text())
+    assert KeyRing.parse(header_of(file)["secret_key"]["ring"]) == KeyRing.parse(
+        key_file(source).read_text()
+    )
     assert stat.S_IMODE(os.stat(file).st_mode) == 0o600
     before = await snapshot(source)
 
@@ -336,18 +368,35 @@ async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path,
     def older(header: dict[str, Any], rows: list[Any]) -> None:
         header["apps"]["medianest"]["migrations"][2:] = []
         tables = {t["table"]: t for t in header["tables"]}
-        linked = dict(zip((c for c, _ in tables["linked_accounts"]["columns"]),
-                          next(row["r"] for row in rows if row["t"] == "linked_accounts"), strict=True))
+        linked = dict(
+            zip(
+                (c for c, _ in tables["linked_accounts"]["columns"]),
+                next(row["r"] for row in rows if row["t"] == "linked_accounts"),
+                strict=True,
+            )
+        )
         moved.update(linked)
         users = tables["users"]
         id_at = [column for column, _ in users["columns"]].index("id")
-        users["columns"] += [["plex_id", "text"], ["plex_username", "text"], ["plex_token", "text"],
-                             ["plex_token_checked_at", "datetime"]]
+        users["columns"] += [
+            ["plex_id", "text"],
+            ["plex_username", "text"],
+            ["plex_token", "text"],
+            ["plex_token_checked_at", "datetime"],
+        ]
         for row in rows:
             if row["t"] == "users":
                 mine = row["r"][id_at] == linked["user_id"]
-                row["r"] += [linked["external_id"], linked["username"], linked["token"], linked["checked_at"]] if mine \
+                row["r"] += (
+                    [
+                        linked["external_id"],
+                        linked["username"],
+                        linked["token"],
+                        linked["checked_at"],
+                    ]
+                    if mine
                     else [None, None, None, None]
+                )
         header["tables"] = [t for t in header["tables"] if t["table"] not in newer_tables]
         rows[:] = [row for row in rows if row["t"] not in newer_tables]
 
@@ -360,7 +409,9 @@ async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path,
     assert {name: restored[name] for name in before if name not in newer_tables} == {
         name: before[name] for name in before if name not in newer_tables
     }
-    assert all(restored[name] == [] for name in newer_tables - {"linked_accounts"})  # migrated after
+    assert all(
+        restored[name] == [] for name in newer_tables - {"linked_accounts"}
+    )  # migrated after
     # The Plex identity moved from `users` into linked_accounts, its token unchanged (so it still
     # decrypts under the same key: the context it is bound to did not change).
     async with running(target, [watch, medianest_plex]) as app:
@@ -396,8 +447,15 @@ async def test_a_failure_while_inserting_rolls_everything_back(make_install, tmp
     _source, _watch, file = await backed_up(make_install, backend, tmp_path)
 
     def duplicate_user(header: dict[str, Any], rows: list[Any]) -> None:
-        columns = [name for name, _ in next(t for t in header["tables"] if t["table"] == "users")["columns"]]
-        alice = next(row for row in rows if row["t"] == "users" and row["r"][columns.index("username")] == "alice")
+        columns = [
+            name
+            for name, _ in next(t for t in header["tables"] if t["table"] == "users")["columns"]
+        ]
+        alice = next(
+            row
+            for row in rows
+            if row["t"] == "users" and row["r"][columns.index("username")] == "alice"
+        )
         copy = list(alice["r"])
         copy[columns.index("id")] = str(uuid.uuid4())  # same user name: the unique index refuses it
         rows.insert(rows.index(alice) + 1, {"t": "users", "r": copy})
@@ -410,19 +468,26 @@ async def test_a_failure_while_inserting_rolls_everything_back(make_install, tmp
     assert await rows_anywhere(target) == []  # plugin_state went in before users: rolled back too
 
 
-async def test_damaged_files_are_refused_before_the_database_is_touched(make_install, tmp_path, backend):
+async def test_damaged_files_are_refused_before_the_database_is_touched(
+    make_install, tmp_path, backend
+):
     _source, _watch, file = await backed_up(make_install, backend, tmp_path)
     whole = file.read_bytes()
     cut = tmp_path / "cut.json.gz"
     cut.write_bytes(whole[: len(whole) // 2])
     flipped = tmp_path / "flipped.json.gz"
-    flipped.write_bytes(whole[:-12] + bytes([whole[-12] ^ 0xFF]) + whole[-11:])  # CRC no longer matches
+    flipped.write_bytes(
+        whole[:-12] + bytes([whole[-12] ^ 0xFF]) + whole[-11:]
+    )  # CRC no longer matches
 
     def garble(header: dict[str, Any], rows: list[Any]) -> None:
         rows[3] = {"t": "users", "r": "not a row"}
 
     def wrong_type(header: dict[str, Any], rows: list[Any]) -> None:
-        columns = [name for name, _ in next(t for t in header["tables"] if t["table"] == "users")["columns"]]
+        columns = [
+            name
+            for name, _ in next(t for t in header["tables"] if t["table"] == "users")["columns"]
+        ]
         user = next(row for row in rows if row["t"] == "users")
         user["r"][columns.index("created_at")] = "yesterday"
 
@@ -434,13 +499,18 @@ async def test_damaged_files_are_refused_before_the_database_is_touched(make_ins
         flipped: "damaged",
         no_end: "end line is missing",
         rewrite(file, tmp_path / "garbled.json.gz", garble): "does not have its",
-        rewrite(file, tmp_path / "typed.json.gz", wrong_type): "users.created_at holds a value that is not datetime",
+        rewrite(
+            file, tmp_path / "typed.json.gz", wrong_type
+        ): "users.created_at holds a value that is not datetime",
     }
     target = await make_install(backend)
     for path, message in cases.items():
         result = await invoke(["restore", str(path)], target)
         assert result.exit_code == 1, (path, result.output)
-        assert message in result.output and "nothing was restored" in result.output, (path, result.output)
+        assert message in result.output and "nothing was restored" in result.output, (
+            path,
+            result.output,
+        )
     assert await rows_anywhere(target) == []
 
 
@@ -469,12 +539,17 @@ async def test_what_is_not_a_backup_is_refused(make_install, tmp_path):
 async def test_newer_backups_are_refused(make_install, tmp_path):
     _source, _watch, file = await backed_up(make_install, "embedded", tmp_path)
 
-    def edit(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any], list[Any]], None]:
+    def edit(
+        change: Callable[[dict[str, Any]], None],
+    ) -> Callable[[dict[str, Any], list[Any]], None]:
         return lambda header, rows: change(header)
 
     cases = {
         "format": (edit(lambda h: h.update(format_version=2)), "uses backup format 2"),
-        "version": (edit(lambda h: h.update(medianest_version="999.0")), "made by MediaNest 999.0, which is newer"),
+        "version": (
+            edit(lambda h: h.update(medianest_version="999.0")),
+            "made by MediaNest 999.0, which is newer",
+        ),
         "schema": (
             edit(lambda h: h["apps"]["plex"]["migrations"].append("0002_from_the_future")),
             "the plugin plex here does not know the migration(s) 0002_from_the_future",
@@ -482,7 +557,9 @@ async def test_newer_backups_are_refused(make_install, tmp_path):
     }
     target = await make_install("embedded")
     for name, (change, message) in cases.items():
-        result = await invoke(["restore", str(rewrite(file, tmp_path / f"{name}.json.gz", change))], target)
+        result = await invoke(
+            ["restore", str(rewrite(file, tmp_path / f"{name}.json.gz", change))], target
+        )
         assert result.exit_code == 1 and message in result.output, (name, result.output)
     assert not (Path(target["data_dir"]) / "medianest.sqlite3").exists()
 
@@ -492,12 +569,19 @@ async def test_data_of_a_plugin_that_is_not_installed_is_refused(make_install, t
     target = await make_install("embedded")
     result = await invoke(["restore", str(file)], target, MEDIANEST_BLOCK_PLUGINS="plex")
     assert result.exit_code == 1
-    assert "plugins that are not installed (or not loaded) here: plex (plex_access: 1 rows)" in result.output
+    assert (
+        "plugins that are not installed (or not loaded) here: plex (plex_access: 1 rows)"
+        in result.output
+    )
     assert not (Path(target["data_dir"]) / "medianest.sqlite3").exists()
 
-    without_rows = rewrite(file, tmp_path / "no-plex-rows.json.gz", lambda h, rows: rows.__setitem__(
-        slice(None), [row for row in rows if row["t"] != "plex_access"]
-    ))
+    without_rows = rewrite(
+        file,
+        tmp_path / "no-plex-rows.json.gz",
+        lambda h, rows: rows.__setitem__(
+            slice(None), [row for row in rows if row["t"] != "plex_access"]
+        ),
+    )
     result = await invoke(["restore", str(without_rows)], target, MEDIANEST_BLOCK_PLUGINS="plex")
     assert result.exit_code == 0, result.output
     assert "plugins in the backup with no data, not installed here: plex" in result.output
@@ -527,7 +611,10 @@ async def test_a_big_table_is_streamed_in_batches(make_install, tmp_path, backen
     source = await make_install(backend)
     entries = 3 * dump.BATCH_ROWS + 17
     async with running(source, []):
-        rows = [AuditEntry(action="test.bulk", target=f"row:{n}", details={"n": n}) for n in range(entries)]
+        rows = [
+            AuditEntry(action="test.bulk", target=f"row:{n}", details={"n": n})
+            for n in range(entries)
+        ]
         await AuditEntry.bulk_create(rows, batch_size=500)
     queries: list[str] = []
 
@@ -543,7 +630,9 @@ async def test_a_big_table_is_streamed_in_batches(make_install, tmp_path, backen
     try:
         file = tmp_path / "big.json.gz"
         backed = await invoke(["backup", str(file)], source)
-        reads = [q for q in queries if q.startswith("SELECT") and '"audit_log"' in q and "LIMIT" in q]
+        reads = [
+            q for q in queries if q.startswith("SELECT") and '"audit_log"' in q and "LIMIT" in q
+        ]
         target = await make_install(backend)
         queries.clear()
         restored = await invoke(["restore", str(file)], target)
@@ -558,7 +647,9 @@ async def test_a_big_table_is_streamed_in_batches(make_install, tmp_path, backen
     assert len(writes) >= entries // load.BATCH_ROWS
     after = await snapshot(target)
     assert len(after["audit_log"]) == entries + 1  # and the bootstrap admin's entry
-    assert sorted(row[6]["n"] for row in after["audit_log"] if row[4] == "test.bulk") == list(range(entries))
+    assert sorted(row[6]["n"] for row in after["audit_log"] if row[4] == "test.bulk") == list(
+        range(entries)
+    )
 
 
 @pytest.mark.parametrize("command", [["backup"], ["restore"]])

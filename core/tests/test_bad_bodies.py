@@ -9,9 +9,10 @@ import json
 import logging
 
 import pytest
+from quart.testing.connections import WebsocketDisconnectError
+
 from medianest.auth.models import User
 from medianest.testing.clients import signed_in
-from quart.testing.connections import WebsocketDisconnectError
 from sample_plugins.everything import Everything
 
 NOT_UTF8 = [

@@ -311,29 +311,32 @@ def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
+# Random keys make random texts: the ids name the case, so every xdist worker collects the same.
+WEAK_KEYS = [
+    ("", "no secret key"),
+    ("changeme", "placeholder"),
+    ("CHANGEME-please-" + random_key(), "placeholder"),
+    ("<generated-32-byte-key>", "placeholder"),
+    (b64(bytes(32)), "example or placeholder"),
+    (DOCUMENTED_EXAMPLE_KEY, "example or placeholder"),
+    (b64(b"changeme" + secrets.token_bytes(24)), "example or placeholder"),
+    (b64(bytes(range(8)) * 4), "repeating pattern"),
+    (b64(b"The quick brown fox jumps over 1"), "printable text"),
+    (b64(secrets.token_bytes(16)), "16 bytes long"),
+    (b64(secrets.token_bytes(64)), "64 bytes long"),
+    ("not base64 at all!", "not valid base64"),
+    ("1:" + random_key()[:-2] + "é=", "not valid base64"),
+    (f"1:{random_key()}\n1:{random_key()}", "appears more than once"),
+    (f"0:{random_key()}", "outside 1..65535"),
+    (f"65536:{random_key()}", "outside 1..65535"),
+    (f"one:{random_key()}", "number from 1 to 65535"),
+    (f"{random_key()}\n2:{random_key()}", "every entry must look like"),
+    (f"1:{random_key()},2:changeme", "placeholder"),
+]
+
+
 @pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ("", "no secret key"),
-        ("changeme", "placeholder"),
-        ("CHANGEME-please-" + random_key(), "placeholder"),
-        ("<generated-32-byte-key>", "placeholder"),
-        (b64(bytes(32)), "example or placeholder"),
-        (DOCUMENTED_EXAMPLE_KEY, "example or placeholder"),
-        (b64(b"changeme" + secrets.token_bytes(24)), "example or placeholder"),
-        (b64(bytes(range(8)) * 4), "repeating pattern"),
-        (b64(b"The quick brown fox jumps over 1"), "printable text"),
-        (b64(secrets.token_bytes(16)), "16 bytes long"),
-        (b64(secrets.token_bytes(64)), "64 bytes long"),
-        ("not base64 at all!", "not valid base64"),
-        ("1:" + random_key()[:-2] + "é=", "not valid base64"),
-        (f"1:{random_key()}\n1:{random_key()}", "appears more than once"),
-        (f"0:{random_key()}", "outside 1..65535"),
-        (f"65536:{random_key()}", "outside 1..65535"),
-        (f"one:{random_key()}", "number from 1 to 65535"),
-        (f"{random_key()}\n2:{random_key()}", "every entry must look like"),
-        (f"1:{random_key()},2:changeme", "placeholder"),
-    ],
+    ("text", "reason"), WEAK_KEYS, ids=[f"{n}-{reason}" for n, (_, reason) in enumerate(WEAK_KEYS)]
 )
 def test_weak_or_malformed_keys_are_refused(text: str, reason: str) -> None:
     with pytest.raises(WeakKeyError, match=reason) as caught:

@@ -6,7 +6,6 @@ import asyncio
 import importlib
 import logging
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,9 @@ async def test_the_dashboard_is_for_signed_in_users(app, path):
 
 async def test_status_lists_each_enabled_service_from_the_cache(app_factory, upstream, service_id):
     other = f"{service_id}x"
-    app = await app_factory(plugins=[ProbePlugin(service_id, upstream.url), ProbePlugin(other, upstream.url)])
+    app = await app_factory(
+        plugins=[ProbePlugin(service_id, upstream.url), ProbePlugin(other, upstream.url)]
+    )
     core = core_of(app)
     await core.status.refresh(service_id)
     await core.host.set_enabled(other, False, core)
@@ -53,13 +54,23 @@ async def test_status_lists_each_enabled_service_from_the_cache(app_factory, ups
     entry = data["items"][0]
     assert entry["status"] == "online" and entry["uptime_percentage"] == 100.0
     assert set(entry) == {
-        "service", "title", "status", "response_time_ms", "last_check_at", "last_success_at",
-        "uptime_percentage", "error", "stale", "age_seconds",
+        "service",
+        "title",
+        "status",
+        "response_time_ms",
+        "last_check_at",
+        "last_success_at",
+        "uptime_percentage",
+        "error",
+        "stale",
+        "age_seconds",
     }
 
 
 async def test_a_hanging_upstream_never_makes_the_dashboard_wait(app_factory, upstream, service_id):
-    app = await app_factory(plugins=[ProbePlugin(service_id, upstream.url, interval=0.1, timeout=2)])
+    app = await app_factory(
+        plugins=[ProbePlugin(service_id, upstream.url, interval=0.1, timeout=2)]
+    )
     core = core_of(app)
     await core.status.refresh(service_id)
     user = await signed_in(app, "alice")
@@ -125,12 +136,17 @@ class Tiles:
             Widget(id="tiles.raising", title="Raising", data=raising, order=20),
             Widget(id="tiles.list", title="List", data=not_a_dict, order=40),
             Widget(id="tiles.object", title="Object", data=unserialisable, order=50),
-            Widget(id="tiles.secret", title="Secret", data=good, permission="tiles.secret", order=5),
+            Widget(
+                id="tiles.secret", title="Secret", data=good, permission="tiles.secret", order=5
+            ),
         ]
 
 
 async def widgets(client: ApiClient) -> dict[str, dict[str, Any]]:
-    return {item["id"]: item for item in (await data_of(await client.get("/api/dashboard/widgets")))["items"]}
+    return {
+        item["id"]: item
+        for item in (await data_of(await client.get("/api/dashboard/widgets")))["items"]
+    }
 
 
 async def test_a_good_widget_has_data_and_bad_ones_have_errors(app_factory, caplog):
@@ -142,10 +158,20 @@ async def test_a_good_widget_has_data_and_bad_ones_have_errors(app_factory, capl
     items = {item["id"]: item for item in (await data_of(response))["items"]}
     await widgets(user)  # a second load: failures are not logged again
 
-    assert list(items) == ["tiles.good", "tiles.raising", "tiles.slow", "tiles.list", "tiles.object"]
+    assert list(items) == [
+        "tiles.good",
+        "tiles.raising",
+        "tiles.slow",
+        "tiles.list",
+        "tiles.object",
+    ]
     assert items["tiles.good"] == {
-        "id": "tiles.good", "plugin": "tiles", "plugin_title": "Tiles", "title": "Good",
-        "order": 10, "data": {"hello": "alice"},
+        "id": "tiles.good",
+        "plugin": "tiles",
+        "plugin_title": "Tiles",
+        "title": "Good",
+        "order": 10,
+        "data": {"hello": "alice"},
     }
     assert items["tiles.raising"]["error"] == FAILED and "data" not in items["tiles.raising"]
     assert items["tiles.slow"]["error"] == TIMED_OUT
@@ -153,7 +179,10 @@ async def test_a_good_widget_has_data_and_bad_ones_have_errors(app_factory, capl
     assert SECRET not in (await response.get_data(as_text=True))
     logged = [r for r in caplog.records if r.name == "medianest.dashboard"]
     assert sorted(r.getMessage().split()[1] for r in logged) == [
-        "tiles.list", "tiles.object", "tiles.raising", "tiles.slow"
+        "tiles.list",
+        "tiles.object",
+        "tiles.raising",
+        "tiles.slow",
     ]
 
 
@@ -170,7 +199,7 @@ async def test_widgets_follow_permissions_and_plugin_state(app_factory):
     assert await widgets(admin) == {}
 
 
-CARDS_PLUGIN = '''
+CARDS_PLUGIN = """
 from medianest.plugins import PluginSpec, Widget, hookimpl
 
 plugin = PluginSpec(id="cards", title="Cards")
@@ -187,7 +216,7 @@ def register_widgets(core):
         Widget(id="cards.broken", title="Broken", data=data, template="cards/broken.html"),
         Widget(id="cards.missing", title="Missing", data=data, template="cards/missing.html"),
     ]
-'''
+"""
 
 
 @pytest.fixture

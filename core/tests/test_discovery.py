@@ -18,7 +18,9 @@ plugin = PluginSpec(id="{id}", title="{id} title")
 """
 
 
-def install(site: Path, dist: str, version: str, plugin_id: str, module_source: str, requires: str = ">=0.1") -> None:
+def install(
+    site: Path, dist: str, version: str, plugin_id: str, module_source: str, requires: str = ">=0.1"
+) -> None:
     """Write a distribution's metadata and module the way pip would lay them out."""
     module = f"{dist.replace('-', '_')}_mod"
     info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
@@ -36,14 +38,27 @@ def site(tmp_path, monkeypatch):
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     install(site, "medianest-alpha", "1.2.3", "alpha", GOOD_MODULE.format(id="alpha"))
-    install(site, "medianest-broken", "0.9.0", "broken", "raise ImportError('missing dependency foo')")
-    install(site, "medianest-future", "2.0.0", "future", GOOD_MODULE.format(id="future"), requires=">=99")
+    install(
+        site, "medianest-broken", "0.9.0", "broken", "raise ImportError('missing dependency foo')"
+    )
+    install(
+        site,
+        "medianest-future",
+        "2.0.0",
+        "future",
+        GOOD_MODULE.format(id="future"),
+        requires=">=99",
+    )
     install(site, "medianest-liar", "1.0.0", "liar", GOOD_MODULE.format(id="someone_else"))
     return site
 
 
 def ours(host: PluginHost) -> dict[str, object]:
-    return {pid: record for pid, record in host.records.items() if pid in {"alpha", "broken", "future", "liar"}}
+    return {
+        pid: record
+        for pid, record in host.records.items()
+        if pid in {"alpha", "broken", "future", "liar"}
+    }
 
 
 def test_discovery_records_version_state_and_errors(site):
@@ -57,7 +72,10 @@ def test_discovery_records_version_state_and_errors(site):
     assert records["broken"].version == "0.9.0"
     assert "missing dependency foo" in records["broken"].error
     assert records["future"].state is PluginState.INCOMPATIBLE and ">=99" in records["future"].error
-    assert records["liar"].state is PluginState.FAILED and "differs from entry point" in records["liar"].error
+    assert (
+        records["liar"].state is PluginState.FAILED
+        and "differs from entry point" in records["liar"].error
+    )
 
 
 def test_block_allow_and_autoload_switches(site):
@@ -83,13 +101,17 @@ def test_cli_plugins_list_and_toggle(site, tmp_path, monkeypatch):
     assert listing.exit_code == 0, listing.output
     rows = {row["name"]: row for row in json.loads(listing.stdout)}
     assert rows["alpha"]["state"] == "enabled" and rows["alpha"]["version"] == "1.2.3"
-    assert rows["broken"]["state"] == "failed" and "missing dependency foo" in rows["broken"]["error"]
+    assert (
+        rows["broken"]["state"] == "failed" and "missing dependency foo" in rows["broken"]["error"]
+    )
     assert rows["future"]["state"] == "incompatible"
 
     disabled = runner.invoke(main, ["plugins", "disable", "alpha"])
     assert disabled.exit_code == 0 and "alpha: disabled" in disabled.output
     table = runner.invoke(main, ["plugins", "list"])
-    assert "alpha" in table.output and "disabled" in table.output and "medianest-alpha" in table.output
+    assert (
+        "alpha" in table.output and "disabled" in table.output and "medianest-alpha" in table.output
+    )
 
     unknown = runner.invoke(main, ["plugins", "enable", "nope"])
     assert unknown.exit_code != 0 and "no plugin 'nope'" in unknown.output
@@ -102,8 +124,19 @@ def test_cli_names_a_bad_setting(monkeypatch):
     assert "MEDIANEST_PORT" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["db"], ["db", "upgrade"], ["plugins"], ["plugins", "list"],
-                                     ["plugins", "enable"], ["plugins", "disable"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["plugins"],
+        ["plugins", "list"],
+        ["plugins", "enable"],
+        ["plugins", "disable"],
+    ],
+)
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -112,7 +145,12 @@ def test_every_command_has_help(command):
 def test_plugins_add_cli_commands(site, monkeypatch):
     monkeypatch.setattr(main, "_plugins_loaded", False)  # `main` is the process-wide group
     monkeypatch.setattr(main, "commands", dict(main.commands))
-    install(site, "medianest-greeter", "1.0.0", "greeter", """
+    install(
+        site,
+        "medianest-greeter",
+        "1.0.0",
+        "greeter",
+        """
         import click
         from medianest.plugins import PluginSpec, hookimpl
         plugin = PluginSpec(id="greeter", title="Greeter")
@@ -125,7 +163,8 @@ def test_plugins_add_cli_commands(site, monkeypatch):
         @hookimpl
         def register_commands(cli):
             cli.add_command(greet)
-    """)
+    """,
+    )
     result = CliRunner().invoke(main, ["greet"])
     assert result.exit_code == 0 and "hello from a plugin" in result.stdout
     assert "greet" in CliRunner().invoke(main, ["--help"]).stdout

@@ -30,6 +30,19 @@ def test_no_section_documents_a_hook_that_does_not_exist():
 
 
 def test_the_hook_list_is_what_the_host_knows():
-    assert {"register_routes", "register_permissions", "register_status_probes", "register_widgets",
-            "register_jobs", "register_models", "register_auth_providers", "register_request_providers",
-            "register_commands", "on_event", "startup", "shutdown", "setup", "teardown"} <= set(HOOK_NAMES)
+    assert {
+        "register_routes",
+        "register_permissions",
+        "register_status_probes",
+        "register_widgets",
+        "register_jobs",
+        "register_models",
+        "register_auth_providers",
+        "register_request_providers",
+        "register_commands",
+        "on_event",
+        "startup",
+        "shutdown",
+        "setup",
+        "teardown",
+    } <= set(HOOK_NAMES)

@@ -67,7 +67,11 @@ async def test_readyz_is_503_while_redis_is_unreachable(app_factory, redis_url, 
 async def test_security_headers_on_success_and_error(client, path):
     response = await client.get(path)
     csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert (
+        "script-src 'self'" in csp
+        and "frame-ancestors 'none'" in csp
+        and "unsafe-inline" not in csp
+    )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"]
     assert "Server" not in response.headers or "hypercorn" not in response.headers["Server"].lower()
@@ -89,7 +93,9 @@ async def test_wrong_method_is_a_405_envelope(client):
 async def test_malformed_json_is_a_400_envelope(app_factory):
     client = (await everything_app(app_factory)).test_client()
     response = await client.post(
-        "/api/everything/echo", data=b'{"message": "hi",', headers={"Content-Type": "application/json"}
+        "/api/everything/echo",
+        data=b'{"message": "hi",',
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert_error(await response.get_json(), "BAD_REQUEST")
@@ -97,7 +103,9 @@ async def test_malformed_json_is_a_400_envelope(app_factory):
 
 async def test_non_json_body_is_a_415_envelope(app_factory):
     client = (await everything_app(app_factory)).test_client()
-    response = await client.post("/api/everything/echo", data=b"message=hi", headers={"Content-Type": "text/plain"})
+    response = await client.post(
+        "/api/everything/echo", data=b"message=hi", headers={"Content-Type": "text/plain"}
+    )
     assert response.status_code == 415
     assert_error(await response.get_json(), "UNSUPPORTED_MEDIA_TYPE")
 
@@ -143,7 +151,11 @@ async def test_openapi_document_is_valid_and_lists_every_route(app_factory):
     documented = {path for path in document["paths"]}
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if rule.websocket or rule.endpoint in ("static", "openapi") or getattr(view, "_quart_schema_hidden", False):
+        if (
+            rule.websocket
+            or rule.endpoint in ("static", "openapi")
+            or getattr(view, "_quart_schema_hidden", False)
+        ):
             continue  # websockets and HTML pages are not part of the JSON API
         path = rule.rule.replace("<", "{").replace(">", "}")
         path = __import__("re").sub(r"\{[^}:]+:([^}]+)\}", r"{\1}", path)
@@ -171,8 +183,18 @@ def operations(document):
 async def test_openapi_declares_the_session_with_its_csrf_header_and_bearer_tokens(app_factory):
     _app, document = await openapi_of(app_factory)
     schemes = document["components"]["securitySchemes"]
-    assert schemes["session"] == {**schemes["session"], "type": "apiKey", "in": "cookie", "name": "medianest_session"}
-    assert schemes["csrf"] == {**schemes["csrf"], "type": "apiKey", "in": "header", "name": "X-CSRF-Token"}
+    assert schemes["session"] == {
+        **schemes["session"],
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "medianest_session",
+    }
+    assert schemes["csrf"] == {
+        **schemes["csrf"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-Token",
+    }
     assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
 
 
@@ -181,7 +203,9 @@ async def test_every_operation_says_who_may_call_it(app_factory):
     adapter = app.url_map.bind("localhost")
     for path, method, operation in operations(document):
         assert "security" in operation, (method, path)
-        concrete = re.sub(r"\{request_id\}", "1", path)  # a service's numeric id; the rest are UUIDs
+        concrete = re.sub(
+            r"\{request_id\}", "1", path
+        )  # a service's numeric id; the rest are UUIDs
         concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", concrete)
         endpoint, _ = adapter.match(concrete, method=method.upper())
         public = policy_of(app.view_functions[endpoint]).kind == "public"
@@ -201,7 +225,9 @@ async def test_every_operation_says_who_may_call_it(app_factory):
 async def test_path_parameters_are_typed_and_match_their_template(app_factory):
     _app, document = await openapi_of(app_factory)
     for path, method, operation in operations(document):
-        declared = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        declared = {
+            p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "path"
+        }
         assert set(declared) == set(re.findall(r"\{([^}]+)\}", path)), (method, path)
         for name, schema in declared.items():
             if schema.get("type") == "integer":  # a service's numeric id (a media request's)
@@ -209,7 +235,11 @@ async def test_path_parameters_are_typed_and_match_their_template(app_factory):
             elif name.endswith("_id") and name != "library_id":
                 assert schema == {"type": "string", "format": "uuid"}, (method, path, name)
             elif schema.get("type") == "string":  # one path segment: never empty, never a slash
-                assert schema == {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}, (method, path, name)
+                assert schema == {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}, (
+                    method,
+                    path,
+                    name,
+                )
     user = document["paths"]["/api/admin/users/{user_id}/tokens/{token_id}"]["delete"]
     assert [p["schema"].get("format") for p in user["parameters"]] == ["uuid", "uuid"]
 

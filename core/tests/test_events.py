@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import pytest
+from redis.asyncio import Redis
+
 from medianest.events import (
     Event,
     EventBus,
@@ -17,7 +19,6 @@ from medianest.events import (
     RedisEventBus,
     create_event_bus,
 )
-from redis.asyncio import Redis
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"

@@ -21,10 +21,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from medianest.testing.processes import cli_env, free_port
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+
+from medianest.testing.processes import cli_env, free_port
 
 MAX_EXAMPLES = int(os.environ.get("MEDIANEST_FUZZ_EXAMPLES", "12"))
 START_TIMEOUT = 60.0
@@ -114,7 +115,10 @@ def no_server_error(ctx: Any, response: Any, case: Any) -> None:
     (no request provider enabled, a service not connected): 503 naming the reason."""
     if response.status_code == 503 and case.path.startswith("/api/"):
         error = response.json().get("error") or {}
-        if error.get("code") == "SERVICE_UNAVAILABLE" and error.get("details", {}).get("reason") in NOT_SET_UP:
+        if (
+            error.get("code") == "SERVICE_UNAVAILABLE"
+            and error.get("details", {}).get("reason") in NOT_SET_UP
+        ):
             return
     not_a_server_error(ctx, response, case)
 

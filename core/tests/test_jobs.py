@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from medianest.events import Event
 from medianest.jobs import JobRecord, UnknownJob
 from medianest.jobs.store import utcnow

@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import medianest_plex
 import pytest
-from admin_support import Watch, data
 from click.testing import CliRunner
-from medianest_plex.models import PlexAccess
 
+import medianest_plex
+from admin_support import Watch, data
 from medianest.auth.models import LinkedAccount, token_context
 from medianest.cli import main
 from medianest.config.models import ServiceConnection
@@ -26,6 +25,7 @@ from medianest.plugins.models import PluginStateRow
 from medianest.security.crypto import DEFAULT_KEY_FILE, KeyRing, SecretBox
 from medianest.testing.clients import create_user, signed_in
 from medianest.testing.processes import cli_env
+from medianest_plex.models import PlexAccess
 
 PLEX_TOKEN = "plex-user-token-for-rotation"
 SERVER_TOKEN = "plex-server-token-for-rotation"
@@ -55,7 +55,9 @@ async def plant_secrets(app: Any, watch: Watch) -> dict[str, str]:
     await PlexAccess.create(
         user_id=user.id,
         machine_identifier="machine-1",
-        server_token=core.secrets.encrypt(SERVER_TOKEN, context=f"plex_access|server_token|{user.id}"),
+        server_token=core.secrets.encrypt(
+            SERVER_TOKEN, context=f"plex_access|server_token|{user.id}"
+        ),
         checked_at=datetime.now(UTC),
     )
     await core.services.put(watch.id, url="http://kuma.lan", api_key=SERVICE_KEY)
@@ -74,7 +76,10 @@ async def stored_tokens(watch: Watch, user_id: str) -> dict[str, tuple[str, str]
         SERVER_TOKEN: (access.server_token, f"plex_access|server_token|{user_id}"),
         SERVICE_KEY: ((await ServiceConnection.get(name=watch.id)).api_key, key_context(watch.id)),
         OTHER_KEY: ((await ServiceConnection.get(name="plex")).api_key, key_context("plex")),
-        HOOK_SECRET: (settings["webhook_secret"]["$encrypted"], f"plugin_state|settings.webhook_secret|{watch.id}"),
+        HOOK_SECRET: (
+            settings["webhook_secret"]["$encrypted"],
+            f"plugin_state|settings.webhook_secret|{watch.id}",
+        ),
     }
 
 
@@ -99,7 +104,9 @@ async def test_rotation_with_the_data_dir_key_file(app_factory, backend_settings
     after = KeyRing.parse(key_file(backend_settings).read_text())
     assert list(after.keys) == [2] and after.keys[2] != before.keys[1]
     assert stat.S_IMODE(os.stat(key_file(backend_settings)).st_mode) == 0o600
-    assert not list(key_file(backend_settings).parent.glob(".secret.key.*"))  # no temporary left behind
+    assert not list(
+        key_file(backend_settings).parent.glob(".secret.key.*")
+    )  # no temporary left behind
 
     app = await app_factory(plugins=[watch, medianest_plex])
     core = app.extensions["medianest"]
@@ -123,15 +130,21 @@ async def test_an_interrupted_rotation_is_finished_not_restarted(app_factory, ba
 
     assert list(KeyRing.parse(key_file(backend_settings).read_text()).keys) == [2]
     app = await app_factory(plugins=[watch, medianest_plex])
-    assert_all_under(app.extensions["medianest"].secrets, await stored_tokens(watch, planted["user"]), 2)
+    assert_all_under(
+        app.extensions["medianest"].secrets, await stored_tokens(watch, planted["user"]), 2
+    )
 
 
-async def test_a_swapped_ciphertext_is_refused_and_reads_as_needing_reentry(app_factory, backend_settings):
+async def test_a_swapped_ciphertext_is_refused_and_reads_as_needing_reentry(
+    app_factory, backend_settings
+):
     watch = Watch()
     app = await app_factory(plugins=[watch, medianest_plex])
     await plant_secrets(app, watch)
     plex_token = (await ServiceConnection.get(name="plex")).api_key
-    await ServiceConnection.filter(name=watch.id).update(api_key=plex_token)  # copied into another row
+    await ServiceConnection.filter(name=watch.id).update(
+        api_key=plex_token
+    )  # copied into another row
     core = app.extensions["medianest"]
     core.services.invalidate()
 
@@ -140,7 +153,9 @@ async def test_a_swapped_ciphertext_is_refused_and_reads_as_needing_reentry(app_
     listed = await admin.get("/api/admin/services")
     assert listed.status_code == 200
     entry = next(item for item in (await data(listed))["items"] if item["name"] == watch.id)
-    assert entry["has_api_key"] is True and entry["needs_reentry"] is True and entry["api_key"] is None
+    assert (
+        entry["has_api_key"] is True and entry["needs_reentry"] is True and entry["api_key"] is None
+    )
     tested = await admin.post("/api/admin/services/test", json={"name": watch.id})
     assert tested.status_code == 200
     await app_factory.stop(app)
@@ -157,7 +172,9 @@ async def test_a_swapped_ciphertext_is_refused_and_reads_as_needing_reentry(app_
 
 
 @pytest.mark.parametrize("source", ["env", "env_file"])
-async def test_operator_managed_keys_are_used_but_never_rewritten(app_factory, backend_settings, tmp_path, source):
+async def test_operator_managed_keys_are_used_but_never_rewritten(
+    app_factory, backend_settings, tmp_path, source
+):
     old, new = random_key(), random_key()
     secret_file = tmp_path / "secret-key"
     extra: dict[str, str | None]
@@ -188,11 +205,15 @@ async def test_operator_managed_keys_are_used_but_never_rewritten(app_factory, b
     assert not key_file(backend_settings).exists()
 
     app = await app_factory(plugins=[watch, medianest_plex], **app_settings)
-    assert_all_under(app.extensions["medianest"].secrets, await stored_tokens(watch, planted["user"]), 2)
+    assert_all_under(
+        app.extensions["medianest"].secrets, await stored_tokens(watch, planted["user"]), 2
+    )
 
 
 async def test_a_weak_key_is_refused_with_a_clear_error(backend_settings):
-    result = await invoke(["keys", "rotate"], cli_env(backend_settings, MEDIANEST_SECRET_KEY="changeme"))
+    result = await invoke(
+        ["keys", "rotate"], cli_env(backend_settings, MEDIANEST_SECRET_KEY="changeme")
+    )
     assert result.exit_code != 0 and "MEDIANEST_SECRET_KEY" in result.output
 
 

@@ -53,8 +53,12 @@ async def test_the_exposition_parses_and_has_every_family(app_factory):
 
     _, families = await scrape(app)
 
-    assert {name: families[name].type for name in EXPECTED_FAMILIES if name in families} == EXPECTED_FAMILIES
-    assert "medianest_http_requests" not in {m.name for m in REGISTRY.collect()}  # a registry per app
+    assert {
+        name: families[name].type for name in EXPECTED_FAMILIES if name in families
+    } == EXPECTED_FAMILIES
+    assert "medianest_http_requests" not in {
+        m.name for m in REGISTRY.collect()
+    }  # a registry per app
 
 
 async def test_requests_are_counted_by_route_template_status_class_and_plugin(app_factory):
@@ -68,7 +72,12 @@ async def test_requests_are_counted_by_route_template_status_class_and_plugin(ap
 
     text, families = await scrape(app)
 
-    hello = {"method": "GET", "route": "/api/everything/hello", "status": "2xx", "plugin": "everything"}
+    hello = {
+        "method": "GET",
+        "route": "/api/everything/hello",
+        "status": "2xx",
+        "plugin": "everything",
+    }
     assert value(families, "medianest_http_requests_total", **hello) == 2
     assert value(families, "medianest_http_request_duration_seconds_count", **hello) == 2
     refused = {"route": "/api/auth/session", "status": "4xx", "plugin": "core"}
@@ -79,7 +88,9 @@ async def test_requests_are_counted_by_route_template_status_class_and_plugin(ap
     assert "BREW" not in text
 
 
-async def test_service_status_breakers_sockets_and_plugins_are_reported(app_factory, upstream, service_id):
+async def test_service_status_breakers_sockets_and_plugins_are_reported(
+    app_factory, upstream, service_id
+):
     app = await app_factory(plugins=[ProbePlugin(service_id, upstream.url), Everything()])
     core = core_of(app)
     await core.status.refresh(service_id)
@@ -96,11 +107,15 @@ async def test_service_status_breakers_sockets_and_plugins_are_reported(app_fact
     assert value(families, "medianest_service_status", service=service_id, status="degraded") == 1
     assert value(families, "medianest_service_status", service=service_id, status="online") == 0
     assert 0 < value(families, "medianest_service_uptime_ratio", service=service_id) < 1
-    assert value(families, "medianest_circuit_breaker_state", service=service_id, state="opened") == 1
+    assert (
+        value(families, "medianest_circuit_breaker_state", service=service_id, state="opened") == 1
+    )
     assert value(families, "medianest_websocket_clients") == 1
     assert value(families, "medianest_plugin_state", plugin="everything", state="disabled") == 1
     assert value(families, "medianest_plugin_state", plugin=service_id, state="enabled") == 1
-    assert value(families, "medianest_service_status", service="everything", status="online") is None
+    assert (
+        value(families, "medianest_service_status", service="everything", status="online") is None
+    )
 
 
 async def test_nothing_personal_or_secret_is_exposed(app_factory):

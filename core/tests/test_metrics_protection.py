@@ -5,6 +5,7 @@ address allow-list (`MEDIANEST_METRICS_ALLOW`, CIDRs); with both, either one adm
 from __future__ import annotations
 
 import pytest
+
 from medianest.settings import SettingsError, load_settings
 
 TOKEN = "scrape-token-for-the-tests-0123456789"

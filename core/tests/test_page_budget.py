@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from quart import Blueprint, Response
+
 from medianest.auth.policy import public, signed_in
 from medianest.plugins import PluginSpec, hookimpl
 from medianest.testing.clients import ApiClient
 from medianest.testing.clients import signed_in as signed_in_client
-from quart import Blueprint, Response
 
 
 class Shelf:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from admin_support import Guarded, code, data
 from hypothesis import given
 from hypothesis import strategies as st
 
+from admin_support import Guarded, code, data
 from medianest.auth.models import User
 from medianest.auth.permissions import decide, effective
 from medianest.testing.clients import create_user, signed_in
@@ -14,12 +14,16 @@ from medianest.testing.clients import create_user, signed_in
 ROLES = st.sampled_from(["admin", "user", "guest", ""])
 UNIVERSE = ("media.request", "youtube.download", "plex.browse", "guarded.use", "x.y", "admin")
 NAMES = st.sampled_from(UNIVERSE)
-DEFAULT_ROLES = st.lists(st.sampled_from(["admin", "user", "guest"]), max_size=3, unique=True).map(tuple)
+DEFAULT_ROLES = st.lists(st.sampled_from(["admin", "user", "guest"]), max_size=3, unique=True).map(
+    tuple
+)
 DECLARED = st.dictionaries(NAMES, DEFAULT_ROLES, max_size=5)
 GRANTS = st.dictionaries(NAMES, st.booleans(), max_size=5)
 
 
-def reference_holdings(role: str, declared: dict[str, tuple[str, ...]], grants: dict[str, bool]) -> set[str] | None:
+def reference_holdings(
+    role: str, declared: dict[str, tuple[str, ...]], grants: dict[str, bool]
+) -> set[str] | None:
     """What a user holds, by set algebra: None means "everything" (an admin).
 
     (role defaults ∪ granted) − revoked, and only ever declared permissions.
@@ -36,7 +40,9 @@ def reference_holdings(role: str, declared: dict[str, tuple[str, ...]], grants: 
 def test_decide_matches_the_reference_model(role, declared, grants):
     held = reference_holdings(role, declared, grants)
     for permission in UNIVERSE:
-        assert decide(role, permission, declared, grants) is (held is None or permission in held), permission
+        assert decide(role, permission, declared, grants) is (held is None or permission in held), (
+            permission
+        )
 
 
 @given(role=ROLES, declared=DECLARED, grants=GRANTS)
@@ -70,7 +76,9 @@ async def test_a_grant_opens_a_permission_route_and_a_revoke_closes_it(guarded):
     path = "/api/guarded/thing"
 
     async def set_grant(value: bool | None) -> list[str]:
-        response = await admin.put(f"/api/admin/users/{alice_id}", json={"permissions": {"guarded.use": value}})
+        response = await admin.put(
+            f"/api/admin/users/{alice_id}", json={"permissions": {"guarded.use": value}}
+        )
         assert response.status_code == 200
         return (await data(response))["permissions"]
 
@@ -89,7 +97,10 @@ async def test_a_grant_opens_a_permission_route_and_a_revoke_closes_it(guarded):
     assert (await user.get(path)).status_code == 200
     assert "guarded.use" not in await set_grant(None)  # back to the role default: nobody
     assert (await user.get(path)).status_code == 403
-    assert "guarded.use" not in (await data(await user.get("/api/auth/session")))["user"]["permissions"]
+    assert (
+        "guarded.use"
+        not in (await data(await user.get("/api/auth/session")))["user"]["permissions"]
+    )
 
 
 async def test_revoking_a_default_permission_from_one_user_only(guarded):

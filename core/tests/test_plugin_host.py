@@ -29,9 +29,17 @@ async def test_every_hook_contributes(app_factory):
     host = host_of(app)
     record = host.get("everything")
     assert record.state is PluginState.ENABLED and record.error is None
-    for hook in ("register_permissions", "register_status_probes", "register_widgets", "register_jobs",
-                 "register_auth_providers", "register_request_providers", "register_routes",
-                 "register_rate_limits", "register_capabilities"):
+    for hook in (
+        "register_permissions",
+        "register_status_probes",
+        "register_widgets",
+        "register_jobs",
+        "register_auth_providers",
+        "register_request_providers",
+        "register_routes",
+        "register_rate_limits",
+        "register_capabilities",
+    ):
         assert [pid for pid, _ in host.contributed(hook)] == ["everything"], hook
     assert plugin.calls == ["startup"]
     response = await app.test_client().get("/api/everything/hello")
@@ -39,7 +47,9 @@ async def test_every_hook_contributes(app_factory):
 
 
 async def test_misbehaving_plugins_are_contained(app_factory):
-    app = await app_factory(plugins=[Raising(), Hanging(), WrongType(), Good()], plugin_hook_timeout=0.3)
+    app = await app_factory(
+        plugins=[Raising(), Hanging(), WrongType(), Good()], plugin_hook_timeout=0.3
+    )
     host = host_of(app)
     client = app.test_client()
 

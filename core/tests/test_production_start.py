@@ -22,8 +22,6 @@ import pytest
 
 from medianest.jobs import heartbeat
 from medianest.testing import services
-from medianest.testing.pytest_plugin import BOOTSTRAP_PASSWORD
-from medianest.testing.relay import TcpRelay
 from medianest.testing.processes import (
     WAIT,
     MedianestProcess,
@@ -32,6 +30,8 @@ from medianest.testing.processes import (
     start_medianest,
     until_answers,
 )
+from medianest.testing.pytest_plugin import BOOTSTRAP_PASSWORD
+from medianest.testing.relay import TcpRelay
 
 ROUNDS = 5
 CORE_MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "medianest" / "migrations"

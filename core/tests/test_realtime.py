@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import pytest
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from quart import Quart, websocket
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
 from medianest.events import Event, MemoryEventBus
 from medianest.realtime import (
     CLOSE_NORMAL,
@@ -22,9 +26,6 @@ from medianest.realtime import (
     ClientClosed,
     Hub,
 )
-from quart import Quart, websocket
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 

@@ -14,11 +14,11 @@ import uuid
 from functools import cache
 from pathlib import Path
 
-import medianest_plex
-import medianest_uptime_kuma
 import pytest
 from werkzeug.exceptions import HTTPException
 
+import medianest_plex
+import medianest_uptime_kuma
 from medianest.auth.policy import policy_of
 from medianest.testing.clients import ApiClient
 
@@ -38,7 +38,9 @@ def _sample_path(app, rule) -> str | None:
     method = next(iter(rule.methods - {"HEAD", "OPTIONS"}))
     for values in itertools.product(ARGUMENT_CANDIDATES, repeat=len(arguments)):
         try:
-            path = adapter.build(rule.endpoint, dict(zip(arguments, values, strict=True)), method=method)
+            path = adapter.build(
+                rule.endpoint, dict(zip(arguments, values, strict=True)), method=method
+            )
             endpoint, _ = adapter.match(path, method=method, websocket=rule.websocket)
         except (ValueError, HTTPException):  # a converter refused the value: try the next candidate
             continue
@@ -52,17 +54,27 @@ async def _guarded_routes() -> list[tuple[str, str, str]]:
     from medianest.settings import Settings
 
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir), admin_password="collection-time bootstrap", log_level="ERROR")
+        settings = Settings(
+            data_dir=Path(data_dir), admin_password="collection-time bootstrap", log_level="ERROR"
+        )
         app = create_app(settings, plugins=list(FIRST_PARTY))
         await app.startup()
         try:
             routes = []
             for rule in app.url_map.iter_rules():
                 policy = policy_of(app.view_functions[rule.endpoint])
-                if rule.websocket or not rule.rule.startswith("/api/") or policy is None or policy.kind == "public":
+                if (
+                    rule.websocket
+                    or not rule.rule.startswith("/api/")
+                    or policy is None
+                    or policy.kind == "public"
+                ):
                     continue
                 path = _sample_path(app, rule)
-                routes.extend((method, rule.rule, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+                routes.extend(
+                    (method, rule.rule, path)
+                    for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+                )
             return routes
         finally:
             await app.shutdown()
@@ -76,7 +88,9 @@ def guarded_routes() -> list[tuple[str, str, str]]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "route" in metafunc.fixturenames:
         routes = guarded_routes()
-        metafunc.parametrize("route", routes, ids=[f"{method} {rule}" for method, rule, _path in routes])
+        metafunc.parametrize(
+            "route", routes, ids=[f"{method} {rule}" for method, rule, _path in routes]
+        )
 
 
 @pytest.fixture

@@ -57,9 +57,15 @@ async def test_every_declared_index_exists(app):
     tables = 0
     for models in Tortoise.apps.values():
         for model in models.values():
-            await get_connection("default").execute_query(f'SELECT COUNT(*) FROM "{model._meta.db_table}"')
+            await get_connection("default").execute_query(
+                f'SELECT COUNT(*) FROM "{model._meta.db_table}"'
+            )
             tables += 1
-            actual = {tuple(sorted(columns)) for columns in await actual_indexes(model._meta.db_table)}
+            actual = {
+                tuple(sorted(columns)) for columns in await actual_indexes(model._meta.db_table)
+            }
             for columns in declared_indexes(model):
-                assert tuple(sorted(columns)) in actual, f"{model._meta.db_table}: no index on {columns}"
+                assert tuple(sorted(columns)) in actual, (
+                    f"{model._meta.db_table}: no index on {columns}"
+                )
     assert tables >= 1

@@ -52,7 +52,9 @@ async def started(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
 
 async def session_cookie(url: str) -> str:
     async with httpx.AsyncClient(base_url=url) as client:
-        answer = await client.post("/api/auth/admin", json={"username": "admin", "password": BOOTSTRAP})
+        answer = await client.post(
+            "/api/auth/admin", json={"username": "admin", "password": BOOTSTRAP}
+        )
         assert answer.status_code == 200, answer.text
         changed = await client.post(
             "/api/auth/password",

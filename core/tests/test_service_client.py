@@ -12,9 +12,9 @@ import logging
 import socket
 import traceback
 from collections import Counter
-from urllib.parse import quote
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pytest
 import redis.asyncio as aioredis
@@ -118,9 +118,7 @@ class RawServer:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-Behaviour = Callable[
-    [asyncio.StreamReader, asyncio.StreamWriter, asyncio.Event], Awaitable[None]
-]
+Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter, asyncio.Event], Awaitable[None]]
 
 
 @contextlib.asynccontextmanager

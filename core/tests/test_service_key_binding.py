@@ -5,6 +5,7 @@ stolen admin session cannot have the server hand the key to a host of its choosi
 from __future__ import annotations
 
 import pytest
+
 from admin_support import Watch, data
 from medianest.config.models import ServiceConnection
 from medianest.testing.clients import signed_in

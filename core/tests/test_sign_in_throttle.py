@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from medianest.testing.clients import DEFAULT_PASSWORD, ApiClient, create_user
 
 SIGN_IN = "/api/auth/admin"

@@ -9,9 +9,10 @@ import contextlib
 import json
 from typing import Any
 
+from quart.testing.connections import WebsocketDisconnectError
+
 from medianest.socket_limits import CLOSE_TOO_MANY
 from medianest.testing.clients import signed_in
-from quart.testing.connections import WebsocketDisconnectError
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 

@@ -12,8 +12,9 @@ import zlib
 
 import httpx
 import pytest
-from medianest.testing.standin import StandinServer, colour_for, solid_png
 from quart import Quart, request
+
+from medianest.testing.standin import StandinServer, colour_for, solid_png
 
 HOLD = 5.0  # generous bound for waits that normally end at once
 

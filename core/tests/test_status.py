@@ -99,7 +99,10 @@ class Upstream:
         status, body = {
             "failing": ("500 Internal Server Error", {"error": "boom"}),
             "unauthorized": ("401 Unauthorized", {"error": "who are you"}),
-        }.get(self.mode, ("200 OK", {"ok": True, **({"monitors": self.monitors} if self.monitors else {})}))
+        }.get(
+            self.mode,
+            ("200 OK", {"ok": True, **({"monitors": self.monitors} if self.monitors else {})}),
+        )
         payload = json.dumps(body).encode()
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
@@ -145,7 +148,9 @@ class ProbePlugin:
             raise self.raise_instead
         base = connection.url if self.needs_connection else self.url
         body = await core.http.get_json(self.service, f"{base}/health")
-        return ProbeResult("online", data={key: value for key, value in body.items() if key == "monitors"})
+        return ProbeResult(
+            "online", data={key: value for key, value in body.items() if key == "monitors"}
+        )
 
     @hookimpl
     def register_status_probes(self, core: Any) -> list[StatusProbe]:
@@ -191,9 +196,17 @@ async def start(app_factory: Any, plugin: ProbePlugin, **settings: Any) -> Any:
     [
         (TimeoutError(), "offline", "timed out after 3 s"),
         (ServiceAuthFailed("plex", 401, "GET /x"), "offline", "check the API key"),
-        (ServiceDown("plex", "http_5xx", "GET /x answered 502", 502), "degraded", "server error (HTTP 502)"),
+        (
+            ServiceDown("plex", "http_5xx", "GET /x answered 502", 502),
+            "degraded",
+            "server error (HTTP 502)",
+        ),
         (ServiceDown("plex", "connect", "GET /x [ConnectError]"), "offline", "cannot be reached"),
-        (ServiceDown("plex", "timeout", "GET /x [ReadTimeout]"), "offline", "did not answer in time"),
+        (
+            ServiceDown("plex", "timeout", "GET /x [ReadTimeout]"),
+            "offline",
+            "did not answer in time",
+        ),
         (ServiceDown("plex", "too_large"), "offline", "too large"),
         (ServiceResponseError("plex", 404, "GET /x"), "offline", "HTTP 404"),
         (RuntimeError("secret detail"), "offline", UNEXPECTED),
@@ -206,16 +219,25 @@ def test_failures_map_to_a_status_and_an_actionable_error(exc, status, fragment)
     assert outcome.data is None and outcome.recorded
 
 
-@pytest.mark.parametrize(("previous", "status"), [("degraded", "degraded"), ("offline", "offline"), ("online", "offline")])
+@pytest.mark.parametrize(
+    ("previous", "status"),
+    [("degraded", "degraded"), ("offline", "offline"), ("online", "offline")],
+)
 def test_an_open_circuit_keeps_the_status_of_the_failures_that_opened_it(previous, status):
-    outcome = outcome_of_failure(ServiceDown("plex", "circuit_open"), title="Plex", timeout=3, previous=previous)
+    outcome = outcome_of_failure(
+        ServiceDown("plex", "circuit_open"), title="Plex", timeout=3, previous=previous
+    )
     assert outcome.status == status
     assert "paused" in outcome.error
 
 
 def test_errors_never_quote_the_url_or_its_query():
-    exc = ServiceDown("plex", "connect", "GET http://10.0.0.5:32400/identity?X-Plex-Token=abc [ConnectError]")
-    assert "10.0.0.5" not in outcome_of_failure(exc, title="Plex", timeout=3, previous="online").error
+    exc = ServiceDown(
+        "plex", "connect", "GET http://10.0.0.5:32400/identity?X-Plex-Token=abc [ConnectError]"
+    )
+    assert (
+        "10.0.0.5" not in outcome_of_failure(exc, title="Plex", timeout=3, previous="online").error
+    )
 
 
 @pytest.mark.parametrize(
@@ -248,14 +270,33 @@ def test_uptime_counts_online_checks_of_the_last_day_only():
 
 def test_monitors_are_normalised_to_the_spec_shape():
     raw = [
-        {"id": 1, "name": "NAS", "status": "online", "response_time_ms": 12, "uptime_percentage": 99.5, "x": 1},
+        {
+            "id": 1,
+            "name": "NAS",
+            "status": "online",
+            "response_time_ms": 12,
+            "uptime_percentage": 99.5,
+            "x": 1,
+        },
         {"id": 2, "name": "Router", "status": "exploded"},
         {"name": "no id"},
         "junk",
     ]
     assert normalise_monitors(raw) == [
-        {"id": 1, "name": "NAS", "status": "online", "response_time_ms": 12, "uptime_percentage": 99.5},
-        {"id": 2, "name": "Router", "status": "unknown", "response_time_ms": None, "uptime_percentage": None},
+        {
+            "id": 1,
+            "name": "NAS",
+            "status": "online",
+            "response_time_ms": 12,
+            "uptime_percentage": 99.5,
+        },
+        {
+            "id": 2,
+            "name": "Router",
+            "status": "unknown",
+            "response_time_ms": None,
+            "uptime_percentage": None,
+        },
     ]
     assert normalise_monitors(None) is None and normalise_monitors("online") is None
 
@@ -279,7 +320,9 @@ async def test_a_check_fills_the_cache_and_is_persisted(app_factory, upstream, s
     assert await ServiceCheck.filter(service=service_id, ok=True).count() >= 1
 
 
-async def test_a_probe_without_a_connection_is_unknown_and_never_called(app_factory, upstream, service_id):
+async def test_a_probe_without_a_connection_is_unknown_and_never_called(
+    app_factory, upstream, service_id
+):
     plugin = ProbePlugin(service_id, needs_connection=True)
     core = await start(app_factory, plugin)
 
@@ -303,8 +346,12 @@ async def test_a_changed_connection_is_polled_at_once(app_factory, upstream, ser
     assert upstream.hits >= 1
 
 
-async def test_the_status_interval_setting_overrides_every_probes_own(app_factory, upstream, service_id):
-    core = await start(app_factory, ProbePlugin(service_id, upstream.url, interval=3600), status_interval=0.5)
+async def test_the_status_interval_setting_overrides_every_probes_own(
+    app_factory, upstream, service_id
+):
+    core = await start(
+        app_factory, ProbePlugin(service_id, upstream.url, interval=3600), status_interval=0.5
+    )
     await until(lambda: upstream.hits >= 3)  # polled again and again, not once an hour
     assert core.status.get(service_id)["status"] == "online"
 
@@ -329,7 +376,9 @@ async def test_statuses_follow_the_upstream(app_factory, upstream, service_id):
     assert entry["response_time_ms"] is None
 
 
-async def test_going_down_and_recovering_are_each_logged_once(app_factory, upstream, service_id, caplog):
+async def test_going_down_and_recovering_are_each_logged_once(
+    app_factory, upstream, service_id, caplog
+):
     caplog.set_level(logging.INFO, logger="medianest.status")
     core = await start(app_factory, ProbePlugin(service_id, upstream.url))
     await core.status.refresh(service_id)
@@ -342,13 +391,17 @@ async def test_going_down_and_recovering_are_each_logged_once(app_factory, upstr
     for _ in range(3):
         await core.status.refresh(service_id)
 
-    mine = [r for r in caplog.records if r.name == "medianest.status" and service_id in r.getMessage()]
+    mine = [
+        r for r in caplog.records if r.name == "medianest.status" and service_id in r.getMessage()
+    ]
     assert [r.levelno for r in mine] == [logging.WARNING, logging.INFO]
     assert "offline" in mine[0].getMessage() and "cannot be reached" in mine[0].getMessage()
     assert "recovered" in mine[1].getMessage()
 
 
-async def test_a_broken_probe_is_offline_and_logged_once_as_a_bug(app_factory, upstream, service_id, caplog):
+async def test_a_broken_probe_is_offline_and_logged_once_as_a_bug(
+    app_factory, upstream, service_id, caplog
+):
     caplog.set_level(logging.INFO, logger="medianest.status")
     plugin = ProbePlugin(service_id, upstream.url)
     core = await start(app_factory, plugin)
@@ -358,12 +411,16 @@ async def test_a_broken_probe_is_offline_and_logged_once_as_a_bug(app_factory, u
         entry = await core.status.refresh(service_id)
 
     assert (entry["status"], entry["error"]) == ("offline", UNEXPECTED)
-    bugs = [r for r in caplog.records if r.levelno == logging.ERROR and service_id in r.getMessage()]
+    bugs = [
+        r for r in caplog.records if r.levelno == logging.ERROR and service_id in r.getMessage()
+    ]
     assert len(bugs) == 1 and bugs[0].exc_info is not None
     assert core.host.get(service_id).state.value == "enabled"  # a bad probe fails nothing else
 
 
-async def test_uptime_is_the_share_of_online_checks_and_matches_the_table(app_factory, upstream, service_id):
+async def test_uptime_is_the_share_of_online_checks_and_matches_the_table(
+    app_factory, upstream, service_id
+):
     core = await start(app_factory, ProbePlugin(service_id, upstream.url))
     for mode in ("healthy", "healthy", "healthy", "unauthorized"):
         upstream.mode = mode
@@ -375,7 +432,9 @@ async def test_uptime_is_the_share_of_online_checks_and_matches_the_table(app_fa
     assert entry["uptime_percentage"] == round(100 * online / total, 2)
 
 
-async def test_the_breaker_spares_a_failing_upstream_until_it_is_reset(app_factory, upstream, service_id):
+async def test_the_breaker_spares_a_failing_upstream_until_it_is_reset(
+    app_factory, upstream, service_id
+):
     core = await start(app_factory, ProbePlugin(service_id, upstream.url))
     await core.status.refresh(service_id)
     upstream.mode = "failing"
@@ -396,7 +455,9 @@ async def test_the_breaker_spares_a_failing_upstream_until_it_is_reset(app_facto
     assert entry["status"] == "online" and upstream.hits == hits_when_opened + 1
 
 
-async def test_a_change_is_published_with_the_whole_entry_and_only_once(app_factory, upstream, service_id):
+async def test_a_change_is_published_with_the_whole_entry_and_only_once(
+    app_factory, upstream, service_id
+):
     core = await start(app_factory, ProbePlugin(service_id, upstream.url))
     await core.status.refresh(service_id)
     published: list[Event] = []
@@ -416,8 +477,16 @@ async def test_a_change_is_published_with_the_whole_entry_and_only_once(app_fact
 
     assert [event.data["status"] for event in published] == ["offline", "online"]
     assert set(published[0].data) >= {
-        "service", "title", "status", "response_time_ms", "last_check_at", "last_success_at",
-        "uptime_percentage", "error", "stale", "age_seconds",
+        "service",
+        "title",
+        "status",
+        "response_time_ms",
+        "last_check_at",
+        "last_success_at",
+        "uptime_percentage",
+        "error",
+        "stale",
+        "age_seconds",
     }
     assert "monitor" not in published[0].data
 
@@ -458,8 +527,14 @@ async def test_last_known_monitors_are_flagged_stale(app_factory, upstream, serv
     entry = core.status.get(service_id)
     assert entry["stale"] is True and entry["age_seconds"] > 0.1
     assert entry["monitors"] == [
-        {"id": 7, "name": "NAS", "status": "online", "response_time_ms": None, "uptime_percentage": None,
-         "stale": True}
+        {
+            "id": 7,
+            "name": "NAS",
+            "status": "online",
+            "response_time_ms": None,
+            "uptime_percentage": None,
+            "stale": True,
+        }
     ]
 
 
@@ -477,7 +552,9 @@ async def test_a_hanging_upstream_never_holds_up_the_cache(app_factory, upstream
     assert entry["error"] == "timed out after 1 s" and entry["stale"] is True
 
 
-async def test_a_probe_that_hangs_on_its_own_marks_its_plugin_failed(app_factory, upstream, service_id):
+async def test_a_probe_that_hangs_on_its_own_marks_its_plugin_failed(
+    app_factory, upstream, service_id
+):
     calls = 0
 
     async def stuck(core: Any, connection: Any) -> ProbeResult:
@@ -499,7 +576,9 @@ async def test_a_probe_that_hangs_on_its_own_marks_its_plugin_failed(app_factory
     assert calls == checked == 1  # its coordinator stopped: no second check
 
 
-async def test_toggling_the_plugin_stops_and_restarts_its_coordinator(app_factory, upstream, service_id):
+async def test_toggling_the_plugin_stops_and_restarts_its_coordinator(
+    app_factory, upstream, service_id
+):
     core = await start(app_factory, ProbePlugin(service_id, upstream.url, interval=0.02))
     await upstream.wait_until(lambda: upstream.hits >= 2)  # polling on its own
 
@@ -542,12 +621,16 @@ async def test_checks_older_than_a_day_are_pruned_at_start(app_factory, upstream
     await start(app_factory, ProbePlugin(service_id, upstream.url))
 
     async with asyncio.timeout(WAIT):
-        while await ServiceCheck.filter(service=service_id, at__lt=old + timedelta(minutes=1)).exists():
+        while await ServiceCheck.filter(
+            service=service_id, at__lt=old + timedelta(minutes=1)
+        ).exists():
             await asyncio.sleep(0.02)
     assert await ServiceCheck.filter(service=service_id).exists()  # the recent ones stay
 
 
-async def test_two_plugins_probing_one_service_keep_the_first(app_factory, upstream, service_id, caplog):
+async def test_two_plugins_probing_one_service_keep_the_first(
+    app_factory, upstream, service_id, caplog
+):
     caplog.set_level(logging.ERROR, logger="medianest.status")
     first = ProbePlugin(service_id, upstream.url)
     second = ProbePlugin(f"{service_id}b", upstream.url, service=service_id)
@@ -581,4 +664,6 @@ async def test_a_probe_that_ignores_cancellation_cannot_hold_up_the_shutdown(
     await app_factory.stop(app)  # returns although the check is still running
 
     released.set()
-    assert any(f"medianest-status-{service_id} did not stop" in r.getMessage() for r in caplog.records)
+    assert any(
+        f"medianest-status-{service_id} did not stop" in r.getMessage() for r in caplog.records
+    )

@@ -10,10 +10,11 @@ import uuid
 from typing import Any
 
 import pytest
+from quart.testing.connections import WebsocketDisconnectError
+
 from medianest.auth.models import ApiToken, User
 from medianest.realtime import CLOSE_UNAUTHENTICATED
 from medianest.testing.clients import DEFAULT_PASSWORD, ApiClient, signed_in
-from quart.testing.connections import WebsocketDisconnectError
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 

@@ -70,8 +70,12 @@ def installed_as_entry_point(folder: Path) -> Path:
     """A `.dist-info` that declares `RELAY` as the `relay` plugin, as `pip install` would."""
     info = folder / "medianest_relay_test-0.1.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: medianest-relay-test\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[medianest.plugins]\nrelay = {Path(__file__).stem}:RELAY\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: medianest-relay-test\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[medianest.plugins]\nrelay = {Path(__file__).stem}:RELAY\n"
+    )
     return folder
 
 
@@ -89,13 +93,23 @@ def second_instance(settings: dict[str, Any], tmp_path: Path) -> Iterator[Instan
         "MEDIANEST_DATA_DIR": str(settings["data_dir"]),  # the same secret key
         "MEDIANEST_PLUGINS": "relay",
         "MEDIANEST_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(site), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(site), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]
+        ),
     }
-    command = [shutil.which("medianest") or str(Path(sys.executable).parent / "medianest"),
-               "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        shutil.which("medianest") or str(Path(sys.executable).parent / "medianest"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     log = tmp_path / "second.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         yield Instance(f"http://127.0.0.1:{port}", log)
     finally:
@@ -119,7 +133,9 @@ async def until_answers(instance: Instance, path: str, expected: Any) -> httpx.R
                             return response
                     await asyncio.sleep(0.1)
         except TimeoutError:
-            pytest.fail(f"{path} never answered as expected; second instance log:\n{instance.log.read_text()}")
+            pytest.fail(
+                f"{path} never answered as expected; second instance log:\n{instance.log.read_text()}"
+            )
 
 
 def code_of(response: httpx.Response) -> str | None:
@@ -151,10 +167,14 @@ async def test_an_admin_toggle_on_the_other_instance_reaches_this_one(instances)
     app, other = instances
     await create_user(app, "root", role="admin")
     async with httpx.AsyncClient(base_url=other.url, timeout=10) as admin:
-        signed = await admin.post("/api/auth/admin", json={"username": "root", "password": DEFAULT_PASSWORD})
+        signed = await admin.post(
+            "/api/auth/admin", json={"username": "root", "password": DEFAULT_PASSWORD}
+        )
         assert signed.status_code == 200
         csrf = {"X-CSRF-Token": admin.cookies["csrf_token"]}
-        assert (await admin.put("/api/admin/plugins/relay", json={"enabled": False}, headers=csrf)).status_code == 200
+        assert (
+            await admin.put("/api/admin/plugins/relay", json={"enabled": False}, headers=csrf)
+        ).status_code == 200
 
     client = app.test_client()
     async with asyncio.timeout(WAIT):
@@ -172,7 +192,9 @@ async def test_an_event_published_on_one_instance_reaches_a_socket_on_the_other(
     cookie = {"Cookie": f"medianest_session={session}"}
     async with connect(other.ws("/ws/status"), additional_headers=cookie) as ws:
         assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["event"] == "ready"
-        await core.publish("service:status", {"service": "plex", "status": "offline", "error": "timed out"})
+        await core.publish(
+            "service:status", {"service": "plex", "status": "offline", "error": "timed out"}
+        )
         message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
 
     assert message == {

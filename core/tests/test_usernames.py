@@ -5,6 +5,7 @@ apart from every existing name by their confusables skeleton (Unicode TR39): a l
 from __future__ import annotations
 
 import pytest
+
 from medianest.auth.usernames import looks_like
 from medianest.testing.clients import create_user
 

@@ -26,7 +26,8 @@ from medianest.auth.policy import signed_in
 from medianest.errors import Forbidden
 from medianest.plugins import PluginSpec, hookimpl
 from medianest.realtime import CLOSE_UNAUTHENTICATED
-from medianest.testing.clients import ApiClient, create_user, signed_in as signed_in_client
+from medianest.testing.clients import ApiClient, create_user
+from medianest.testing.clients import signed_in as signed_in_client
 from test_status import ProbePlugin, service_id, upstream  # noqa: F401 - fixtures
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
@@ -67,7 +68,10 @@ async def test_a_signed_in_browser_gets_status_changes(app, user_client):
     async with user_client.client.websocket("/ws/status") as ws:
         await ready(ws)
         await publish(app, "service:status", {"service": "plex", "status": "offline"})
-        assert await receive(ws) == {"event": "service:status", "data": {"service": "plex", "status": "offline"}}
+        assert await receive(ws) == {
+            "event": "service:status",
+            "data": {"service": "plex", "status": "offline"},
+        }
 
 
 async def test_a_socket_without_credentials_is_closed_with_4401(app):
@@ -76,7 +80,9 @@ async def test_a_socket_without_credentials_is_closed_with_4401(app):
         assert await close_code(ws) == CLOSE_UNAUTHENTICATED
 
 
-@pytest.mark.parametrize("first_message", ['{"token": "mn_not-a-real-token"}', "not json", '{"token": 42}', "[]"])
+@pytest.mark.parametrize(
+    "first_message", ['{"token": "mn_not-a-real-token"}', "not json", '{"token": 42}', "[]"]
+)
 async def test_a_bad_first_message_is_closed_with_4401(app, first_message):
     async with app.test_client().websocket("/ws/status") as ws:
         await ws.send(first_message)
@@ -102,7 +108,9 @@ async def test_a_personal_token_in_the_first_message_authenticates(app):
 
 async def test_a_cross_site_origin_is_refused_before_the_handshake(app, user_client):
     with pytest.raises(WebsocketResponseError) as refused:
-        async with user_client.client.websocket("/ws/status", headers={"Origin": "https://evil.example"}) as ws:
+        async with user_client.client.websocket(
+            "/ws/status", headers={"Origin": "https://evil.example"}
+        ) as ws:
             await ws.receive()
     assert refused.value.response.status_code == 403
     body = await refused.value.response.get_json()
@@ -132,7 +140,9 @@ async def test_notifications_reach_only_their_user(app, user_client):
     other = await create_user(app, "bob")
     async with user_client.client.websocket("/ws/status") as ws:
         await ready(ws)
-        alice_id = (await (await user_client.get("/api/auth/session")).get_json())["data"]["user"]["id"]
+        alice_id = (await (await user_client.get("/api/auth/session")).get_json())["data"]["user"][
+            "id"
+        ]
         await publish(app, "notification", {"message": "for bob"}, user_id=str(other.id))
         await publish(app, "plugin:state", {"plugin": "plex", "enabled": False})  # internal
         await publish(app, "notification", {"message": "for alice"}, user_id=alice_id)
@@ -197,7 +207,9 @@ async def test_cookies_are_read_by_the_name_tls_gives_them(app, user_client):
     token = user_client.cookie(SESSION)
     assert (await auth.actor_from_cookies({SESSION: token}, tls=False)).username == "alice"
     assert await auth.actor_from_cookies({SESSION: token}, tls=True) is None  # needs __Host-
-    assert (await auth.actor_from_cookies({f"__Host-{SESSION}": token}, tls=True)).username == "alice"
+    assert (
+        await auth.actor_from_cookies({f"__Host-{SESSION}": token}, tls=True)
+    ).username == "alice"
 
 
 # ---- a plugin's topic socket ---------------------------------------------------------------------
@@ -246,11 +258,21 @@ async def test_a_topic_socket_streams_its_topic_to_the_owner(tracker_app):
     tracker_app.tracker.owners["item1"] = owner = await user_id_of(alice)
     async with alice.client.websocket("/ws/tracker/item1") as ws:
         await ready(ws)
-        await publish(tracker_app, "tracker:progress", {"item": "item2"}, topic="tracker:item2", user_id=owner)
+        await publish(
+            tracker_app, "tracker:progress", {"item": "item2"}, topic="tracker:item2", user_id=owner
+        )
         await publish(tracker_app, "service:status", {"service": "plex"})  # not this socket's names
-        await publish(tracker_app, "tracker:progress", {"item": "item1", "percent": 40}, topic="tracker:item1",
-                      user_id=owner)
-        assert await receive(ws) == {"event": "tracker:progress", "data": {"item": "item1", "percent": 40}}
+        await publish(
+            tracker_app,
+            "tracker:progress",
+            {"item": "item1", "percent": 40},
+            topic="tracker:item1",
+            user_id=owner,
+        )
+        assert await receive(ws) == {
+            "event": "tracker:progress",
+            "data": {"item": "item1", "percent": 40},
+        }
 
 
 async def test_a_topic_socket_refuses_other_users_as_not_found(tracker_app):
@@ -301,7 +323,9 @@ async def served(app: Any) -> AsyncIterator[str]:
     port = listening.getsockname()[1]
     stop = asyncio.Event()
     asgi = wrap_app(without_lifespan, config.wsgi_max_body_size, "asgi")
-    server = asyncio.create_task(worker_serve(asgi, config, sockets=sockets, shutdown_trigger=stop.wait))
+    server = asyncio.create_task(
+        worker_serve(asgi, config, sockets=sockets, shutdown_trigger=stop.wait)
+    )
     try:
         yield f"ws://127.0.0.1:{port}"
     finally:
@@ -315,7 +339,10 @@ async def test_over_hypercorn_a_status_change_reaches_a_browser(app_factory, ups
     await core.status.refresh(service_id)
     alice = await signed_in_client(app, "alice")
     cookie = f"{SESSION}={alice.cookie(SESSION)}"
-    async with served(app) as base, connect(f"{base}/ws/status", additional_headers={"Cookie": cookie}) as ws:
+    async with (
+        served(app) as base,
+        connect(f"{base}/ws/status", additional_headers={"Cookie": cookie}) as ws,
+    ):
         assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["event"] == "ready"
         upstream.mode = "failing"
         await core.status.refresh(service_id)
@@ -345,7 +372,10 @@ async def test_turning_a_plugin_off_tells_open_dashboards_without_its_error(trac
         await ready(ws)
         answer = await admin.put("/api/admin/plugins/tracker", json={"enabled": False})
         assert answer.status_code == 200, await answer.get_data()
-        assert await receive(ws) == {"event": "plugins:changed", "data": {"plugin": "tracker", "enabled": False}}
+        assert await receive(ws) == {
+            "event": "plugins:changed",
+            "data": {"plugin": "tracker", "enabled": False},
+        }
 
 
 async def test_a_quiet_socket_gets_a_keep_alive_ping(app, user_client):

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from medianest.jobs import JobRecord
 from redis.asyncio import Redis
+
+from medianest.jobs import JobRecord
 from sample_plugins.job_plugins import crash_plugin
 
 WAIT = 60.0  # guards against hanging forever; never an expectation about speed
@@ -260,6 +261,7 @@ async def test_sigterm_lets_running_jobs_finish_requeues_the_rest_and_exits_0(
     held_job = await core.jobs.enqueue(
         "crashjobs.hold", {"path": str(abandoned), "release": str(tmp_path / "never")}
     )
+
     async def both_started() -> bool:
         return bool(events(finishing, "start") and events(abandoned, "start"))
 

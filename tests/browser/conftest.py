@@ -122,7 +122,9 @@ def _wait_until_healthy(process: subprocess.Popen, url: str, server: LiveServer)
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    pytest.fail(f"medianest serve did not answer /healthz within {START_TIMEOUT:.0f} s:\n{server.log()}")
+    pytest.fail(
+        f"medianest serve did not answer /healthz within {START_TIMEOUT:.0f} s:\n{server.log()}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -137,11 +139,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def serve(folder: Path, env: dict[str, str] | None = None, command: str = "serve") -> Iterator[LiveServer]:
+def serve(
+    folder: Path, env: dict[str, str] | None = None, command: str = "serve"
+) -> Iterator[LiveServer]:
     """`medianest serve` (or `demo`) on a free port with a fresh data dir under `folder` (and
     `env`'s `MEDIANEST_*` settings on top of the tests' own)."""
     port = _free_port()
-    server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=folder / "data", log_path=folder / "server.log")
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}", data_dir=folder / "data", log_path=folder / "server.log"
+    )
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
             [*_medianest_command(), command],
@@ -184,7 +190,9 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield chromium
         finally:
@@ -231,8 +239,17 @@ def context(browser) -> Iterator[object]:
 def page(context, watch: PageWatch) -> object:
     page = context.new_page()
     page.on("request", lambda request: watch.requests.append(request.url))
-    page.on("response", lambda response: response.status >= 400 and watch.failed_responses.append(f"{response.status} {response.url}"))
-    page.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400
+            and watch.failed_responses.append(f"{response.status} {response.url}")
+        ),
+    )
+    page.on(
+        "console",
+        lambda message: message.type == "error" and watch.console_errors.append(message.text),
+    )
     page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
     return page
 
@@ -244,7 +261,9 @@ def artifacts_dir() -> Path:
     return folder
 
 
-def take_screenshots(page, name: str, viewports: dict[str, dict[str, int]] = VIEWPORTS) -> list[Path]:
+def take_screenshots(
+    page, name: str, viewports: dict[str, dict[str, int]] = VIEWPORTS
+) -> list[Path]:
     """PNGs of the page as it is now, at each viewport: `<name>-<viewport>.png` shows the
     screen as a person sees it, `<name>-<viewport>-full.png` the whole page (fixed bars,
     like the phone's tab bar, then sit where the first screen ends)."""
@@ -282,7 +301,11 @@ def sign_in_first_admin(context, server: LiveServer) -> LiveServer:
     api = context.request
     signed_in = api.post(
         f"{server.url}/api/auth/admin",
-        data={"username": server.admin_username, "password": server.admin_password, "remember_me": False},
+        data={
+            "username": server.admin_username,
+            "password": server.admin_password,
+            "remember_me": False,
+        },
     )
     assert signed_in.ok, signed_in.text()
     csrf = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "csrf_token")
@@ -325,7 +348,10 @@ class Household:
 
 def _sign_in_and_change_password(client: httpx.Client, server: LiveServer) -> dict[str, str]:
     """Signs `client` in as the admin, changes the bootstrap password; returns the CSRF header."""
-    signed_in = client.post("/api/auth/admin", json={"username": server.admin_username, "password": server.admin_password})
+    signed_in = client.post(
+        "/api/auth/admin",
+        json={"username": server.admin_username, "password": server.admin_password},
+    )
     assert signed_in.status_code == 200, signed_in.text
     csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
     changed = client.post(
@@ -346,7 +372,12 @@ def connect_services(server: LiveServer, plex: Any, kuma_url: str) -> None:
         csrf = _sign_in_and_change_password(client, server)
         connections = {
             "plex": {"url": plex.server.url, "api_key": plex.server.owner_token, "enabled": True},
-            "uptime_kuma": {"url": kuma_url, "api_key": DEFAULT_API_KEY, "enabled": True, "config": {"status_page": "home"}},
+            "uptime_kuma": {
+                "url": kuma_url,
+                "api_key": DEFAULT_API_KEY,
+                "enabled": True,
+                "config": {"status_page": "home"},
+            },
         }
         for name, body in connections.items():
             saved = client.put(f"/api/admin/services/{name}", json=body, headers=csrf)
@@ -372,7 +403,8 @@ def household_admin(household: Household, context) -> Household:
     """The browser context signed in as the household's admin (password already changed)."""
     server = household.server
     signed_in = context.request.post(
-        f"{server.url}/api/auth/admin", data={"username": server.admin_username, "password": server.admin_password}
+        f"{server.url}/api/auth/admin",
+        data={"username": server.admin_username, "password": server.admin_password},
     )
     assert signed_in.ok, signed_in.text()
     return household
@@ -387,6 +419,8 @@ def household_member(household: Household, context) -> Household:
     assert started.ok, started.text()
     pin = started.json()["data"]
     household.plex.plextv.link_pin(pin["code"], household.plex.friend)
-    signed_in = context.request.post(f"{server.url}/api/auth/plex", data={"pin_id": pin["pin_id"], "remember_me": False})
+    signed_in = context.request.post(
+        f"{server.url}/api/auth/plex", data={"pin_id": pin["pin_id"], "remember_me": False}
+    )
     assert signed_in.status == 200, signed_in.text()
     return household

@@ -72,10 +72,20 @@ def test_focus_is_visible(shared_server, page):
 def test_every_signed_in_page_fits_a_phone(admin_session, page):
     page.set_viewport_size({"width": 360, "height": 740})
     too_wide = {}
-    for path in ("/", "/password", "/admin/users", "/admin/services", "/admin/plugins", "/admin/settings", "/admin/audit"):
+    for path in (
+        "/",
+        "/password",
+        "/admin/users",
+        "/admin/services",
+        "/admin/plugins",
+        "/admin/settings",
+        "/admin/audit",
+    ):
         page.goto(f"{admin_session.url}{path}")
         page.wait_for_load_state("networkidle")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         if overflow > 0:
             too_wide[path] = overflow
     assert too_wide == {}

@@ -30,11 +30,16 @@ def test_plugin_switch_turns_a_plugin_off_and_it_stays_off(admin_session, page, 
     name = card.get_attribute("data-plugin")
 
     card.locator(".switch").click()
-    page.locator(f'article.plugin[data-plugin="{name}"] .switch[aria-checked=false]:not([disabled])').wait_for()
+    page.locator(
+        f'article.plugin[data-plugin="{name}"] .switch[aria-checked=false]:not([disabled])'
+    ).wait_for()
     page.locator("#toasts .toast--success").wait_for()
     page.reload()
     page.locator(f'article.plugin[data-plugin="{name}"] .switch[aria-checked=false]').wait_for()
-    assert page.locator(f'article.plugin[data-plugin="{name}"] .badge').first.inner_text() == "Disabled"
+    assert (
+        page.locator(f'article.plugin[data-plugin="{name}"] .badge').first.inner_text()
+        == "Disabled"
+    )
     assert watch.page_errors == []
 
 
@@ -69,8 +74,13 @@ def test_plugin_settings_are_saved_and_refused_when_invalid(admin_session, page,
 
 
 def test_a_missing_admin_endpoint_reads_not_available_yet(admin_session, page, watch):
-    missing = '{"success": false, "error": {"code": "NOT_FOUND", "message": "Not found", "details": {}}}'
-    page.route("**/api/admin/users?*", lambda route: route.fulfill(status=404, content_type="application/json", body=missing))
+    missing = (
+        '{"success": false, "error": {"code": "NOT_FOUND", "message": "Not found", "details": {}}}'
+    )
+    page.route(
+        "**/api/admin/users?*",
+        lambda route: route.fulfill(status=404, content_type="application/json", body=missing),
+    )
     page.goto(f"{admin_session.url}/admin/users")
     page.get_by_text("Not available yet").wait_for()
     assert watch.page_errors == []
@@ -78,7 +88,15 @@ def test_a_missing_admin_endpoint_reads_not_available_yet(admin_session, page, w
 
 def create_member(server, username: str) -> None:
     """A plain user, made with `medianest admin create` as an admin would."""
-    made = server.cli("admin", "create", username, "--role", "user", "--password-stdin", input=f"a password for {username}\n")
+    made = server.cli(
+        "admin",
+        "create",
+        username,
+        "--role",
+        "user",
+        "--password-stdin",
+        input=f"a password for {username}\n",
+    )
     assert made.returncode == 0, made.stderr
 
 
@@ -110,7 +128,9 @@ def test_an_admin_changes_a_persons_permissions(admin_session, page, watch, shoo
     browse.check()  # back to what the role gives: the per-user grant goes
     page.locator("tr[data-permissions-for]").get_by_text("plex.browse · from the role").wait_for()
 
-    listed = page.request.get(f"{admin_session.url}/api/admin/users?q=bob").json()["data"]["items"][0]
+    listed = page.request.get(f"{admin_session.url}/api/admin/users?q=bob").json()["data"]["items"][
+        0
+    ]
     assert listed["grants"] == {} and "plex.browse" in listed["permissions"]
     assert watch.page_errors == []
 
@@ -122,5 +142,7 @@ def test_the_permissions_panel_follows_a_role_change(admin_session, page):
     assert browse.is_enabled()
 
     row.get_by_label("Role of carol").select_option("admin")
-    page.locator("tr[data-permissions-for]").get_by_text("admins hold every permission").first.wait_for()
+    page.locator("tr[data-permissions-for]").get_by_text(
+        "admins hold every permission"
+    ).first.wait_for()
     assert browse.is_disabled() and browse.is_checked()

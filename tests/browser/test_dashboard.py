@@ -43,9 +43,27 @@ STATUS = [
         "uptime_percentage": 100,
         "error": None,
         "monitors": [
-            {"id": 1, "name": "Router", "status": "online", "response_time_ms": 3, "uptime_percentage": 100},
-            {"id": 2, "name": "NAS <backup>", "status": "offline", "response_time_ms": None, "uptime_percentage": 91.2},
-            {"id": 3, "name": "Home Assistant", "status": "online", "response_time_ms": 21, "uptime_percentage": 99.9},
+            {
+                "id": 1,
+                "name": "Router",
+                "status": "online",
+                "response_time_ms": 3,
+                "uptime_percentage": 100,
+            },
+            {
+                "id": 2,
+                "name": "NAS <backup>",
+                "status": "offline",
+                "response_time_ms": None,
+                "uptime_percentage": 91.2,
+            },
+            {
+                "id": 3,
+                "name": "Home Assistant",
+                "status": "online",
+                "response_time_ms": 21,
+                "uptime_percentage": 99.9,
+            },
         ],
     },
     {
@@ -78,7 +96,12 @@ WIDGETS = [
         "plugin": "plex",
         "plugin_title": "Plex",
         "title": "Libraries",
-        "data": {"movies": 1204, "tv_shows": 311, "music_albums": 2750, "last_scan": NOW.isoformat()},
+        "data": {
+            "movies": 1204,
+            "tv_shows": 311,
+            "music_albums": 2750,
+            "last_scan": NOW.isoformat(),
+        },
     },
     {
         "id": "overseerr.requests",
@@ -92,13 +115,20 @@ WIDGETS = [
         "plugin": "youtube",
         "plugin_title": "YouTube",
         "title": "Downloads",
-        "data": {"running": 1, "queued": 2, "completed_today": 5, "latest": ["Lo-fi beats (24 items)", "Cooking basics"]},
+        "data": {
+            "running": 1,
+            "queued": 2,
+            "completed_today": 5,
+            "latest": ["Lo-fi beats (24 items)", "Cooking basics"],
+        },
     },
 ]
 
 
 def envelope(data) -> str:
-    return json.dumps({"success": True, "data": data, "meta": {"timestamp": NOW.isoformat(), "version": "test"}})
+    return json.dumps(
+        {"success": True, "data": data, "meta": {"timestamp": NOW.isoformat(), "version": "test"}}
+    )
 
 
 class StatusSocket:
@@ -118,8 +148,19 @@ class StatusSocket:
 @pytest.fixture
 def dashboard(admin_session, page):
     socket = StatusSocket()
-    page.route("**/api/dashboard/status", lambda route: route.fulfill(content_type="application/json", body=envelope({"items": STATUS, "total": len(STATUS)})))
-    page.route("**/api/dashboard/widgets", lambda route: route.fulfill(content_type="application/json", body=envelope({"items": WIDGETS, "total": len(WIDGETS)})))
+    page.route(
+        "**/api/dashboard/status",
+        lambda route: route.fulfill(
+            content_type="application/json", body=envelope({"items": STATUS, "total": len(STATUS)})
+        ),
+    )
+    page.route(
+        "**/api/dashboard/widgets",
+        lambda route: route.fulfill(
+            content_type="application/json",
+            body=envelope({"items": WIDGETS, "total": len(WIDGETS)}),
+        ),
+    )
     page.route_web_socket("**/ws/status", socket.attach)
     page.goto(f"{admin_session.url}/")
     page.locator("[data-widgets][aria-busy=false]").wait_for()
@@ -136,7 +177,10 @@ def test_services_show_status_in_words_and_icons(dashboard, admin_session, page,
     assert pill_of(page, "plex") == "Online"
     assert pill_of(page, "overseerr") == "Degraded"
     assert pill_of(page, "youtube") == "Offline"
-    assert page.locator('[data-service="youtube"] .service__error').inner_text() == "Connection refused by 10.0.0.5:8080"
+    assert (
+        page.locator('[data-service="youtube"] .service__error').inner_text()
+        == "Connection refused by 10.0.0.5:8080"
+    )
     assert page.get_by_text("NAS <backup>").count() == 1  # a monitor name shown as text, not markup
     assert page.locator("[data-status-summary]").inner_text() == "2 of 4 services need attention"
     shoot("dashboard-live")
@@ -159,7 +203,9 @@ def test_widget_html_is_sanitised_and_a_broken_widget_stays_contained(dashboard,
 
 
 def test_pushed_status_change_updates_the_panel_and_announces_it(dashboard, page):
-    dashboard.send("service:status", {**STATUS[0], "status": "offline", "error": "Plex stopped answering"})
+    dashboard.send(
+        "service:status", {**STATUS[0], "status": "offline", "error": "Plex stopped answering"}
+    )
     page.locator('[data-service="plex"] .pill--offline').wait_for()
     assert pill_of(page, "plex") == "Offline"
     toast = page.locator("#toasts .toast", has_text="Plex is offline")
@@ -169,22 +215,38 @@ def test_pushed_status_change_updates_the_panel_and_announces_it(dashboard, page
 
 
 def test_pushed_monitor_change_updates_only_that_monitor(dashboard, page):
-    dashboard.send("service:status", {"service": "uptime_kuma", "monitor": {"id": 2, "name": "NAS <backup>", "status": "online"}})
+    dashboard.send(
+        "service:status",
+        {
+            "service": "uptime_kuma",
+            "monitor": {"id": 2, "name": "NAS <backup>", "status": "online"},
+        },
+    )
     page.locator('[data-service="uptime_kuma"] summary', has_text="all up").wait_for()
     assert page.locator('[data-service="uptime_kuma"] .monitor').count() == 3
 
 
 def test_notification_becomes_a_toast(dashboard, page):
-    dashboard.send("notification", {"title": "Download finished", "message": "Cooking basics is in Plex", "level": "success"})
+    dashboard.send(
+        "notification",
+        {"title": "Download finished", "message": "Cooking basics is in Plex", "level": "success"},
+    )
     toast = page.locator("#toasts .toast--success")
     toast.wait_for()
     assert "Cooking basics is in Plex" in toast.inner_text()
 
 
 def test_dashboard_without_its_api_shows_empty_states(admin_session, page, watch):
-    not_found = json.dumps({"success": False, "error": {"code": "NOT_FOUND", "message": "Not found", "details": {}}})
+    not_found = json.dumps(
+        {"success": False, "error": {"code": "NOT_FOUND", "message": "Not found", "details": {}}}
+    )
     for path in ("**/api/dashboard/status", "**/api/dashboard/widgets"):
-        page.route(path, lambda route: route.fulfill(status=404, content_type="application/json", body=not_found))
+        page.route(
+            path,
+            lambda route: route.fulfill(
+                status=404, content_type="application/json", body=not_found
+            ),
+        )
     page.route_web_socket("**/ws/status", lambda ws: ws.close(code=1011))
     page.goto(f"{admin_session.url}/")
     page.get_by_text("Widgets aren't available yet").wait_for()

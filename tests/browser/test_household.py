@@ -8,6 +8,7 @@ arrive over `/ws/status`, and signing in with Plex goes through the stand-in's p
 from __future__ import annotations
 
 import pytest
+
 from medianest_uptime_kuma.testing import MonitorStatus
 
 pytestmark = pytest.mark.timeout(120)
@@ -40,8 +41,12 @@ def test_status_follows_the_services_live(household_admin, page, watch, shoot):
     shoot("household-dashboard")
 
     household.kuma.set_status(NAS, MonitorStatus.DOWN)  # one monitor fails: pushed on its own
-    page.locator(f'[data-service="uptime_kuma"] [data-monitor="{NAS}"] .pill--offline').wait_for(timeout=WAIT_MS)
-    page.locator(f'article.widget[data-plugin=uptime_kuma] [data-monitor="{NAS}"] .pill--offline').wait_for()
+    page.locator(f'[data-service="uptime_kuma"] [data-monitor="{NAS}"] .pill--offline').wait_for(
+        timeout=WAIT_MS
+    )
+    page.locator(
+        f'article.widget[data-plugin=uptime_kuma] [data-monitor="{NAS}"] .pill--offline'
+    ).wait_for()
 
     household.kuma_server.outage("refuse")  # then Uptime Kuma itself stops answering
     service_pill(page, "uptime_kuma", "offline").wait_for(timeout=WAIT_MS)
@@ -58,7 +63,9 @@ def test_status_follows_the_services_live(household_admin, page, watch, shoot):
     assert watch.foreign_requests(household.server.netloc) == []
 
 
-def test_turning_a_plugin_off_takes_its_widget_and_status_off_open_dashboards(household_admin, context, page, watch):
+def test_turning_a_plugin_off_takes_its_widget_and_status_off_open_dashboards(
+    household_admin, context, page, watch
+):
     household = household_admin
     open_dashboard(page, household.server.url)
     kuma_widget = page.locator("article.widget[data-plugin=uptime_kuma]")
@@ -70,14 +77,18 @@ def test_turning_a_plugin_off_takes_its_widget_and_status_off_open_dashboards(ho
     admin.locator("[data-admin-section][aria-busy=false]").wait_for()
     switch = admin.locator('article.plugin[data-plugin="uptime_kuma"] .switch')
     switch.click()
-    admin.locator('article.plugin[data-plugin="uptime_kuma"] .switch[aria-checked=false]:not([disabled])').wait_for()
+    admin.locator(
+        'article.plugin[data-plugin="uptime_kuma"] .switch[aria-checked=false]:not([disabled])'
+    ).wait_for()
 
     kuma_widget.wait_for(state="detached")  # no reload: the socket said so
     page.locator('[data-service="uptime_kuma"]').wait_for(state="detached")
     assert page.locator("article.widget[data-plugin=plex]").count() == 1
 
     switch.click()
-    admin.locator('article.plugin[data-plugin="uptime_kuma"] .switch[aria-checked=true]:not([disabled])').wait_for()
+    admin.locator(
+        'article.plugin[data-plugin="uptime_kuma"] .switch[aria-checked=true]:not([disabled])'
+    ).wait_for()
     kuma_widget.wait_for()
     assert watch.page_errors == []
 
@@ -106,7 +117,9 @@ def approve_on_plextv(page, context, household, account) -> None:
     plextv.close()
 
 
-def test_a_household_member_signs_in_with_plex_and_sees_their_libraries(household, context, page, watch, shoot):
+def test_a_household_member_signs_in_with_plex_and_sees_their_libraries(
+    household, context, page, watch, shoot
+):
     friend = household.plex.friend
     sign_in_with_plex(page, context, household, friend)
 
@@ -131,7 +144,9 @@ def test_a_plex_account_without_access_to_the_server_is_refused(household, conte
     assert not [c for c in context.cookies() if c["name"] == "medianest_session"]
 
 
-def test_the_admin_tests_connections_with_saved_and_unsaved_values(household_admin, page, watch, shoot):
+def test_the_admin_tests_connections_with_saved_and_unsaved_values(
+    household_admin, page, watch, shoot
+):
     household = household_admin
     page.goto(f"{household.server.url}/admin/services")
     page.locator("[data-admin-section][aria-busy=false]").wait_for()
@@ -141,7 +156,9 @@ def test_the_admin_tests_connections_with_saved_and_unsaved_values(household_adm
     assert "answered" in kuma.locator(".service-form__result").inner_text()
 
     plex = page.locator('[data-service-form="plex"]')
-    assert plex.locator("input[type=password]").input_value() == ""  # the saved token stays on the server
+    assert (
+        plex.locator("input[type=password]").input_value() == ""
+    )  # the saved token stays on the server
     plex.locator("input[type=password]").fill("not-the-owner-token")  # typed, not saved
     plex.get_by_role("button", name="Test connection").click()
     plex.locator(".service-form__result .pill--offline").wait_for(timeout=WAIT_MS)
@@ -157,7 +174,9 @@ def test_the_admin_tests_connections_with_saved_and_unsaved_values(household_adm
     assert watch.page_errors == []
 
 
-def test_a_local_admin_links_their_plex_account_and_browses(household_admin, context, page, watch, shoot):
+def test_a_local_admin_links_their_plex_account_and_browses(
+    household_admin, context, page, watch, shoot
+):
     household = household_admin
     response = page.goto(f"{household.server.url}/plex/")
     assert response.status == 403
@@ -171,4 +190,3 @@ def test_a_local_admin_links_their_plex_account_and_browses(household_admin, con
     assert len(titles) == 4  # the owner sees every library
     assert watch.page_errors == []
     assert watch.foreign_requests(household.server.netloc) == []
-

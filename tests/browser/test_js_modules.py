@@ -45,8 +45,20 @@ def test_unsafe_requests_echo_the_csrf_cookie_and_safe_ones_do_not(on_site, page
 
 
 def test_error_envelopes_become_api_errors(on_site, page):
-    body = {"success": False, "error": {"code": "VALIDATION_ERROR", "message": "Nope", "details": {"fields": {"url": "Bad URL"}}}}
-    page.route("**/api/fail", lambda route: route.fulfill(status=422, content_type="application/json", body=json.dumps(body)))
+    body = {
+        "success": False,
+        "error": {
+            "code": "VALIDATION_ERROR",
+            "message": "Nope",
+            "details": {"fields": {"url": "Bad URL"}},
+        },
+    }
+    page.route(
+        "**/api/fail",
+        lambda route: route.fulfill(
+            status=422, content_type="application/json", body=json.dumps(body)
+        ),
+    )
     error = page.evaluate(
         """async () => {
             const { request } = await import("/static/web/js/api.js");
@@ -54,14 +66,32 @@ def test_error_envelopes_become_api_errors(on_site, page):
             catch (e) { return { name: e.name, status: e.status, code: e.code, message: e.message, fields: e.fields }; }
         }"""
     )
-    assert error == {"name": "ApiError", "status": 422, "code": "VALIDATION_ERROR", "message": "Nope", "fields": {"url": "Bad URL"}}
+    assert error == {
+        "name": "ApiError",
+        "status": 422,
+        "code": "VALIDATION_ERROR",
+        "message": "Nope",
+        "fields": {"url": "Bad URL"},
+    }
 
 
 def test_rate_limit_carries_the_retry_time(on_site, page):
-    body = {"success": False, "error": {"code": "RATE_LIMIT_EXCEEDED", "message": "Slow down", "details": {"limit": 5, "window": 60}}}
+    body = {
+        "success": False,
+        "error": {
+            "code": "RATE_LIMIT_EXCEEDED",
+            "message": "Slow down",
+            "details": {"limit": 5, "window": 60},
+        },
+    }
     page.route(
         "**/api/busy",
-        lambda route: route.fulfill(status=429, headers={"Retry-After": "17"}, content_type="application/json", body=json.dumps(body)),
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": "17"},
+            content_type="application/json",
+            body=json.dumps(body),
+        ),
     )
     retry = page.evaluate(
         """async () => {
@@ -73,8 +103,16 @@ def test_rate_limit_carries_the_retry_time(on_site, page):
 
 
 def test_unauthenticated_answer_sends_the_browser_to_sign_in(on_site, page):
-    body = {"success": False, "error": {"code": "UNAUTHENTICATED", "message": "Sign in first", "details": {}}}
-    page.route("**/api/private", lambda route: route.fulfill(status=401, content_type="application/json", body=json.dumps(body)))
+    body = {
+        "success": False,
+        "error": {"code": "UNAUTHENTICATED", "message": "Sign in first", "details": {}},
+    }
+    page.route(
+        "**/api/private",
+        lambda route: route.fulfill(
+            status=401, content_type="application/json", body=json.dumps(body)
+        ),
+    )
     page.evaluate(
         """async () => {
             history.replaceState(null, "", "/admin/users?tab=1");
@@ -98,7 +136,13 @@ def test_network_failure_is_an_api_error_too(on_site, page):
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    [("/admin", "/admin"), ("//evil.example", "/"), ("/\\\\evil.example", "/"), ("https://evil.example", "/"), ("/password", "/")],
+    [
+        ("/admin", "/admin"),
+        ("//evil.example", "/"),
+        ("/\\\\evil.example", "/"),
+        ("https://evil.example", "/"),
+        ("/password", "/"),
+    ],
 )
 def test_safe_next_agrees_with_the_server(on_site, page, target, expected):
     from medianest_web.navigation import safe_next
@@ -131,7 +175,11 @@ def test_live_socket_reconnects_after_a_drop_and_dispatches_events(on_site, page
         if len(connections) == 1:
             ws.close(code=1011)  # the first connection drops at once
         else:
-            ws.send(json.dumps({"event": "service:status", "data": {"service": "plex", "status": "online"}}))
+            ws.send(
+                json.dumps(
+                    {"event": "service:status", "data": {"service": "plex", "status": "online"}}
+                )
+            )
 
     page.route_web_socket("**/ws/test", accept)
     received = page.evaluate(

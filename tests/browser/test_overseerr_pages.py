@@ -36,7 +36,6 @@ class Served:
         settings = Settings(data_dir=data_dir, admin_password="bootstrap password for the browser",
                             log_level="WARNING", status_interval=1.0)  # fmt: skip
         import medianest_overseerr
-
         from medianest.testing import installed_plugin
 
         self.app = create_app(settings, plugins=[installed_plugin("web"), medianest_overseerr])

@@ -21,7 +21,9 @@ def test_a_member_browses_what_is_shared_with_them(household_member, page, watch
     page.get_by_role("link", name="Plex").first.click()
     page.locator("main[data-plex-page=libraries]").wait_for()
     titles = page.locator("[data-plex-libraries] a.plex-library").all_inner_texts()
-    assert any("Movies" in title for title in titles) and any("TV Shows" in title for title in titles)
+    assert any("Movies" in title for title in titles) and any(
+        "TV Shows" in title for title in titles
+    )
     assert not any("Music" in title for title in titles)  # not shared with them
     shoot("plex-libraries")
 
@@ -35,7 +37,10 @@ def test_a_member_browses_what_is_shared_with_them(household_member, page, watch
         posters.nth(index).scroll_into_view_if_needed()
     page.wait_for_load_state("networkidle")
     assert loaded_posters(page) == posters.count()  # every one came through the proxy
-    assert all(src.startswith("/api/plex/image?") for src in posters.evaluate_all("els => els.map(e => e.getAttribute('src'))"))
+    assert all(
+        src.startswith("/api/plex/image?")
+        for src in posters.evaluate_all("els => els.map(e => e.getAttribute('src'))")
+    )
     shoot("plex-library")
 
     page.locator("a[data-plex-next]").click()
@@ -95,19 +100,30 @@ def test_a_collection_opens_from_the_libraries_page(household_member, page, watc
     collection = household.plex.server.library.create_collection(movies, "Sci-fi nights", keys)
 
     page.goto(f"{household.server.url}/plex/")
-    page.locator(f'[data-plex-collections] li[data-plex-collection="{collection.rating_key}"] a').click()
-    page.locator(f'main[data-plex-page=collection][data-plex-collection="{collection.rating_key}"]').wait_for()
+    page.locator(
+        f'[data-plex-collections] li[data-plex-collection="{collection.rating_key}"] a'
+    ).click()
+    page.locator(
+        f'main[data-plex-page=collection][data-plex-collection="{collection.rating_key}"]'
+    ).wait_for()
     assert page.get_by_role("heading", name="Sci-fi nights").count() == 1
     assert page.locator("[data-plex-grid] li.plex-poster").count() == 5
     shoot("plex-collection")
     assert watch.page_errors == [] and watch.failed_responses == []
 
 
-@pytest.mark.parametrize("path", ["/plex/", "/plex/library/{movies}?q=a&sort=-year", "/plex/library/{shows}"])
+@pytest.mark.parametrize(
+    "path", ["/plex/", "/plex/library/{movies}?q=a&sort=-year", "/plex/library/{shows}"]
+)
 def test_plex_pages_fit_a_phone(household_member, page, path):
     household = household_member
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto(household.server.url + path.format(movies=household.plex.movies.id, shows=household.plex.shows.id))
+    page.goto(
+        household.server.url
+        + path.format(movies=household.plex.movies.id, shows=household.plex.shows.id)
+    )
     page.locator("main[data-plex-page]").wait_for()
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0

@@ -19,7 +19,11 @@ def answer(route, status: int, body: dict) -> None:
 
 
 def ok(data) -> dict:
-    return {"success": True, "data": data, "meta": {"timestamp": datetime.now(UTC).isoformat(), "version": "test"}}
+    return {
+        "success": True,
+        "data": data,
+        "meta": {"timestamp": datetime.now(UTC).isoformat(), "version": "test"},
+    }
 
 
 def refused(code: str, message: str, **details) -> dict:
@@ -32,7 +36,18 @@ def pin(page):
     expires = (datetime.now(UTC) + timedelta(minutes=15)).isoformat()
     page.route(
         "**/api/auth/plex/pin",
-        lambda route: answer(route, 200, ok({"pin_id": 4242, "code": "K7QM", "auth_url": "https://app.plex.tv/auth#?code=K7QM", "expires_at": expires})),
+        lambda route: answer(
+            route,
+            200,
+            ok(
+                {
+                    "pin_id": 4242,
+                    "code": "K7QM",
+                    "auth_url": "https://app.plex.tv/auth#?code=K7QM",
+                    "expires_at": expires,
+                }
+            ),
+        ),
     )
     return []
 
@@ -49,8 +64,18 @@ def stub_polls(page, polls: list, answers: list[tuple[int, dict]]) -> None:
 
 
 def test_code_is_shown_and_polling_signs_in(shared_server, page, pin, watch, shoot):
-    stub_polls(page, pin, [(202, ok({"status": "waiting"})), (200, ok({"user": {"username": "alice"}, "must_change_password": False}))])
-    page.route(f"{shared_server.url}/admin/plugins", lambda route: route.fulfill(content_type="text/html", body="<title>signed in</title>"))
+    stub_polls(
+        page,
+        pin,
+        [
+            (202, ok({"status": "waiting"})),
+            (200, ok({"user": {"username": "alice"}, "must_change_password": False})),
+        ],
+    )
+    page.route(
+        f"{shared_server.url}/admin/plugins",
+        lambda route: route.fulfill(content_type="text/html", body="<title>signed in</title>"),
+    )
     page.goto(f"{shared_server.url}/login?next=%2Fadmin%2Fplugins")
     page.get_by_role("button", name="Sign in with Plex").click()
 
@@ -70,7 +95,20 @@ def test_code_is_shown_and_polling_signs_in(shared_server, page, pin, watch, sho
 
 
 def test_account_without_access_is_told_so(shared_server, page, pin):
-    stub_polls(page, pin, [(403, refused("FORBIDDEN", "This Plex account has no access to this server", reason="no_server_access"))])
+    stub_polls(
+        page,
+        pin,
+        [
+            (
+                403,
+                refused(
+                    "FORBIDDEN",
+                    "This Plex account has no access to this server",
+                    reason="no_server_access",
+                ),
+            )
+        ],
+    )
     page.goto(f"{shared_server.url}/login")
     page.get_by_role("button", name="Sign in with Plex").click()
     page.get_by_text("No access to this server", exact=True).wait_for()
@@ -78,7 +116,9 @@ def test_account_without_access_is_told_so(shared_server, page, pin):
 
 
 def test_expired_code_offers_a_new_one(shared_server, page, pin, shoot):
-    stub_polls(page, pin, [(410, refused("PIN_EXPIRED", "This Plex code has expired; start again"))])
+    stub_polls(
+        page, pin, [(410, refused("PIN_EXPIRED", "This Plex code has expired; start again"))]
+    )
     page.goto(f"{shared_server.url}/login")
     page.get_by_role("button", name="Sign in with Plex").click()
     page.get_by_text("This code has expired").wait_for()
@@ -89,14 +129,27 @@ def test_expired_code_offers_a_new_one(shared_server, page, pin, shoot):
 
 
 def test_rate_limit_says_how_long_to_wait(shared_server, page, pin):
-    stub_polls(page, pin, [(429, refused("RATE_LIMIT_EXCEEDED", "Too many requests", limit=30, window=60, retryAfter=42))])
+    stub_polls(
+        page,
+        pin,
+        [
+            (
+                429,
+                refused(
+                    "RATE_LIMIT_EXCEEDED", "Too many requests", limit=30, window=60, retryAfter=42
+                ),
+            )
+        ],
+    )
     page.goto(f"{shared_server.url}/login")
     page.get_by_role("button", name="Sign in with Plex").click()
     page.get_by_text("Please wait 42 seconds before trying again.").wait_for()
 
 
 def test_plex_not_set_up_points_to_the_admin_form(shared_server, page):
-    page.route("**/api/auth/plex/pin", lambda route: answer(route, 404, refused("NOT_FOUND", "Not found")))
+    page.route(
+        "**/api/auth/plex/pin", lambda route: answer(route, 404, refused("NOT_FOUND", "Not found"))
+    )
     page.goto(f"{shared_server.url}/login")
     page.get_by_role("button", name="Sign in with Plex").click()
     page.get_by_text("Plex sign-in isn't set up").wait_for()

@@ -26,7 +26,9 @@ def test_phone_width_has_no_horizontal_scroll(shared_server, page):
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(f"{shared_server.url}/login")
     page.locator("[data-admin] summary").click()
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import medianest_web
 import pytest
+
+import medianest_web
 
 # The helpers beside the tests (html_scan) import by name under --import-mode=importlib.
 sys.path.insert(0, str(Path(__file__).parent))

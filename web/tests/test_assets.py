@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import medianest_web
-
 from medianest_web.assets import AssetManifest
 
 
@@ -21,7 +20,11 @@ def write(root: Path, name: str, text: str) -> None:
 @pytest.fixture
 def static(tmp_path: Path) -> Path:
     write(tmp_path, "js/api.js", "export const answer = 42;\n")
-    write(tmp_path, "js/page.js", 'import { answer } from "./api.js";\nimport("./lazy.js");\nconsole.log(answer);\n')
+    write(
+        tmp_path,
+        "js/page.js",
+        'import { answer } from "./api.js";\nimport("./lazy.js");\nconsole.log(answer);\n',
+    )
     write(tmp_path, "js/lazy.js", "export default 1;\n")
     write(tmp_path, "js/admin/users.js", "import { answer } from '../api.js';\n")
     write(tmp_path, "css/app.css", "body { color: black }\n")
@@ -47,16 +50,26 @@ def test_changing_a_dependency_changes_its_importers_url(static):
 
 
 def test_imports_outside_the_folder_or_missing_are_left_alone(static):
-    write(static, "js/odd.js", 'import "../../secret.js";\nimport "./missing.js";\nimport "https://cdn.example/x.js";\n')
+    write(
+        static,
+        "js/odd.js",
+        'import "../../secret.js";\nimport "./missing.js";\nimport "https://cdn.example/x.js";\n',
+    )
     body = AssetManifest(static).get("js/odd.js").body.decode()
-    assert body == 'import "../../secret.js";\nimport "./missing.js";\nimport "https://cdn.example/x.js";\n'
+    assert (
+        body
+        == 'import "../../secret.js";\nimport "./missing.js";\nimport "https://cdn.example/x.js";\n'
+    )
 
 
 def test_import_cycles_terminate(static):
     write(static, "js/a.js", 'import "./b.js";\n')
     write(static, "js/b.js", 'import "./a.js";\n')
     manifest = AssetManifest(static)
-    assert "?v=" in manifest.get("js/a.js").body.decode() or "?v=" in manifest.get("js/b.js").body.decode()
+    assert (
+        "?v=" in manifest.get("js/a.js").body.decode()
+        or "?v=" in manifest.get("js/b.js").body.decode()
+    )
 
 
 def test_url_of_an_unknown_asset_raises(static):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-import medianest_web
 import weather_plugin
 
+import medianest_web
 from medianest.testing.clients import ApiClient, create_user
 
 

@@ -9,9 +9,20 @@ from html_scan import scan_html
 
 from medianest.testing.clients import ApiClient, create_user
 
-ADMIN_PAGES = ["/admin/users", "/admin/services", "/admin/plugins", "/admin/settings", "/admin/audit"]
+ADMIN_PAGES = [
+    "/admin/users",
+    "/admin/services",
+    "/admin/plugins",
+    "/admin/settings",
+    "/admin/audit",
+]
 SIGNED_IN_PAGES = ["/", "/password"]
-SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+)
 
 
 async def html_of(response) -> str:
@@ -63,7 +74,10 @@ async def test_every_referenced_asset_is_served_immutable(admin_client):
 
 
 async def test_module_imports_carry_the_imported_file_version(client):
-    api_url = re.search(r'"\./api\.js\?v=([0-9a-f]{12})"', (await (await client.get("/static/web/js/shell.js")).get_data()).decode())
+    api_url = re.search(
+        r'"\./api\.js\?v=([0-9a-f]{12})"',
+        (await (await client.get("/static/web/js/shell.js")).get_data()).decode(),
+    )
     assert api_url is not None
     served = await client.get(f"/static/web/js/api.js?v={api_url.group(1)}")
     assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -79,14 +93,21 @@ async def test_unversioned_or_outdated_asset_urls_are_revalidated(client, query)
 
 async def test_asset_etag_answers_304(client):
     first = await client.get("/static/web/js/api.js")
-    again = await client.get("/static/web/js/api.js", headers={"If-None-Match": first.headers["ETag"]})
+    again = await client.get(
+        "/static/web/js/api.js", headers={"If-None-Match": first.headers["ETag"]}
+    )
     assert again.status_code == 304
     assert await again.get_data() == b""
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/static/web/nope.js", "/static/web/../pages.py", "/static/web/%2e%2e/pages.py", "/static/web/js/../../pages.py"],
+    [
+        "/static/web/nope.js",
+        "/static/web/../pages.py",
+        "/static/web/%2e%2e/pages.py",
+        "/static/web/js/../../pages.py",
+    ],
 )
 async def test_unknown_assets_and_paths_outside_the_folder_are_404(client, path):
     response = await client.get(path)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html as markup
 import re
 
-import medianest_web
 import pytest
 import weather_plugin
 from html_scan import scan_html
 
+import medianest_web
 from medianest.testing.clients import ApiClient, create_user
 
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -37,7 +37,9 @@ def test_safe_next_refuses_pages_that_would_loop(target):
     assert safe_next(target) == "/"
 
 
-@pytest.mark.parametrize("target", ["/", "/admin/plugins", "/plex/library/1?sort=title&q=a%20b", "/youtube/#top"])
+@pytest.mark.parametrize(
+    "target", ["/", "/admin/plugins", "/plex/library/1?sort=title&q=a%20b", "/youtube/#top"]
+)
 def test_safe_next_keeps_paths_on_this_site(target):
     assert safe_next(target) == target
 
@@ -74,12 +76,18 @@ async def test_sign_in_page_never_embeds_an_off_site_target(client, target):
 
 
 async def test_sign_in_page_embeds_a_safe_target(client):
-    html = (await (await client.get("/login", query_string={"next": "/admin/plugins"})).get_data()).decode()
+    html = (
+        await (await client.get("/login", query_string={"next": "/admin/plugins"})).get_data()
+    ).decode()
     assert 'data-next="/admin/plugins"' in html
 
 
-@pytest.mark.parametrize(("target", "location"), [("/admin/plugins", "/admin/plugins"), ("//evil.example", "/")])
-async def test_signed_in_visitor_on_sign_in_page_goes_to_a_safe_target(admin_client, target, location):
+@pytest.mark.parametrize(
+    ("target", "location"), [("/admin/plugins", "/admin/plugins"), ("//evil.example", "/")]
+)
+async def test_signed_in_visitor_on_sign_in_page_goes_to_a_safe_target(
+    admin_client, target, location
+):
     response = await admin_client.get(f"/login?{urlencode({'next': target})}")
     assert response.status_code == 302
     assert response.headers["Location"] == location
@@ -114,7 +122,9 @@ async def test_a_pending_password_change_sends_pages_to_password(app):
 
 
 async def test_unknown_url_is_a_page_for_browsers_and_json_for_clients(client):
-    page = await client.get("/no/such/page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    page = await client.get(
+        "/no/such/page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
     assert page.status_code == 404
     assert page.mimetype == "text/html"
     assert re.search(r"<h1>Page not found</h1>", (await page.get_data()).decode())

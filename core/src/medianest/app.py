@@ -24,7 +24,6 @@ from medianest.errors import (
     ApiError,
     BadRequest,
     InternalError,
-    NotFound,
     PluginDisabled,
     ServiceUnavailable,
     Unauthenticated,
@@ -32,8 +31,8 @@ from medianest.errors import (
     ValidationFailed,
     error_response,
 )
-from medianest.openapi import EnvelopeOpenAPIProvider
 from medianest.log import configure_logging, request_id_var
+from medianest.openapi import EnvelopeOpenAPIProvider
 from medianest.plugins.contributions import AuthProvider, Shell
 from medianest.plugins.host import PluginHost, PluginState
 from medianest.settings import Settings, load_settings
@@ -244,13 +243,18 @@ def _install_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(RequestSchemaValidationError)
     async def _validation(error: RequestSchemaValidationError):
-        return error_response(ValidationFailed(details={"fields": _field_errors(error.validation_error)}))
+        return error_response(
+            ValidationFailed(details={"fields": _field_errors(error.validation_error)})
+        )
 
     @app.errorhandler(HTTPException)
     async def _http(error: HTTPException):
         status = error.code or 500
         api_error = ApiError(error.description or error.name)
-        api_error.status, api_error.code = status, HTTP_CODES.get(status, re.sub(r"\W+", "_", error.name).upper())
+        api_error.status, api_error.code = (
+            status,
+            HTTP_CODES.get(status, re.sub(r"\W+", "_", error.name).upper()),
+        )
         if status == 405 and getattr(error, "valid_methods", None):
             api_error.headers = {"Allow": ", ".join(error.valid_methods)}
         return error_response(api_error)
@@ -280,7 +284,9 @@ def mount_plugin_routes(core: Core, collected: dict[str, list[Blueprint]]) -> No
     for plugin_id, blueprints in collected.items():
         try:
             for index, blueprint in enumerate(blueprints):
-                _mount_one(core, plugin_id, blueprint, plugin_id if index == 0 else f"{plugin_id}_{index}")
+                _mount_one(
+                    core, plugin_id, blueprint, plugin_id if index == 0 else f"{plugin_id}_{index}"
+                )
         except _MountError as exc:
             core.host.fail(plugin_id, f"register_routes: {exc}")
     core.app.url_map.update()
@@ -305,8 +311,16 @@ def mount_shell(core: Core, collected: dict[str, list[Shell]]) -> None:
             if core.shell is not None:
                 raise _MountError(f"the shell is already provided by {core.shell_owner!r}")
             others = tuple(f"/{other}" for other in core.host.records if other != plugin_id)
-            _mount_one(core, plugin_id, shells[0].blueprint, plugin_id, allowed=("",), default="",
-                       outside=("/api", "/ws", *others), page=True)
+            _mount_one(
+                core,
+                plugin_id,
+                shells[0].blueprint,
+                plugin_id,
+                allowed=("",),
+                default="",
+                outside=("/api", "/ws", *others),
+                page=True,
+            )
             core.shell, core.shell_owner = shells[0], plugin_id
         except _MountError as exc:
             core.host.fail(plugin_id, f"register_shell: {exc}")
@@ -341,9 +355,18 @@ def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> N
                 if provider.blueprint is None:
                     continue
                 if provider.id != plugin_id and not provider.id.startswith(f"{plugin_id}_"):
-                    raise _MountError(f"auth provider id {provider.id!r} must be {plugin_id!r} or start with '{plugin_id}_'")
+                    raise _MountError(
+                        f"auth provider id {provider.id!r} must be {plugin_id!r} or start with '{plugin_id}_'"
+                    )
                 prefix = f"/api/auth/{provider.id}"
-                _mount_one(core, plugin_id, provider.blueprint, f"auth_{provider.id}", allowed=(prefix,), default=prefix)
+                _mount_one(
+                    core,
+                    plugin_id,
+                    provider.blueprint,
+                    f"auth_{provider.id}",
+                    allowed=(prefix,),
+                    default=prefix,
+                )
         except _MountError as exc:
             core.host.fail(plugin_id, f"register_auth_providers: {exc}")
     core.app.url_map.update()
@@ -371,7 +394,11 @@ def _mount_one(
         raise _MountError(f"url prefix {prefix!r} is outside {spaces}")
     scratch = Quart("medianest-route-check")
     scratch.register_blueprint(blueprint, url_prefix=prefix, name=name)
-    existing = {(rule.rule, method) for rule in core.app.url_map.iter_rules() for method in rule.methods or ()}
+    existing = {
+        (rule.rule, method)
+        for rule in core.app.url_map.iter_rules()
+        for method in rule.methods or ()
+    }
     for rule in scratch.url_map.iter_rules():
         if _is_static(rule.endpoint):
             continue
@@ -380,9 +407,15 @@ def _mount_one(
         taken = next((base for base in outside if _under(rule.rule, base)), None)
         if taken is not None:
             raise _MountError(f"route {rule.rule} is inside {taken}, which is not this plugin's")
-        clash = [m for m in rule.methods or () if (rule.rule, m) in existing and m not in ("HEAD", "OPTIONS")]
+        clash = [
+            m
+            for m in rule.methods or ()
+            if (rule.rule, m) in existing and m not in ("HEAD", "OPTIONS")
+        ]
         if clash:
-            owner = next((r.endpoint for r in core.app.url_map.iter_rules() if r.rule == rule.rule), "?")
+            owner = next(
+                (r.endpoint for r in core.app.url_map.iter_rules() if r.rule == rule.rule), "?"
+            )
             raise _MountError(f"route {' '.join(clash)} {rule.rule} collides with {owner}")
     if not page:
         tag_blueprint(blueprint, [plugin_id])

@@ -37,5 +37,12 @@ async def record(
     """Write one audit entry. `actor` is an Actor or a User (or None for anonymous)."""
     actor_id = getattr(actor, "user_id", None) or getattr(actor, "id", None)
     actor_name = getattr(actor, "username", None)
-    await AuditEntry.create(action=action, actor_id=actor_id, actor_name=actor_name, target=target, ip=ip, details=details)
+    await AuditEntry.create(
+        action=action,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        target=target,
+        ip=ip,
+        details=details,
+    )
     log.info("audit %s by %s on %s", action, actor_name or "anonymous", target or "-")

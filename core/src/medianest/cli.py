@@ -66,7 +66,9 @@ class PluginCommands(click.Group):
         from medianest.plugins.host import PluginHost
 
         host = PluginHost(
-            allow=settings.plugins, block=settings.block_plugins, autoload=not settings.disable_plugin_autoload
+            allow=settings.plugins,
+            block=settings.block_plugins,
+            autoload=not settings.disable_plugin_autoload,
         )
         host.discover()
         host.call_sync("register_commands", cli=self)
@@ -146,7 +148,7 @@ def _check_ready(settings: Settings) -> None:
     host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
     url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/readyz"
     try:
-        with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - a local http URL
+        with urllib.request.urlopen(url, timeout=5):
             click.echo(f"ready ({url})")
             return
     except urllib.error.HTTPError as exc:
@@ -193,7 +195,9 @@ def demo(host: str | None, port: int | None, data_dir: Path | None) -> None:
 
 @main.command()
 @click.option(
-    "--concurrency", type=click.IntRange(1, 64), help="Jobs run at once (MEDIANEST_JOB_CONCURRENCY)."
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    help="Jobs run at once (MEDIANEST_JOB_CONCURRENCY).",
 )
 @click.option(
     "--grace",
@@ -480,7 +484,9 @@ def admin() -> None:
 @admin.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "user"]), default="admin", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
 def admin_create(username: str, role: str, password_stdin: bool) -> None:
     """Create a local account (prompts for the password twice unless --password-stdin)."""
     import re
@@ -503,7 +509,9 @@ def admin_create(username: str, role: str, password_stdin: bool) -> None:
             user = await User.create(
                 username=username, role=role, password_hash=await PasswordService().hash(password)
             )
-            await audit.record("user.created", target=f"user:{user.id}", via="command line", role=role)
+            await audit.record(
+                "user.created", target=f"user:{user.id}", via="command line", role=role
+            )
             return str(user.id)
 
     user_id = asyncio.run(create(settings))
@@ -512,7 +520,9 @@ def admin_create(username: str, role: str, password_stdin: bool) -> None:
 
 @admin.command("reset-password")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
 def admin_reset_password(username: str, password_stdin: bool) -> None:
     """Set a new password that must be changed at the next sign-in; ends every session of the user."""
     settings = _tool_settings()
@@ -534,12 +544,16 @@ def admin_reset_password(username: str, password_stdin: bool) -> None:
             await user.save(update_fields=["password_hash", "must_change_password", "updated_at"])
             ended = await Session.filter(user_id=user.id).delete()
             await RememberToken.filter(user_id=user.id).delete()
-            await audit.record("user.password_reset", target=f"user:{user.id}", via="command line", sessions=ended)
+            await audit.record(
+                "user.password_reset", target=f"user:{user.id}", via="command line", sessions=ended
+            )
             await _announce_revoked(settings, str(user.id))
             return ended
 
     ended = asyncio.run(reset(settings))
-    click.echo(f"password of {username!r} reset; it must be changed at the next sign-in ({ended} session(s) ended)")
+    click.echo(
+        f"password of {username!r} reset; it must be changed at the next sign-in ({ended} session(s) ended)"
+    )
 
 
 @main.group()
@@ -570,7 +584,9 @@ def keys_rotate() -> None:
         rotation.write_key_file(source.path, ring)
         click.echo(f"added key {ring.active} to {source.path}; it encrypts from now on")
     elif source.writable:
-        click.echo(f"{source.path} still holds retired keys: finishing that rotation under key {ring.active}")
+        click.echo(
+            f"{source.path} still holds retired keys: finishing that rotation under key {ring.active}"
+        )
     box = SecretBox(ring)
 
     async def run(settings: Settings) -> rotation.RotationReport:
@@ -603,7 +619,10 @@ def _report_rotation(report: Any, ring: Any) -> None:
         f"{report.total} secret(s): {report.rotated} re-encrypted, {report.current} already under key {ring.active}"
     )
     for where in report.damaged:
-        click.echo(f"  cannot be decrypted (tampered or copied from another row), enter it again: {where}", err=True)
+        click.echo(
+            f"  cannot be decrypted (tampered or copied from another row), enter it again: {where}",
+            err=True,
+        )
     for where in report.foreign:
         click.echo(f"  under an unknown context, its key is kept: {where}", err=True)
 
@@ -612,7 +631,9 @@ def _advise_manual_keys(source: Any, ring: Any, retired: list[int]) -> None:
     click.echo(f"the keys come from {source.describe()}, which MediaNest does not change:")
     click.echo(f"  every secret it could read is now under key {ring.active} (the first entry)")
     if retired:
-        click.echo(f"  remove key(s) {', '.join(map(str, retired))}, which nothing uses any more, and restart")
+        click.echo(
+            f"  remove key(s) {', '.join(map(str, retired))}, which nothing uses any more, and restart"
+        )
     click.echo(
         f"  to move to a new key: put '{max(ring.keys) + 1}:<new key>' first (keep the others), restart, "
         "and run 'medianest keys rotate' again; make a key with: "
@@ -647,13 +668,21 @@ def backup(file: str | None, include_key: bool) -> None:
     reporter = backups.ConsoleReporter()
     try:
         with backups.output(target) as out:
-            summary = asyncio.run(backups.create_backup(settings, out, include_key=include_key, reporter=reporter))
+            summary = asyncio.run(
+                backups.create_backup(settings, out, include_key=include_key, reporter=reporter)
+            )
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     where = "stdout" if target == "-" else target
-    click.echo(f"backed up {summary.rows} row(s) of {summary.tables} table(s) ({summary.database}) to {where}", err=True)
+    click.echo(
+        f"backed up {summary.rows} row(s) of {summary.tables} table(s) ({summary.database}) to {where}",
+        err=True,
+    )
     for app in summary.skipped_apps:
-        click.echo(f"warning: the database has tables of {app!r}, which is not installed here: they are not in the backup", err=True)
+        click.echo(
+            f"warning: the database has tables of {app!r}, which is not installed here: they are not in the backup",
+            err=True,
+        )
     _advise_backup_key(settings, summary, include_key)
 
 
@@ -662,9 +691,14 @@ def _advise_backup_key(settings: Settings, summary: Any, include_key: bool) -> N
 
     source = key_files.key_source(settings).describe()
     if summary.key_included:
-        click.echo(f"the file holds the secret key ({source}): keep it as safe as the key itself", err=True)
+        click.echo(
+            f"the file holds the secret key ({source}): keep it as safe as the key itself", err=True
+        )
     elif include_key:
-        click.echo("there is no secret key yet, so none is in the file (nothing stored is encrypted)", err=True)
+        click.echo(
+            "there is no secret key yet, so none is in the file (nothing stored is encrypted)",
+            err=True,
+        )
     elif summary.has_key:
         click.echo(
             f"the secret key is NOT in the file: keep {source} too (a copy, stored apart from the backup). "

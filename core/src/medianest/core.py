@@ -76,23 +76,31 @@ class Core:
         self.hub = Hub()
         self.hub.attach(self.events)
         self.system = SystemSettings()
-        self.http = ServiceClient(redis_url=settings.redis_url, redis_prefix=settings.redis_prefix)  # every outbound call to a service
+        self.http = ServiceClient(
+            redis_url=settings.redis_url, redis_prefix=settings.redis_prefix
+        )  # every outbound call to a service
         from medianest.auth.accounts import Accounts, Users
         from medianest.auth.service import AuthService
         from medianest.plugins.facades import AuditLog, Capabilities, Limits
 
         self.auth = AuthService(self)
         self.users = Users(self)  # for plugins: read users, sign them out everywhere
-        self.accounts = Accounts(self)  # for plugins: identities at auth providers, tokens encrypted
+        self.accounts = Accounts(
+            self
+        )  # for plugins: identities at auth providers, tokens encrypted
         self.limits = Limits(self)  # for plugins: the budgets they declared, and fixed ones
         self.capabilities = Capabilities(self)  # for plugins: what other plugins offer
         self.audit = AuditLog()
         self.request_providers: dict[str, Any] = {}  # plugin id -> RequestProvider, for /api/media
         self.authorize = self.auth.authorize
-        self.services = ServiceRegistry(self)  # admin-set service connections, keys decrypted in-process
+        self.services = ServiceRegistry(
+            self
+        )  # admin-set service connections, keys decrypted in-process
         self.plugin_settings_store = PluginSettingsStore(self)
         self.status = StatusBoard(self)  # the coordinators: services' status, from cache
-        self.jobs = JobQueue(self)  # background jobs: `await core.jobs.enqueue("<plugin>.<job>", {...})`
+        self.jobs = JobQueue(
+            self
+        )  # background jobs: `await core.jobs.enqueue("<plugin>.<job>", {...})`
         from medianest.api.realtime import Sockets
 
         self.realtime = Sockets(self)  # websocket routes: `await core.realtime.topic_socket(...)`
@@ -101,7 +109,13 @@ class Core:
         host.listeners.append(self._announce_state)
         self.events.subscribe(
             self._on_bus_event,
-            names=("plugin:state", "session:revoked", "session:ended", "user:changed", "config:changed"),
+            names=(
+                "plugin:state",
+                "session:revoked",
+                "session:ended",
+                "user:changed",
+                "config:changed",
+            ),
         )
         self.events.subscribe(self._to_plugins)
 
@@ -180,7 +194,9 @@ class Core:
                 for plugin_id, offered in collected.items():
                     self.capabilities.offer(plugin_id, offered)
             elif hook == "register_request_providers":
-                self.request_providers = {pid: items[0] for pid, items in sorted(collected.items()) if items}
+                self.request_providers = {
+                    pid: items[0] for pid, items in sorted(collected.items()) if items
+                }
             elif hook in mounters:
                 mounters[hook](self, collected)
             if hook == "register_auth_providers":
@@ -205,7 +221,9 @@ class Core:
         self._running = False
         try:
             await self._bounded(self.status.stop(), "status")  # no probe runs while clients close
-            await self._bounded(self.jobs.stop(), "jobs", self.settings.job_shutdown_grace + STOP_STEP_SECONDS)
+            await self._bounded(
+                self.jobs.stop(), "jobs", self.settings.job_shutdown_grace + STOP_STEP_SECONDS
+            )
             for record in list(self.host.records.values()):
                 if record.loaded:
                     await self.host.call(record.id, "shutdown", core=self)
@@ -236,14 +254,20 @@ class Core:
             if row is not None:
                 self.host.apply_wish(record.id, row.enabled)
             elif record.spec is not None:
-                await PluginStateRow.create(id=record.id, enabled=record.enabled, state=record.state.value)
+                await PluginStateRow.create(
+                    id=record.id, enabled=record.enabled, state=record.state.value
+                )
 
     async def _persist_state(self, record: PluginRecord) -> None:
         if self.orm is None or record.spec is None:
             return
         await PluginStateRow.update_or_create(
             id=record.id,
-            defaults={"enabled": record.enabled, "state": record.state.value, "error": record.error},
+            defaults={
+                "enabled": record.enabled,
+                "state": record.state.value,
+                "error": record.error,
+            },
         )
 
     async def _announce_state(self, record: PluginRecord) -> None:
@@ -293,7 +317,9 @@ class Core:
         checks = {"database": await _ready(db.ping())}
         if self.settings.redis_url:
             subscribed = getattr(self.events, "connected", True)
-            checks["redis"] = {"ok": True} if subscribed else {"ok": False, "error": "not subscribed"}
+            checks["redis"] = (
+                {"ok": True} if subscribed else {"ok": False, "error": "not subscribed"}
+            )
             checks["broker"] = await _ready(self.jobs.broker_ok())
         return checks
 

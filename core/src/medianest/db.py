@@ -49,9 +49,15 @@ def _sqlite_path(url: str) -> Path | None:
     return None
 
 
-def tortoise_config(url: str, plugin_models: Mapping[str, ModelSpec] | None = None) -> dict[str, Any]:
+def tortoise_config(
+    url: str, plugin_models: Mapping[str, ModelSpec] | None = None
+) -> dict[str, Any]:
     apps: dict[str, Any] = {
-        CORE_APP: {"models": CORE_MODEL_MODULES, "migrations": CORE_MIGRATIONS, "default_connection": "default"}
+        CORE_APP: {
+            "models": CORE_MODEL_MODULES,
+            "migrations": CORE_MIGRATIONS,
+            "default_connection": "default",
+        }
     }
     for plugin_id, spec in (plugin_models or {}).items():
         apps[plugin_id] = {
@@ -59,7 +65,12 @@ def tortoise_config(url: str, plugin_models: Mapping[str, ModelSpec] | None = No
             "migrations": spec.migrations,
             "default_connection": "default",
         }
-    return {"connections": {"default": normalise_url(url)}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+    return {
+        "connections": {"default": normalise_url(url)},
+        "apps": apps,
+        "use_tz": True,
+        "timezone": "UTC",
+    }
 
 
 async def upgrade(config: dict[str, Any]) -> None:

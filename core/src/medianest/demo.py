@@ -26,7 +26,9 @@ STATUS_INTERVAL = 5.0  # seconds: a demo should show changes soon after they hap
 
 def run_demo(*, data_dir: Path | None, host: str | None, port: int | None) -> None:
     with contextlib.ExitStack() as stack:
-        folder = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="medianest-demo-")))
+        folder = data_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="medianest-demo-"))
+        )
         settings = demo_settings(folder, host, port)
         connections = start_stand_ins(stack, asyncio.run(demo_services(settings)), folder)
 
@@ -61,14 +63,18 @@ async def demo_services(settings: Settings) -> list[tuple[str, DemoService]]:
     from medianest.plugins.host import PluginHost
 
     host = PluginHost(
-        allow=settings.plugins, block=settings.block_plugins, autoload=not settings.disable_plugin_autoload
+        allow=settings.plugins,
+        block=settings.block_plugins,
+        autoload=not settings.disable_plugin_autoload,
     )
     host.discover()
     collected = await host.collect("register_demo_services")
     for record in host.records.values():
         if record.error:
             click.echo(f"plugin {record.id}: {record.error}", err=True)
-    return [(plugin_id, service) for plugin_id, services in collected.items() for service in services]
+    return [
+        (plugin_id, service) for plugin_id, services in collected.items() for service in services
+    ]
 
 
 def start_stand_ins(
@@ -82,10 +88,14 @@ def start_stand_ins(
         try:
             connection = stack.enter_context(service.run(folder))
         except Exception as exc:
-            click.echo(f"plugin {plugin_id}: its demo {service.service} did not start: {exc}", err=True)
+            click.echo(
+                f"plugin {plugin_id}: its demo {service.service} did not start: {exc}", err=True
+            )
             continue
         if not isinstance(connection, DemoConnection):
-            click.echo(f"plugin {plugin_id}: its demo {service.service} gave no DemoConnection", err=True)
+            click.echo(
+                f"plugin {plugin_id}: its demo {service.service} gave no DemoConnection", err=True
+            )
             continue
         connections[service.service] = (plugin_id, connection)
     return connections
@@ -102,16 +112,26 @@ def connect_services(
         for name, (plugin_id, connection) in connections.items():
             if core.services.spec(name) is not None:  # a stand-in for a plugin without a
                 await core.services.put(  # service (a local playlist) only brings settings
-                    name, url=connection.url, api_key=connection.api_key, config=dict(connection.config), enabled=True
+                    name,
+                    url=connection.url,
+                    api_key=connection.api_key,
+                    config=dict(connection.config),
+                    enabled=True,
                 )
             if connection.settings:
-                await core.plugin_settings_store.update(plugin_id, connection.settings, updated_by="demo")
+                await core.plugin_settings_store.update(
+                    plugin_id, connection.settings, updated_by="demo"
+                )
 
     return connect
 
 
 def print_guide(
-    settings: Settings, folder: Path, *, temporary: bool, connections: Mapping[str, tuple[str, DemoConnection]]
+    settings: Settings,
+    folder: Path,
+    *,
+    temporary: bool,
+    connections: Mapping[str, tuple[str, DemoConnection]],
 ) -> None:
     where = "a temporary folder, removed when the demo stops" if temporary else str(folder)
     lines = [

@@ -79,7 +79,11 @@ class RateLimited(ApiError):
 
 
 class ServiceUnavailable(ApiError):
-    status, code, message = 503, "SERVICE_UNAVAILABLE", "A service MediaNest depends on is unavailable"
+    status, code, message = (
+        503,
+        "SERVICE_UNAVAILABLE",
+        "A service MediaNest depends on is unavailable",
+    )
 
     def __init__(self, service: str, message: str | None = None, **details: Any) -> None:
         super().__init__(message, details={"service": service, **details})
@@ -120,5 +124,8 @@ class ServiceNotConfigured(ServiceUnavailable):
     """The admin has not connected (or has turned off) the service a plugin needs."""
 
     def __init__(self, service: str, message: str | None = None) -> None:
-        super().__init__(service, message or f"{service} is not set up: an admin can connect it in Admin → Services",
-                         reason="not_configured")
+        super().__init__(
+            service,
+            message or f"{service} is not set up: an admin can connect it in Admin → Services",
+            reason="not_configured",
+        )

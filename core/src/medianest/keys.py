@@ -128,14 +128,17 @@ def _text_columns(model: type[Model]) -> list[str]:
     return [
         name
         for name, field_ in fields_map.items()
-        if isinstance(field_, (orm_fields.TextField, orm_fields.CharField)) and name != model._meta.pk_attr
+        if isinstance(field_, (orm_fields.TextField, orm_fields.CharField))
+        and name != model._meta.pk_attr
     ]
 
 
 def _row_ids(model: type[Model]) -> list[str]:
     """What a context may name the row by: the primary key, then each foreign key."""
     meta = model._meta
-    foreign = [meta.fields_map[name].source_field for name in sorted(meta.fk_fields | meta.o2o_fields)]
+    foreign = [
+        meta.fields_map[name].source_field for name in sorted(meta.fk_fields | meta.o2o_fields)
+    ]
     return [meta.pk_attr, *(name for name in foreign if name)]
 
 
@@ -145,13 +148,19 @@ async def _column_secrets(model: type[Model], column: str) -> list[StoredSecret]
     db_column = meta.fields_db_projection[column]
     ids = _row_ids(model)
     extra = ("provider",) if (table, db_column) == LINKED_TOKENS else ()
-    rows = await model.filter(**{f"{column}__startswith": TOKEN_PREFIX}).values(*ids, *extra, column)
+    rows = await model.filter(**{f"{column}__startswith": TOKEN_PREFIX}).values(
+        *ids, *extra, column
+    )
     certain = (table, db_column) in CORE_COLUMNS
     linked = (table, db_column) == LINKED_TOKENS
     secrets_found = []
     for row in rows:
         pk = row[meta.pk_attr]
-        contexts = tuple(dict.fromkeys(f"{table}|{db_column}|{row[name]}" for name in ids if row[name] is not None))
+        contexts = tuple(
+            dict.fromkeys(
+                f"{table}|{db_column}|{row[name]}" for name in ids if row[name] is not None
+            )
+        )
         if linked:
             contexts = (token_context(row["provider"], row["user_id"]),)
         elif certain:
@@ -161,7 +170,9 @@ async def _column_secrets(model: type[Model], column: str) -> list[StoredSecret]
             updated = await model.filter(**{meta.pk_attr: pk, column: old}).update(**{column: new})
             return updated == 1
 
-        secrets_found.append(StoredSecret(f"{table}.{db_column}[{pk}]", row[column], contexts, certain, replace))
+        secrets_found.append(
+            StoredSecret(f"{table}.{db_column}[{pk}]", row[column], contexts, certain, replace)
+        )
     return secrets_found
 
 
@@ -170,17 +181,26 @@ async def _plugin_settings_secrets() -> list[StoredSecret]:
     for row in await PluginStateRow.all().values("id", "settings"):
         for name, token in plugin_settings.encrypted_tokens(row["settings"] or {}):
 
-            async def replace(old: str, new: str, plugin_id: str = row["id"], name: str = name) -> bool:
+            async def replace(
+                old: str, new: str, plugin_id: str = row["id"], name: str = name
+            ) -> bool:
                 async with in_transaction():
                     current = await PluginStateRow.select_for_update().get(id=plugin_id)
-                    if dict(plugin_settings.encrypted_tokens(current.settings or {})).get(name) != old:
+                    if (
+                        dict(plugin_settings.encrypted_tokens(current.settings or {})).get(name)
+                        != old
+                    ):
                         return False
                     current.settings = plugin_settings.with_token(current.settings, name, new)
                     await current.save(update_fields=["settings"])
                     return True
 
             context = plugin_settings.secret_context(row["id"], name)
-            found.append(StoredSecret(f"plugin_state.settings.{name}[{row['id']}]", token, (context,), True, replace))
+            found.append(
+                StoredSecret(
+                    f"plugin_state.settings.{name}[{row['id']}]", token, (context,), True, replace
+                )
+            )
     return found
 
 
@@ -201,7 +221,9 @@ class RotationReport:
     kept_keys: set[int] = field(default_factory=set)  # old key ids that `foreign` still needs
 
     def retired(self, ring: KeyRing) -> list[int]:
-        return sorted(key_id for key_id in ring.keys if key_id != ring.active and key_id not in self.kept_keys)
+        return sorted(
+            key_id for key_id in ring.keys if key_id != ring.active and key_id not in self.kept_keys
+        )
 
 
 async def rotate_all(

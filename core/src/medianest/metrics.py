@@ -14,8 +14,19 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector
 from quart import Blueprint, Quart, Response, current_app, g, request
 from quart_schema import security_scheme
@@ -156,21 +167,31 @@ class PlatformCollector(Collector):
 
     def _services(self) -> Iterator[Metric]:
         status = GaugeMetricFamily(
-            "medianest_service_status", "1 for the service's current status", labels=("service", "plugin", "status")
+            "medianest_service_status",
+            "1 for the service's current status",
+            labels=("service", "plugin", "status"),
         )
         response = GaugeMetricFamily(
-            "medianest_service_response_time_seconds", "Response time of the last check", labels=("service",)
+            "medianest_service_response_time_seconds",
+            "Response time of the last check",
+            labels=("service",),
         )
         uptime = GaugeMetricFamily(
-            "medianest_service_uptime_ratio", "Share of online checks over 24 h", labels=("service",)
+            "medianest_service_uptime_ratio",
+            "Share of online checks over 24 h",
+            labels=("service",),
         )
         stale = GaugeMetricFamily(
-            "medianest_service_data_stale", "1 when the cached data is older than two intervals", labels=("service",)
+            "medianest_service_data_stale",
+            "1 when the cached data is older than two intervals",
+            labels=("service",),
         )
         for coordinator in self._core.status.coordinators():
             entry = coordinator.entry()
             for name in sorted(STATUSES):
-                status.add_metric([entry["service"], coordinator.plugin_id, name], float(entry["status"] == name))
+                status.add_metric(
+                    [entry["service"], coordinator.plugin_id, name], float(entry["status"] == name)
+                )
             if entry["response_time_ms"] is not None:
                 response.add_metric([entry["service"]], entry["response_time_ms"] / 1000)
             if entry["uptime_percentage"] is not None:
@@ -180,10 +201,14 @@ class PlatformCollector(Collector):
 
     def _circuit_breakers(self) -> Iterator[Metric]:
         state = GaugeMetricFamily(
-            "medianest_circuit_breaker_state", "1 for the breaker's current state", labels=("service", "state")
+            "medianest_circuit_breaker_state",
+            "1 for the breaker's current state",
+            labels=("service", "state"),
         )
         failures = GaugeMetricFamily(
-            "medianest_circuit_breaker_failures", "Consecutive failures counted by the breaker", labels=("service",)
+            "medianest_circuit_breaker_failures",
+            "Consecutive failures counted by the breaker",
+            labels=("service",),
         )
         for breaker in self._breakers:
             for name in BREAKER_STATES:
@@ -193,13 +218,19 @@ class PlatformCollector(Collector):
 
     def _websockets(self) -> Iterator[Metric]:
         hub = self._core.hub
-        yield GaugeMetricFamily("medianest_websocket_clients", "Open websocket clients", value=hub.clients)
+        yield GaugeMetricFamily(
+            "medianest_websocket_clients", "Open websocket clients", value=hub.clients
+        )
         yield CounterMetricFamily(
-            "medianest_websocket_dropped", "Websocket clients dropped for falling behind", value=hub.dropped
+            "medianest_websocket_dropped",
+            "Websocket clients dropped for falling behind",
+            value=hub.dropped,
         )
 
     def _plugins(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily("medianest_plugin_state", "1 for the plugin's state", labels=("plugin", "state"))
+        family = GaugeMetricFamily(
+            "medianest_plugin_state", "1 for the plugin's state", labels=("plugin", "state")
+        )
         for record in self._core.host.records.values():
             for state in PluginState:
                 family.add_metric([record.id, state.value], float(record.state is state))
@@ -207,14 +238,22 @@ class PlatformCollector(Collector):
 
     def _job_families(self, depth: dict[str, int]) -> Iterator[Metric]:
         jobs = self._core.jobs
-        queued = GaugeMetricFamily("medianest_jobs", "Jobs in the job table by status", labels=("status",))
+        queued = GaugeMetricFamily(
+            "medianest_jobs", "Jobs in the job table by status", labels=("status",)
+        )
         for state in JOB_STATES:
             queued.add_metric([state], float(depth.get(state, 0)))
         yield queued
-        yield GaugeMetricFamily("medianest_jobs_running", "Jobs this process runs now", value=jobs.running)
+        yield GaugeMetricFamily(
+            "medianest_jobs_running", "Jobs this process runs now", value=jobs.running
+        )
         durations = SummaryMetricFamily(
-            "medianest_job_duration_seconds", "Run time of job attempts by outcome", labels=("job", "outcome")
+            "medianest_job_duration_seconds",
+            "Run time of job attempts by outcome",
+            labels=("job", "outcome"),
         )
         for row in jobs.stats.snapshot():
-            durations.add_metric([row["name"], row["outcome"]], count_value=row["count"], sum_value=row["seconds"])
+            durations.add_metric(
+                [row["name"], row["outcome"]], count_value=row["count"], sum_value=row["seconds"]
+            )
         yield durations

@@ -20,7 +20,9 @@ def _trusted(address: str, cidrs: tuple[str, ...]) -> bool:
     return any(ip in network for network in _networks(cidrs))
 
 
-def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted_proxies: Iterable[str]) -> str:
+def client_ip(
+    remote_addr: str | None, forwarded_for: str | None, trusted_proxies: Iterable[str]
+) -> str:
     """The first address, walking back from the server, that is not a trusted proxy."""
     cidrs = tuple(trusted_proxies)
     address = remote_addr or "unknown"

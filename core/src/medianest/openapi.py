@@ -99,7 +99,6 @@ class EnvelopeOpenAPIProvider(OpenAPIProvider):
                     _add_envelopes(path_item[method])
         return document
 
-
     def build_paths(self, rule: Rule) -> tuple[dict, dict]:
         paths, components = super().build_paths(rule)
         policy = policy_of(self._app.view_functions[rule.endpoint])

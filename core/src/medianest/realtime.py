@@ -29,7 +29,9 @@ CLOSE_TRY_AGAIN_LATER = 1013  # the client fell behind; it may reconnect
 CLOSE_UNAUTHENTICATED = 4401  # no session, or its sessions were revoked
 
 # The events browsers may see. Internal ones (plugin state, cache invalidations) stay server-side.
-PUSHED_EVENTS = frozenset({"service:status", "notification", "plugins:changed", "download:progress"})
+PUSHED_EVENTS = frozenset(
+    {"service:status", "notification", "plugins:changed", "download:progress"}
+)
 
 
 class ClientClosed(Exception):

@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
-    public_url: str | None = Field(default=None, description="https://medianest.example, for Origin checks")
+    public_url: str | None = Field(
+        default=None, description="https://medianest.example, for Origin checks"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "text"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # NoDecode: comma-separated in the environment ("plex,youtube"), not JSON.
-    plugins: Annotated[list[str] | None, NoDecode] = Field(default=None, description="allow-list of plugin ids")
+    plugins: Annotated[list[str] | None, NoDecode] = Field(
+        default=None, description="allow-list of plugin ids"
+    )
     block_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     disable_plugin_autoload: bool = False
     plugin_hook_timeout: float = Field(default=10.0, gt=0)
@@ -52,7 +56,9 @@ class Settings(BaseSettings):
         ge=0.5,
         description="check every service this often (seconds) instead of each probe's own interval",
     )
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="proxy CIDRs whose X-Forwarded-For is believed"
+    )
     ws_max_per_user: int = Field(
         default=20, ge=1, description="open websockets one account may hold (per process)"
     )
@@ -76,18 +82,26 @@ class Settings(BaseSettings):
         description="run background jobs in this process; default: yes without Redis, "
         "no with Redis (then `medianest worker` processes run them)",
     )
-    job_concurrency: int = Field(default=4, ge=1, le=64, description="jobs one process runs at once")
+    job_concurrency: int = Field(
+        default=4, ge=1, le=64, description="jobs one process runs at once"
+    )
     job_lease_seconds: float = Field(
-        default=30.0, ge=0.5, description="a job whose worker stops renewing for this long runs again elsewhere"
+        default=30.0,
+        ge=0.5,
+        description="a job whose worker stops renewing for this long runs again elsewhere",
     )
     job_poll_seconds: float = Field(
         default=5.0, gt=0, description="how often workers sweep for expired leases and due jobs"
     )
     job_retry_base_seconds: float = Field(
-        default=10.0, ge=0, description="wait before the first retry of a transient failure (doubles, jittered)"
+        default=10.0,
+        ge=0,
+        description="wait before the first retry of a transient failure (doubles, jittered)",
     )
     job_shutdown_grace: float = Field(
-        default=30.0, ge=0, description="seconds running jobs may finish on stop before they are re-queued"
+        default=30.0,
+        ge=0,
+        description="seconds running jobs may finish on stop before they are re-queued",
     )
     extra_plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -132,7 +146,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+        if value is not None and not value.startswith(
+            ("sqlite://", "postgres://", "postgresql://", "asyncpg://")
+        ):
             raise ValueError("must start with sqlite://, postgres:// or postgresql://")
         return value
 

@@ -7,8 +7,7 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from medianest.auth.policy import public
-from medianest.errors import ok
-from medianest.errors import Conflict, NotFound
+from medianest.errors import Conflict, NotFound, ok
 from medianest.plugins import (
     AuthProvider,
     Capability,
@@ -34,7 +33,9 @@ class Everything:
     """Instantiate one per test: it records which lifecycle hooks ran."""
 
     def __init__(self, plugin_id: str = "everything") -> None:
-        self.plugin = PluginSpec(id=plugin_id, title="Everything", description="Implements every hook")
+        self.plugin = PluginSpec(
+            id=plugin_id, title="Everything", description="Implements every hook"
+        )
         self.calls: list[str] = []
         self.events: list[object] = []
         self.requests = MemoryRequests()
@@ -75,7 +76,9 @@ class Everything:
         async def check(core, connection):
             return ProbeResult(status="online", response_time_ms=1.0)
 
-        return [StatusProbe(service=self.plugin.id, check=check, interval=60, needs_connection=False)]
+        return [
+            StatusProbe(service=self.plugin.id, check=check, interval=60, needs_connection=False)
+        ]
 
     @hookimpl
     def register_widgets(self, core):
@@ -149,8 +152,14 @@ class MemoryRequests:
         self.made: list[dict] = []
 
     def provider(self, plugin_id: str) -> RequestProvider:
-        return RequestProvider(id=plugin_id, title="Memory", search=self.search, request=self.request,
-                               list_requests=self.list_requests, get_request=self.get_request)
+        return RequestProvider(
+            id=plugin_id,
+            title="Memory",
+            search=self.search,
+            request=self.request,
+            list_requests=self.list_requests,
+            get_request=self.get_request,
+        )
 
     async def search(self, core, actor, query, media_type, page):
         items = [
@@ -166,14 +175,20 @@ class MemoryRequests:
         existing = next((made for made in self.made if made["tmdb_id"] == tmdb_id), None)
         if existing is not None:
             raise Conflict("Requested already", details={"request": existing})
-        made = {"id": len(self.made) + 1, "tmdb_id": tmdb_id, "media_type": media_type,
-                "seasons": seasons, "user_id": actor.user_id, "status": "pending"}
+        made = {
+            "id": len(self.made) + 1,
+            "tmdb_id": tmdb_id,
+            "media_type": media_type,
+            "seasons": seasons,
+            "user_id": actor.user_id,
+            "status": "pending",
+        }
         self.made.append(made)
         return made
 
     async def list_requests(self, core, actor, everyone, offset, limit):
         mine = [made for made in self.made if everyone or made["user_id"] == actor.user_id]
-        return {"items": mine[offset:offset + limit], "total": len(mine)}
+        return {"items": mine[offset : offset + limit], "total": len(mine)}
 
     async def get_request(self, core, actor, request_id):
         for made in self.made:

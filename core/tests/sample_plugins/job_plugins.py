@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
+
 from medianest.jobs import JobContext, TransientJobError
 from medianest.plugins import JobSpec, PluginSpec, hookimpl
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from medianest.testing.standin import StandinServer
-from medianest_overseerr.testing import FakeOverseerr, User
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from quart import Quart, request
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from medianest.testing.standin import StandinServer
+from medianest_overseerr.testing import FakeOverseerr, User
 
 SPEC_PATH = Path(__file__).with_name("overseerr-api.yml")
 HOLD = 5.0  # generous bound for waits that normally end at once
@@ -212,7 +213,14 @@ class Household:
         return body["data"]["user"]["id"]
 
 
-PEOPLE = {"owner": "1001", "friend": "1002", "kim": "1004", "max": "1005", "lee": "1006", "local": None}
+PEOPLE = {
+    "owner": "1001",
+    "friend": "1002",
+    "kim": "1004",
+    "max": "1005",
+    "lee": "1006",
+    "local": None,
+}
 
 
 @pytest.fixture
@@ -257,7 +265,9 @@ async def sign_in_person(app: Any, name: str) -> Any:
     browser = await signed_in(app, name, role="admin" if name == "owner" else "user")
     if PEOPLE[name] is not None:
         user_id = (await (await browser.get("/api/auth/session")).get_json())["data"]["user"]["id"]
-        await app.extensions["medianest"].accounts.link(user_id, "plex", PEOPLE[name], username=name)
+        await app.extensions["medianest"].accounts.link(
+            user_id, "plex", PEOPLE[name], username=name
+        )
     return browser
 
 
@@ -301,7 +311,9 @@ async def served(app: Any) -> AsyncIterator[str]:
     port = listening.getsockname()[1]
     stop = asyncio.Event()
     asgi = wrap_app(without_lifespan, config.wsgi_max_body_size, "asgi")
-    server = asyncio.create_task(worker_serve(asgi, config, sockets=sockets, shutdown_trigger=stop.wait))
+    server = asyncio.create_task(
+        worker_serve(asgi, config, sockets=sockets, shutdown_trigger=stop.wait)
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

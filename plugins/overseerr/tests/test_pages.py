@@ -8,10 +8,11 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import pytest
 
 import medianest_overseerr
-import pytest
 
 from .conftest import envelope, start_household
 
@@ -35,12 +36,14 @@ scan_html = _load_html_scan()
 
 @pytest.fixture
 async def household(app_factory, demo_overseerr) -> Household:
-    from .conftest import Household as Home
-
     from medianest.testing import installed_plugin
 
+    from .conftest import Household as Home
+
     shell = installed_plugin("web")  # the pages render inside the web's shell
-    home = await start_household(app_factory, demo_overseerr, plugins_override=[shell, medianest_overseerr])
+    home = await start_household(
+        app_factory, demo_overseerr, plugins_override=[shell, medianest_overseerr]
+    )
     assert isinstance(home, Home)
     return home
 
@@ -66,7 +69,9 @@ async def test_the_search_page_shows_a_poster_grid_with_states_and_request_butto
         r'data-overseerr-request\s+data-tmdb-id="920207" data-type="tv"', html
     )  # Orbit Academy
     assert "/api/overseerr/poster/w300_and_h450_face/" in html
-    assert re.search(r'<script type="module" src="/static/plugins/overseerr/search\.js\?v=\w+">', html)
+    assert re.search(
+        r'<script type="module" src="/static/plugins/overseerr/search\.js\?v=\w+">', html
+    )
     movies = await page((await household.person("friend")), "/overseerr/?q=orbit&type=movie")
     assert movies.count('class="ovsr-poster"') == 2 and 'value="movie" checked' in movies
 
@@ -98,7 +103,9 @@ async def test_my_requests_lists_mine_with_badges(household: Household):
     assert "The Bakers of Bell Street" in html and "seasons 1, 2" in html
     assert "Harbour Lights" not in html
     assert 'data-status="pending">Pending approval<' in html
-    assert re.search(r'<script type="module" src="/static/plugins/overseerr/requests\.js\?v=\w+">', html)
+    assert re.search(
+        r'<script type="module" src="/static/plugins/overseerr/requests\.js\?v=\w+">', html
+    )
 
 
 async def test_the_approvals_page_is_for_admins(household: Household):

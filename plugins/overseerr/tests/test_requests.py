@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from medianest_overseerr.testing import MediaStatus, Permission, RequestStatus
 
 from .conftest import calls, envelope

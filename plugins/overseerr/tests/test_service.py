@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
+
 from medianest_overseerr.sync import sync_requests
 from medianest_overseerr.testing import Permission, RequestStatus
 
@@ -51,7 +52,7 @@ async def test_the_admins_connection_test_checks_the_key(household: Household):
 async def test_the_widget_shows_my_latest_requests_and_admins_the_pending_count(
     household: Household,
 ):
-    made = (await envelope(await request_movie((await household.person("friend")))))["data"]
+    made = (await envelope(await request_movie(await household.person("friend"))))["data"]
     await household.core.status.refresh("overseerr")
     widgets = (
         await envelope(await (await household.person("friend")).get("/api/dashboard/widgets"))
@@ -124,7 +125,7 @@ async def test_posters_need_a_signed_in_person(household: Household):
 async def test_admins_see_pending_requests_and_approve_as_their_overseerr_user(
     household: Household,
 ):
-    made = (await envelope(await request_movie((await household.person("friend")))))["data"]
+    made = (await envelope(await request_movie(await household.person("friend"))))["data"]
     pending = (
         await envelope(
             await (await household.person("owner")).get("/api/overseerr/requests/pending")
@@ -234,7 +235,7 @@ async def test_a_connection_nobody_set_up_is_503_saying_so(app_factory):
 
 
 async def test_overseerr_hanging_is_bounded_and_the_dashboard_is_unaffected(household: Household):
-    made = (await envelope(await request_movie((await household.person("friend")))))["data"]
+    made = (await envelope(await request_movie(await household.person("friend"))))["data"]
     await household.core.status.refresh("overseerr")
     household.overseerr.hang()
     try:
@@ -272,7 +273,7 @@ async def test_overseerr_hanging_is_bounded_and_the_dashboard_is_unaffected(hous
 async def test_the_webhook_answers_even_when_overseerr_cannot_be_read_back(household: Household):
     from .conftest import SECRET
 
-    made = (await envelope(await request_movie((await household.person("friend")))))["data"]
+    made = (await envelope(await request_movie(await household.person("friend"))))["data"]
     household.overseerr.fail(status=500)
     response = await household.app.test_client().post(
         "/api/overseerr/webhook",

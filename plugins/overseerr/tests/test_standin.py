@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
 from medianest_overseerr.testing import (
     DEFAULT_TEMPLATE,
     FakeOverseerr,

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from medianest_overseerr.models import OverseerrRequest
 from medianest_overseerr.sync import sync_requests
 from medianest_overseerr.testing import DEFAULT_TEMPLATE, Notification
@@ -167,7 +168,7 @@ async def test_the_webhook_trusts_only_overseerr_about_a_requests_state(househol
         .replace('"{{issue}}"', '"issue"')
         .replace('"{{comment}}"', '"comment"')
         .replace('"{{extra}}"', '"extra"')
-    )  # noqa: E501
+    )
     payload["notification_type"] = "MEDIA_AVAILABLE"
     payload["request"]["request_id"] = str(made["id"])
     payload["media"]["status"] = "AVAILABLE"

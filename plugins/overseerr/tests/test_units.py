@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from medianest_overseerr import media
 from medianest_overseerr.config import OverseerrSettings
-from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,6 @@ async def start_plex_app(
     app_factory, household: PlexHousehold, *, timeout: float = 5.0, **settings
 ):
     import medianest_plex
-
     from medianest.testing import installed_plugin
 
     shell = [installed_plugin("web")]  # the pages render inside the web's shell

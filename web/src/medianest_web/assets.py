@@ -114,7 +114,7 @@ class AssetManifest:
             if target is None or not (self.root / target).is_file() or target in self._visiting:
                 return match[0]  # outside the folder, missing, or an import cycle: leave it be
             digest = self._load(target).digest
-            return f'{match["lead"]}{match["quote"]}{match["spec"]}?v={digest}{match["quote"]}'
+            return f"{match['lead']}{match['quote']}{match['spec']}?v={digest}{match['quote']}"
 
         return IMPORT_SPECIFIER.sub(versioned, body.decode("utf-8")).encode("utf-8")
 
@@ -122,7 +122,7 @@ class AssetManifest:
         url = self._elsewhere(match["spec"]) if self._elsewhere else None
         if url is None:
             return match[0]
-        return f'{match["lead"]}{match["quote"]}{url}{match["quote"]}'
+        return f"{match['lead']}{match['quote']}{url}{match['quote']}"
 
     def url_of_path(self, path: str) -> str | None:
         """The versioned URL of `/static/…/<name>` when it is one of these files."""

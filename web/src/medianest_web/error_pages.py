@@ -32,7 +32,15 @@ from medianest_web.rendering import NO_STORE, page
 log = logging.getLogger("medianest.web")
 
 # Paths that are never pages, whatever the client accepts.
-NON_PAGE_PREFIXES = ("/api/", "/ws/", "/static/", "/openapi.json", "/healthz", "/readyz", "/metrics")
+NON_PAGE_PREFIXES = (
+    "/api/",
+    "/ws/",
+    "/static/",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 
 TITLES = {
     403: "You can't open this page",
@@ -103,7 +111,11 @@ def install_error_pages(bp: Any) -> None:
     @bp.app_errorhandler(RoutingNotFound)
     async def no_such_page(error: RoutingNotFound) -> Any:
         """A URL no route matches: a page for browsers, the API's envelope for everyone else."""
-        if request.method in ("GET", "HEAD") and not request.path.startswith(NON_PAGE_PREFIXES) and _wants_html():
+        if (
+            request.method in ("GET", "HEAD")
+            and not request.path.startswith(NON_PAGE_PREFIXES)
+            and _wants_html()
+        ):
             return await error_page(404)
         return await _core_http_handler(error)
 

@@ -159,4 +159,3 @@ def _sign_in_providers(core: Any) -> list[AuthProvider]:
         for _, provider in core.host.contributed("register_auth_providers")
         if provider.sign_in_template
     ]
-

@@ -23,6 +23,7 @@ from medianest.security.passwords import PasswordServiceBusy
 
 blueprint = Blueprint("auth", __name__, url_prefix="/api/auth")
 
+
 class AdminSignIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
@@ -88,7 +89,9 @@ async def sign_in(data: AdminSignIn):
         valid = await auth.passwords.verify(user.password_hash if user else None, data.password)
     except PasswordServiceBusy:
         await auth.throttle.settle(attempt)  # never checked: not a guess
-        raise ServiceUnavailable("sign_in", "Too many sign-ins at once; try again", retry_after=2) from None
+        raise ServiceUnavailable(
+            "sign_in", "Too many sign-ins at once; try again", retry_after=2
+        ) from None
     if not valid or user is None or not user.is_active:
         await _audit_failure(user, valid, ip)
         raise Unauthenticated("Wrong username or password")
@@ -98,8 +101,15 @@ async def sign_in(data: AdminSignIn):
         await user.save(update_fields=["password_hash"])
     actor = await auth.start_session(user, remember=data.remember_me)
     auth.trust_this_device(user.username)
-    await audit.record("auth.sign_in", actor=actor, ip=ip, method="password", remember=data.remember_me)
-    return ok({"user": await user_view(user, actor.permissions), "must_change_password": user.must_change_password})
+    await audit.record(
+        "auth.sign_in", actor=actor, ip=ip, method="password", remember=data.remember_me
+    )
+    return ok(
+        {
+            "user": await user_view(user, actor.permissions),
+            "must_change_password": user.must_change_password,
+        }
+    )
 
 
 async def _audit_failure(user: User | None, valid: bool, ip: str) -> None:
@@ -123,7 +133,9 @@ async def change_password(data: PasswordChange):
     auth = core.auth
     user = await User.get(id=g.actor.user_id)
     if not await auth.passwords.verify(user.password_hash, data.current_password):
-        raise ValidationFailed(details={"fields": {"current_password": "This is not your current password"}})
+        raise ValidationFailed(
+            details={"fields": {"current_password": "This is not your current password"}}
+        )
     problems = auth.passwords.validate_new_password(data.new_password, username=user.username)
     if data.new_password == data.current_password:
         problems.append("The new password must differ from the current one")
@@ -155,7 +167,12 @@ async def logout():
 async def session():
     """Who you are signed in as, with your role and permissions."""
     user = await User.get(id=g.actor.user_id)
-    return ok({"user": await user_view(user, g.actor.permissions), "must_change_password": user.must_change_password})
+    return ok(
+        {
+            "user": await user_view(user, g.actor.permissions),
+            "must_change_password": user.must_change_password,
+        }
+    )
 
 
 def token_view(token: ApiToken) -> dict[str, Any]:
@@ -183,7 +200,9 @@ async def create_token(data: NewToken):
     """Create a personal API token for scripts; the token is shown only in this answer."""
     user = await User.get(id=g.actor.user_id)
     row, token = await _core().auth.sessions.create_api_token(user, data.name)
-    await audit.record("auth.token_created", actor=g.actor, target=f"token:{row.id}", name=data.name)
+    await audit.record(
+        "auth.token_created", actor=g.actor, target=f"token:{row.id}", name=data.name
+    )
     return ok({**token_view(row), "token": token}, status=201)
 
 

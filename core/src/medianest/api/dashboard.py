@@ -74,9 +74,13 @@ class WidgetBoard:
             if widget.permission is None or actor.can(widget.permission)
         ]
         visible.sort(key=lambda pair: (pair[1].order, pair[0], pair[1].id))
-        return list(await asyncio.gather(*(self._item(core, actor, pid, widget) for pid, widget in visible)))
+        return list(
+            await asyncio.gather(*(self._item(core, actor, pid, widget) for pid, widget in visible))
+        )
 
-    async def _item(self, core: Core, actor: Actor, plugin_id: str, widget: Widget) -> dict[str, Any]:
+    async def _item(
+        self, core: Core, actor: Actor, plugin_id: str, widget: Widget
+    ) -> dict[str, Any]:
         record = core.host.get(plugin_id)
         item: dict[str, Any] = {
             "id": widget.id,
@@ -110,7 +114,9 @@ class WidgetBoard:
             log.warning("widget %s of plugin %s %s", item["id"], item["plugin"], why, exc_info=exc)
         return {key: value for key, value in item.items() if key != "html"} | {"error": message}
 
-    async def _render(self, core: Core, plugin_id: str, widget: Widget, data: dict[str, Any], actor: Actor) -> str:
+    async def _render(
+        self, core: Core, plugin_id: str, widget: Widget, data: dict[str, Any], actor: Actor
+    ) -> str:
         """Render `widget.template` from the plugin's `templates/` folder (or the app's loaders),
         with the same context processors as a page."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -138,4 +144,3 @@ def _json_object(data: object) -> dict[str, Any]:
         raise TypeError(f"data() returned {type(data).__name__}, not a dict")
     current_app.json.dumps(data)  # raises here, for this widget, not later for the whole page
     return dict(data)
-

@@ -25,4 +25,7 @@ async def readyz():
     """Readiness: every backend the app needs answers (database, and Redis when configured)."""
     checks = await current_app.extensions["medianest"].readiness()
     ready = all(check["ok"] for check in checks.values())
-    return ok({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+    return ok(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
+    )

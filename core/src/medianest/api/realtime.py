@@ -93,7 +93,9 @@ class Sockets:
         )
         core.events.subscribe(self._on_session_ended, names=("session:ended",))
 
-    async def topic_socket(self, topic: str, *, names: Iterable[str], authorize: Authorize | None = None) -> None:
+    async def topic_socket(
+        self, topic: str, *, names: Iterable[str], authorize: Authorize | None = None
+    ) -> None:
         """Serve the current websocket with the events published for `topic`.
 
         Call it from a plugin's `@bp.websocket(...)` route; it returns when the socket is done.
@@ -273,7 +275,9 @@ class Sockets:
                 if not await still_valid():
                     return CLOSE_UNAUTHENTICATED
             except Exception:  # a database hiccup must not sign anyone out
-                log.warning("could not re-check a websocket's session; keeping it open", exc_info=True)
+                log.warning(
+                    "could not re-check a websocket's session; keeping it open", exc_info=True
+                )
 
     async def _on_session_ended(self, event: Event) -> None:
         """A sign-out (here or on another instance) closes that session's sockets at once."""

@@ -38,9 +38,10 @@ class User(Model):
 
 # A server-side session. The id is the SHA-256 of the cookie's token.
 class Session(Model):
-
     id = fields.CharField(max_length=64, primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("medianest.User", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "medianest.User", on_delete=fields.CASCADE
+    )
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(db_index=True)  # absolute lifetime
@@ -54,10 +55,11 @@ class Session(Model):
 
 # A one-time 'remember me' token; all tokens of one sign-in share a family.
 class RememberToken(Model):
-
     id = fields.CharField(max_length=64, primary_key=True)  # SHA-256 of the token
     family = fields.CharField(max_length=32, db_index=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("medianest.User", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "medianest.User", on_delete=fields.CASCADE
+    )
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
@@ -68,9 +70,10 @@ class RememberToken(Model):
 
 # A personal API token for scripts (Bearer); shown once, stored as its SHA-256.
 class ApiToken(Model):
-
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("medianest.User", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "medianest.User", on_delete=fields.CASCADE
+    )
     name = fields.CharField(max_length=64)
     token_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=12)
@@ -83,9 +86,10 @@ class ApiToken(Model):
 
 # An admin's per-user decision on a permission: granted on top of the role, or revoked.
 class UserPermission(Model):
-
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("medianest.User", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "medianest.User", on_delete=fields.CASCADE
+    )
     permission = fields.CharField(max_length=64)
     granted = fields.BooleanField(default=True)
 
@@ -98,9 +102,10 @@ class UserPermission(Model):
 # core knows no provider: the provider's id for the person, a display name, an encrypted token and
 # whatever else the plugin keeps about the link.
 class LinkedAccount(Model):
-
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("medianest.User", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "medianest.User", on_delete=fields.CASCADE
+    )
     provider = fields.CharField(max_length=32)
     external_id = fields.CharField(max_length=128)
     username = fields.CharField(max_length=128, null=True)

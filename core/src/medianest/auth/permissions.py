@@ -16,7 +16,9 @@ CORE_PERMISSIONS = (
 )
 
 
-def decide(role: str, permission: str, defaults: Mapping[str, Iterable[str]], grants: Mapping[str, bool]) -> bool:
+def decide(
+    role: str, permission: str, defaults: Mapping[str, Iterable[str]], grants: Mapping[str, bool]
+) -> bool:
     """True when a user with `role` and per-user `grants` holds `permission`.
 
     `defaults` maps each declared permission to the roles that hold it by default; an
@@ -31,6 +33,8 @@ def decide(role: str, permission: str, defaults: Mapping[str, Iterable[str]], gr
     return role in defaults[permission]
 
 
-def effective(role: str, defaults: Mapping[str, Iterable[str]], grants: Mapping[str, bool]) -> list[str]:
+def effective(
+    role: str, defaults: Mapping[str, Iterable[str]], grants: Mapping[str, bool]
+) -> list[str]:
     """Every declared permission the user holds, sorted."""
     return sorted(name for name in defaults if decide(role, name, defaults, grants))

@@ -56,7 +56,9 @@ def policy_of(view: Callable | None) -> Policy | None:
 
 PENDING_OK = "medianest_pending_password_ok"
 RATE_BUCKET = "medianest_rate_bucket"
-RATE_BUCKETS = frozenset({"api", "images"})  # the `rate_limits` of the system config that routes use
+RATE_BUCKETS = frozenset(
+    {"api", "images"}
+)  # the `rate_limits` of the system config that routes use
 
 
 def counted_as(bucket: str) -> Callable[[F], F]:

@@ -111,11 +111,17 @@ class ActorCache:
         if not done.cancelled():
             done.exception()  # retrieved here too, for when every waiter has gone
 
-    def put(self, key: str, actor: Actor, csrf_binding: str | None, expires_at: float | None = None) -> None:
+    def put(
+        self, key: str, actor: Actor, csrf_binding: str | None, expires_at: float | None = None
+    ) -> None:
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.pop(next(iter(self._entries)))
         deadline = time.monotonic() + self.TTL
-        self._entries[key] = (min(deadline, expires_at) if expires_at else deadline, actor, csrf_binding)
+        self._entries[key] = (
+            min(deadline, expires_at) if expires_at else deadline,
+            actor,
+            csrf_binding,
+        )
 
     def drop(self, key: str) -> None:
         self._forget_loads()
@@ -151,18 +157,25 @@ class AuthService:
         """Every declared permission, with who declares it: `core` or a loaded plugin's id."""
         declared = [("core", permission) for permission in CORE_PERMISSIONS]
         for record in self.core.host.records.values():
-            declared.extend((record.id, p) for p in record.contributions.get("register_permissions", []))
+            declared.extend(
+                (record.id, p) for p in record.contributions.get("register_permissions", [])
+            )
         return declared
 
     def permission_defaults(self) -> dict[str, tuple[str, ...]]:
         """Every declared permission (core and loaded plugins) → roles holding it by default."""
-        return {permission.name: permission.default_roles for _, permission in self.declared_permissions()}
+        return {
+            permission.name: permission.default_roles
+            for _, permission in self.declared_permissions()
+        }
 
     async def grants(self, user_id: object) -> dict[str, bool]:
         rows = await UserPermission.filter(user_id=user_id)
         return {row.permission: row.granted for row in rows}
 
-    async def actor_for(self, user: User, *, via: str = "session", session_id: str | None = None) -> Actor:
+    async def actor_for(
+        self, user: User, *, via: str = "session", session_id: str | None = None
+    ) -> Actor:
         permissions = effective(user.role, self.permission_defaults(), await self.grants(user.id))
         return Actor(
             user_id=str(user.id),
@@ -202,7 +215,10 @@ class AuthService:
         if policy.kind == "admin" and not actor.is_admin:
             raise Forbidden("Administrators only")
         if policy.permission and not actor.can(policy.permission):
-            raise Forbidden(f"You need the {policy.permission} permission", details={"permission": policy.permission})
+            raise Forbidden(
+                f"You need the {policy.permission} permission",
+                details={"permission": policy.permission},
+            )
         if request.path.startswith("/api/"):
             await self._limit_api(actor, getattr(view, RATE_BUCKET, "api"))
         elif self._is_page(view):
@@ -271,7 +287,10 @@ class AuthService:
             after_this_request(self._clear_cookies)
             return None
         session_token = await self.sessions.create(
-            redeemed.user, ip=self.client_ip(), user_agent=request.headers.get("User-Agent"), family=redeemed.family
+            redeemed.user,
+            ip=self.client_ip(),
+            user_agent=request.headers.get("User-Agent"),
+            family=redeemed.family,
         )
         remember_token, _ = await self.sessions.issue_remember(redeemed.user, redeemed.family)
         after_this_request(self._cookie_setter(session_token, remember_token, redeemed.family))
@@ -298,7 +317,9 @@ class AuthService:
             return
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(sent, self.csrf_token(g.csrf_binding)):
-            raise Forbidden("The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"})
+            raise Forbidden(
+                "The X-CSRF-Token header is missing or wrong", details={"reason": "csrf"}
+            )
 
     async def _limit_api(self, actor: Actor, bucket: str) -> None:
         await self._spend(bucket, f"user:{actor.user_id}")
@@ -326,7 +347,9 @@ class AuthService:
         except LimiterUnavailable:
             return  # budgets fail open: a Redis outage must not lock the household out
         if not decision.allowed:
-            raise RateLimited(limit=decision.limit, window=decision.window, retry_after=decision.retry_after)
+            raise RateLimited(
+                limit=decision.limit, window=decision.window, retry_after=decision.retry_after
+            )
 
     # ---- cookies ----------------------------------------------------------------------
 
@@ -349,7 +372,9 @@ class AuthService:
 
     def _csrf_setter(self, value: str):
         def set_cookie(response: Response) -> Response:
-            response.set_cookie(CSRF_COOKIE, value, path="/", secure=self.secure, httponly=False, samesite="Lax")
+            response.set_cookie(
+                CSRF_COOKIE, value, path="/", secure=self.secure, httponly=False, samesite="Lax"
+            )
             return response
 
         return set_cookie
@@ -360,11 +385,17 @@ class AuthService:
 
         def set_cookies(response: Response) -> Response:
             common: dict[str, Any] = {"path": "/", "secure": self.secure, "httponly": True}
-            response.set_cookie(self.cookie_name(SESSION_COOKIE), session_token, samesite="Lax", **common)
+            response.set_cookie(
+                self.cookie_name(SESSION_COOKIE), session_token, samesite="Lax", **common
+            )
             if remember_token:
                 max_age = int(timedelta(days=90).total_seconds())
                 response.set_cookie(
-                    self.cookie_name(REMEMBER_COOKIE), remember_token, max_age=max_age, samesite="Strict", **common
+                    self.cookie_name(REMEMBER_COOKIE),
+                    remember_token,
+                    max_age=max_age,
+                    samesite="Strict",
+                    **common,
                 )
             return csrf(response)
 
@@ -394,7 +425,9 @@ class AuthService:
 
     def _clear_cookies(self, response: Response) -> Response:
         for name in (SESSION_COOKIE, REMEMBER_COOKIE):
-            response.delete_cookie(self.cookie_name(name), path="/", secure=self.secure, httponly=True)
+            response.delete_cookie(
+                self.cookie_name(name), path="/", secure=self.secure, httponly=True
+            )
         response.delete_cookie(CSRF_COOKIE, path="/")
         return response
 
@@ -432,7 +465,9 @@ class AuthService:
 
     def client_ip(self) -> str:
         return client_ip(
-            request.remote_addr, request.headers.get("X-Forwarded-For"), self.core.settings.trusted_proxies
+            request.remote_addr,
+            request.headers.get("X-Forwarded-For"),
+            self.core.settings.trusted_proxies,
         )
 
     async def start_session(self, user: User, *, remember: bool) -> Actor:
@@ -442,7 +477,9 @@ class AuthService:
             old_id = hashlib.sha256(old.encode()).hexdigest()
             await self.sessions.revoke(old_id)
             self.cache.drop("s:" + old_id)
-            await self.core.publish("session:ended", {"session_id": old_id, "user_id": str(user.id)})
+            await self.core.publish(
+                "session:ended", {"session_id": old_id, "user_id": str(user.id)}
+            )
         family = None
         remember_token = None
         if remember:
@@ -458,7 +495,9 @@ class AuthService:
         g.actor = await self.actor_for(user, session_id=session_id)
         return g.actor
 
-    async def sign_in_external(self, user: User | str, *, method: str, remember: bool) -> dict[str, Any]:
+    async def sign_in_external(
+        self, user: User | str, *, method: str, remember: bool
+    ) -> dict[str, Any]:
         """Sign in a user an auth provider has vouched for (Plex, …); the sign-in answer's body.
 
         The provider has proven who the person is; this refuses a disabled account, starts the
@@ -470,11 +509,22 @@ class AuthService:
         if not isinstance(user, User):
             user = await User.get(id=user)
         if not user.is_active:
-            await audit.record("auth.sign_in_refused", actor=user, ip=self.client_ip(), method=method, reason="disabled")
+            await audit.record(
+                "auth.sign_in_refused",
+                actor=user,
+                ip=self.client_ip(),
+                method=method,
+                reason="disabled",
+            )
             raise Forbidden("This account is disabled", details={"reason": "disabled"})
         actor = await self.start_session(user, remember=remember)
-        await audit.record("auth.sign_in", actor=actor, ip=self.client_ip(), method=method, remember=remember)
-        return {"user": await user_view(user, actor.permissions), "must_change_password": user.must_change_password}
+        await audit.record(
+            "auth.sign_in", actor=actor, ip=self.client_ip(), method=method, remember=remember
+        )
+        return {
+            "user": await user_view(user, actor.permissions),
+            "must_change_password": user.must_change_password,
+        }
 
     async def available_username(self, wanted: str) -> str:
         """`wanted` made a valid username that neither is nor looks like any existing one:
@@ -496,7 +546,9 @@ class AuthService:
         if actor is not None and actor.session_id:
             await self.sessions.revoke(actor.session_id)
             self.cache.drop("s:" + actor.session_id)
-            await self.core.publish("session:ended", {"session_id": actor.session_id, "user_id": actor.user_id})
+            await self.core.publish(
+                "session:ended", {"session_id": actor.session_id, "user_id": actor.user_id}
+            )
         after_this_request(self._clear_cookies)
 
     async def revoke_user(self, user_id: object, *, keep_session: str | None = None) -> Revoked:

@@ -50,7 +50,9 @@ class SessionStore:
 
     # ---- sessions ---------------------------------------------------------------------
 
-    async def create(self, user: User, *, ip: str | None, user_agent: str | None, family: str | None = None) -> str:
+    async def create(
+        self, user: User, *, ip: str | None, user_agent: str | None, family: str | None = None
+    ) -> str:
         token = secrets.token_urlsafe(32)
         moment = now()
         await Session.create(
@@ -71,7 +73,11 @@ class SessionStore:
         if session is None:
             return None
         moment = now()
-        if session.expires_at <= moment or session.last_seen_at + self.idle <= moment or not session.user.is_active:
+        if (
+            session.expires_at <= moment
+            or session.last_seen_at + self.idle <= moment
+            or not session.user.is_active
+        ):
             await session.delete()
             return None
         if moment - session.last_seen_at >= TOUCH_EVERY:
@@ -100,7 +106,9 @@ class SessionStore:
 
     async def purge_expired(self) -> int:
         moment = now()
-        ended = await Session.filter(Q(expires_at__lte=moment) | Q(last_seen_at__lte=moment - self.idle)).delete()
+        ended = await Session.filter(
+            Q(expires_at__lte=moment) | Q(last_seen_at__lte=moment - self.idle)
+        ).delete()
         await RememberToken.filter(expires_at__lte=moment).delete()
         return ended
 
@@ -112,7 +120,11 @@ class SessionStore:
         family = family or secrets.token_hex(16)
         moment = now()
         await RememberToken.create(
-            id=digest(token), family=family, user=user, created_at=moment, expires_at=moment + REMEMBER_LIFETIME
+            id=digest(token),
+            family=family,
+            user=user,
+            created_at=moment,
+            expires_at=moment + REMEMBER_LIFETIME,
         )
         return token, family
 
@@ -124,7 +136,9 @@ class SessionStore:
         if row is None:
             return None
         moment = now()
-        spent = await RememberToken.filter(id=token_id, used_at=None, expires_at__gt=moment).update(used_at=moment)
+        spent = await RememberToken.filter(id=token_id, used_at=None, expires_at__gt=moment).update(
+            used_at=moment
+        )
         if spent != 1:
             if row.expires_at > moment:
                 await self.revoke_family(row.family)
@@ -141,7 +155,9 @@ class SessionStore:
 
     async def create_api_token(self, user: User, name: str) -> tuple[ApiToken, str]:
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        row = await ApiToken.create(user=user, name=name, token_hash=digest(token), prefix=token[:10])
+        row = await ApiToken.create(
+            user=user, name=name, token_hash=digest(token), prefix=token[:10]
+        )
         return row, token
 
     async def resolve_api_token(self, token: str) -> tuple[ApiToken, User] | None:

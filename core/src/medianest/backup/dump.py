@@ -46,7 +46,9 @@ def output(path: str) -> Iterator[IO[bytes]]:
     name only once complete; a failed backup leaves nothing behind."""
     if path == "-":
         if sys.stdout.isatty():
-            raise BackupError("refusing to write a compressed backup to a terminal: name a file, or redirect stdout")
+            raise BackupError(
+                "refusing to write a compressed backup to a terminal: name a file, or redirect stdout"
+            )
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
@@ -66,7 +68,9 @@ def output(path: str) -> Iterator[IO[bytes]]:
             file.flush()
             os.fsync(file.fileno())
         if target.exists():  # appeared meanwhile: never replace it
-            raise BackupError(f"{target} appeared while the backup was written; the backup was not kept")
+            raise BackupError(
+                f"{target} appeared while the backup was written; the backup was not kept"
+            )
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -77,7 +81,9 @@ async def create_backup(
 ) -> BackupSummary:
     install = await installs.describe(settings)
     ring = installs.configured_ring(settings)
-    orm = await database.start(install.config)  # brings the schema up to date first, as every command does
+    orm = await database.start(
+        install.config
+    )  # brings the schema up to date first, as every command does
     try:
         return await _dump(install, orm, out, ring, include_key, reporter)
     finally:
@@ -85,7 +91,12 @@ async def create_backup(
 
 
 async def _dump(
-    install: installs.Install, orm: Any, out: IO[bytes], ring: Any, include_key: bool, reporter: Reporter
+    install: installs.Install,
+    orm: Any,
+    out: IO[bytes],
+    ring: Any,
+    include_key: bool,
+    reporter: Reporter,
 ) -> BackupSummary:
     models = installs.insertion_order(
         (app, model) for app in install.apps for model in orm.apps[app].values()
@@ -93,10 +104,13 @@ async def _dump(
     async with in_transaction("default") as connection:
         if installs.dialect(connection) == "postgres":
             # one snapshot for every table, however long the backup takes while MediaNest runs
-            await connection.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            await connection.execute_script(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            )
         applied = await installs.applied_migrations(connection)
         tables = [
-            installs.table_of(app, model, await model.all().using_db(connection).count()) for app, model in models
+            installs.table_of(app, model, await model.all().using_db(connection).count())
+            for app, model in models
         ]
         summary = BackupSummary(
             tables=len(tables),
@@ -136,7 +150,8 @@ def _header(
         "created_at": datetime.now(UTC).isoformat(),
         "database": summary.database,
         "apps": {
-            app: {"version": install.versions.get(app), "migrations": applied.get(app, [])} for app in install.apps
+            app: {"version": install.versions.get(app), "migrations": applied.get(app, [])}
+            for app in install.apps
         },
         "tables": [table.as_json() for table in tables],
         "secret_key": secret_key,
@@ -156,7 +171,9 @@ async def _batches(model: type[Model], connection: Any) -> AsyncIterator[list[li
         rows = await query.order_by(pk).limit(BATCH_ROWS).values_list(*names)
         if not rows:
             return
-        yield [[encode(kind, value) for kind, value in zip(kinds, row, strict=True)] for row in rows]
+        yield [
+            [encode(kind, value) for kind, value in zip(kinds, row, strict=True)] for row in rows
+        ]
         if len(rows) < BATCH_ROWS:
             return
         query = model.filter(**{f"{pk}__gt": rows[-1][position]}).using_db(connection)

@@ -142,13 +142,17 @@ class Table:
     def decode(self, values: Any, where: str) -> list[Any]:
         """A row from the file as query parameters, or BackupFormatError naming the bad value."""
         if not isinstance(values, list) or len(values) != len(self.columns):
-            raise BackupFormatError(f"{where}: a row of {self.name} does not have its {len(self.columns)} columns")
+            raise BackupFormatError(
+                f"{where}: a row of {self.name} does not have its {len(self.columns)} columns"
+            )
         decoded = []
         for value, (column, kind) in zip(values, self.columns, strict=True):
             try:
                 decoded.append(None if value is None else DECODERS[kind](value))
             except (ValueError, TypeError):
-                raise BackupFormatError(f"{where}: {self.name}.{column} holds a value that is not {kind}") from None
+                raise BackupFormatError(
+                    f"{where}: {self.name}.{column} holds a value that is not {kind}"
+                ) from None
         return decoded
 
 
@@ -235,7 +239,9 @@ def _apps(value: Any) -> dict[str, dict[str, Any]]:
     apps = {}
     for app, entry in value.items():
         migrations = entry["migrations"]
-        if not isinstance(migrations, list) or not all(isinstance(name, str) for name in migrations):
+        if not isinstance(migrations, list) or not all(
+            isinstance(name, str) for name in migrations
+        ):
             raise ValueError(f"the migrations of {app} are not a list of names")
         apps[_name(app)] = {"version": entry.get("version"), "migrations": migrations}
     return apps
@@ -281,7 +287,9 @@ class Writer:
     """Lines into a gzip stream; `raw` stays open (it may be stdout)."""
 
     def __init__(self, raw: IO[bytes]) -> None:
-        self._gzip = gzip.GzipFile(fileobj=raw, mode="wb", filename="", compresslevel=COMPRESS_LEVEL)
+        self._gzip = gzip.GzipFile(
+            fileobj=raw, mode="wb", filename="", compresslevel=COMPRESS_LEVEL
+        )
 
     def line(self, data: Any) -> None:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
@@ -334,7 +342,9 @@ class Reader:
                 raise BackupFormatError("not a MediaNest backup (not a gzip file)") from None
             raise BackupFormatError(f"the file is damaged ({exc})") from None
         except (EOFError, zlib.error) as exc:
-            raise BackupFormatError(f"the file is damaged or cut short ({exc or type(exc).__name__})") from None
+            raise BackupFormatError(
+                f"the file is damaged or cut short ({exc or type(exc).__name__})"
+            ) from None
         except OSError as exc:
             raise BackupError(f"cannot be read: {exc.strerror or exc}") from None
 
@@ -345,7 +355,9 @@ class Reader:
         except (UnicodeDecodeError, json.JSONDecodeError):
             if number == 1:
                 raise BackupFormatError("not a MediaNest backup") from None
-            raise BackupFormatError(f"line {number} is not valid JSON: the file is damaged") from None
+            raise BackupFormatError(
+                f"line {number} is not valid JSON: the file is damaged"
+            ) from None
 
     def rows(self) -> Iterator[tuple[Table, list[Any]]]:
         """(table, query parameters) for every row, in file order; then checks the end line."""
@@ -364,7 +376,9 @@ class Reader:
                 raise BackupFormatError(f"line {number} is not a row of a table the header lists")
             index = tables[data["t"]]
             if index < current:
-                raise BackupFormatError(f"line {number}: rows of {data['t']} after those of a later table")
+                raise BackupFormatError(
+                    f"line {number}: rows of {data['t']} after those of a later table"
+                )
             current = index
             table = self.header.tables[index]
             counts[index] += 1
@@ -377,6 +391,8 @@ class Reader:
             raise BackupFormatError(f"the end line says {end!r}, but the file holds {total} rows")
         for table, count in zip(self.header.tables, counts, strict=True):
             if count != table.rows:
-                raise BackupFormatError(f"{table.name} should have {table.rows} rows, the file holds {count}")
+                raise BackupFormatError(
+                    f"{table.name} should have {table.rows} rows, the file holds {count}"
+                )
         if self._readline():
             raise BackupFormatError(f"there is more after the end line (line {number})")

@@ -53,7 +53,9 @@ async def describe(settings: Settings) -> Install:
     from medianest.app import create_app
 
     throwaway = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
-    quiet = settings.model_copy(update={"secret_key": SecretStr(throwaway), "secret_key_file": None})
+    quiet = settings.model_copy(
+        update={"secret_key": SecretStr(throwaway), "secret_key_file": None}
+    )
     core = create_app(quiet).extensions["medianest"]
     models = await core.host.collect("register_models", core=core)
     config = core.database_config(models)
@@ -92,7 +94,8 @@ def columns(model: type[Model]) -> list[tuple[str, str, str]]:
     """(field name, column, kind) of every stored column of the model."""
     meta = model._meta
     return [
-        (name, column, column_kind(meta.fields_map[name])) for name, column in meta.fields_db_projection.items()
+        (name, column, column_kind(meta.fields_map[name]))
+        for name, column in meta.fields_db_projection.items()
     ]
 
 
@@ -165,7 +168,9 @@ async def applied_migrations(connection: Any) -> dict[str, list[str]]:
 async def tables_with_rows(connection: Any) -> list[str]:
     """Every table of the database (whatever created it) that holds at least one row."""
     if dialect(connection) == "postgres":
-        query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+        query = (
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+        )
     else:
         query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
     _, tables = await connection.execute_query(query)
@@ -211,7 +216,9 @@ def fingerprints(ring: KeyRing | None) -> dict[str, str]:
     two installs hold the same key without revealing anything about it."""
     if ring is None:
         return {}
-    return {str(key_id): ring.subkey("backup-fingerprint", key_id)[:8].hex() for key_id in ring.keys}
+    return {
+        str(key_id): ring.subkey("backup-fingerprint", key_id)[:8].hex() for key_id in ring.keys
+    }
 
 
 def holds(ring: KeyRing, wanted: KeyRing) -> bool:

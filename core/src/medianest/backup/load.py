@@ -30,7 +30,14 @@ from medianest import __version__
 from medianest import db as database
 from medianest import keys as key_files
 from medianest.backup import install as installs
-from medianest.backup.fileformat import BackupError, BackupFormatError, Header, Reader, Table, newer_than
+from medianest.backup.fileformat import (
+    BackupError,
+    BackupFormatError,
+    Header,
+    Reader,
+    Table,
+    newer_than,
+)
 from medianest.backup.progress import Reporter
 from medianest.security.crypto import KeyRing, WeakKeyError
 from medianest.settings import Settings
@@ -84,14 +91,19 @@ def _check_apps(header: Header, install: installs.Install) -> list[str]:
     with_rows = [table for table in header.tables if table.app in missing and table.rows]
     if with_rows:
         listed = ", ".join(f"{table.app} ({table.name}: {table.rows} rows)" for table in with_rows)
-        versions = ", ".join(f"{app} {header.apps[app]['version']}" for app in dict.fromkeys(t.app for t in with_rows))
+        versions = ", ".join(
+            f"{app} {header.apps[app]['version']}"
+            for app in dict.fromkeys(t.app for t in with_rows)
+        )
         raise BackupError(
             f"the backup holds data of plugins that are not installed (or not loaded) here: {listed}. "
             f"Install them ({versions} or later) and make sure MEDIANEST_PLUGINS / MEDIANEST_BLOCK_PLUGINS "
             "let them load, then run restore again; nothing was restored"
         )
     if missing:
-        notes.append(f"plugins in the backup with no data, not installed here: {', '.join(missing)}")
+        notes.append(
+            f"plugins in the backup with no data, not installed here: {', '.join(missing)}"
+        )
     known = install.known_migrations()
     for app, entry in header.apps.items():
         unknown = [name for name in entry["migrations"] if app in known and name not in known[app]]
@@ -116,7 +128,9 @@ def plan_key(settings: Settings, header: Header) -> KeyPlan:
     except (WeakKeyError, ValueError):
         raise BackupFormatError("the secret key in the backup is damaged") from None
     if here is None:
-        return KeyPlan(ring=ring, path=source.path, notes=[f"the backup's secret key goes to {source.path}"])
+        return KeyPlan(
+            ring=ring, path=source.path, notes=[f"the backup's secret key goes to {source.path}"]
+        )
     if installs.holds(here, ring):
         return KeyPlan(notes=[f"{source.describe()} already holds the backup's secret key"])
     if source.writable:
@@ -132,7 +146,9 @@ def plan_key(settings: Settings, header: Header) -> KeyPlan:
     )
 
 
-def _advice_without_key(header: Header, here: KeyRing | None, source: key_files.KeySource) -> list[str]:
+def _advice_without_key(
+    header: Header, here: KeyRing | None, source: key_files.KeySource
+) -> list[str]:
     wanted = header.secret_key["fingerprints"]
     if not wanted:
         return []
@@ -224,7 +240,10 @@ async def _migrate_to_backup(connection: Any, install: installs.Install, header:
     targets = []
     for app, names in wanted.items():
         if names:
-            last = max((MigrationKey(app, name) for name in names), key=lambda key: len(graph.forwards_plan(key)))
+            last = max(
+                (MigrationKey(app, name) for name in names),
+                key=lambda key: len(graph.forwards_plan(key)),
+            )
             targets.append(MigrationTarget(app_label=app, name=last.name))
     await executor.migrate(targets, direction="forward")
     reached = await installs.applied_migrations(connection)
@@ -247,7 +266,9 @@ async def _insert(transaction: Any, path: Path, reporter: Reporter) -> int:
             try:
                 await transaction.execute_many(_insert_sql(transaction, table), rows)
             except Exception as exc:  # the drivers' errors are not all translated by the ORM
-                raise BackupError(f"restoring {table.name} failed ({exc}); nothing was restored") from None
+                raise BackupError(
+                    f"restoring {table.name} failed ({exc}); nothing was restored"
+                ) from None
             inserted += len(rows)
             progress.advance(len(rows))
     return inserted

@@ -9,7 +9,9 @@ from tortoise.models import Model
 class ServiceConnection(Model):
     name = fields.CharField(max_length=32, primary_key=True)  # the plugin id
     url = fields.CharField(max_length=512, null=True)
-    api_key = fields.TextField(null=True)  # ciphertext, context "service_connections|api_key|<name>"
+    api_key = fields.TextField(
+        null=True
+    )  # ciphertext, context "service_connections|api_key|<name>"
     enabled = fields.BooleanField(default=True)
     config = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)

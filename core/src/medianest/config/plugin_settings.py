@@ -40,7 +40,9 @@ def secret_context(plugin_id: str, field: str) -> str:
 
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     """The top-level fields typed `SecretStr` (or `SecretStr | None`)."""
-    return frozenset(name for name, info in model.model_fields.items() if _is_secret_type(info.annotation))
+    return frozenset(
+        name for name, info in model.model_fields.items() if _is_secret_type(info.annotation)
+    )
 
 
 def _is_secret_type(annotation: Any) -> bool:
@@ -107,7 +109,9 @@ class PluginSettingsStore:
             return model.model_validate(values)
         except ValidationError as exc:
             problems = sorted(_error_fields(exc))
-            log.warning("plugin %s settings are incomplete or invalid: %s", plugin_id, ", ".join(problems))
+            log.warning(
+                "plugin %s settings are incomplete or invalid: %s", plugin_id, ", ".join(problems)
+            )
             return None
 
     async def _stored(self, plugin_id: str) -> dict[str, Any]:
@@ -120,9 +124,15 @@ class PluginSettingsStore:
         values = {field: value for field, value in stored.items() if not _is_token(value)}
         for field, token in encrypted_tokens(stored):
             try:
-                values[field] = self.core.secrets.decrypt(token, context=secret_context(plugin_id, field))
+                values[field] = self.core.secrets.decrypt(
+                    token, context=secret_context(plugin_id, field)
+                )
             except DecryptionError:
-                log.warning("plugin %s secret setting %s cannot be decrypted; enter it again", plugin_id, field)
+                log.warning(
+                    "plugin %s secret setting %s cannot be decrypted; enter it again",
+                    plugin_id,
+                    field,
+                )
                 continue
             register_secret(values[field])
         return values
@@ -153,7 +163,9 @@ class PluginSettingsStore:
             shown[field] = SecretBox.mask(secret if isinstance(secret, str) else None)
         return shown
 
-    async def update(self, plugin_id: str, patch: Mapping[str, Any], *, updated_by: str | None = None) -> list[str]:
+    async def update(
+        self, plugin_id: str, patch: Mapping[str, Any], *, updated_by: str | None = None
+    ) -> list[str]:
         """Validate `patch` over the saved values and store the result; the changed field names.
 
         Nothing is written when any field is unknown or invalid (ValidationFailed names them).
@@ -166,7 +178,9 @@ class PluginSettingsStore:
             raise ValidationFailed(details={"fields": {"settings": "This plugin has no settings"}})
         unknown = sorted(set(patch) - set(model.model_fields))
         if unknown:
-            raise ValidationFailed(details={"fields": {f"settings.{name}": "Unknown setting" for name in unknown}})
+            raise ValidationFailed(
+                details={"fields": {f"settings.{name}": "Unknown setting" for name in unknown}}
+            )
         secrets = secret_fields(model)
         current = await self._decoded(plugin_id)
         merged = {**current, **self._resolved_secrets(patch, current, secrets)}
@@ -182,7 +196,9 @@ class PluginSettingsStore:
         return sorted(field for field in patch if current.get(field) != after.get(field))
 
     @staticmethod
-    def _resolved_secrets(patch: Mapping[str, Any], current: Mapping[str, Any], secrets: frozenset[str]) -> dict[str, Any]:
+    def _resolved_secrets(
+        patch: Mapping[str, Any], current: Mapping[str, Any], secrets: frozenset[str]
+    ) -> dict[str, Any]:
         resolved = dict(patch)
         for field in secrets & set(patch):
             saved = current.get(field)
@@ -192,7 +208,9 @@ class PluginSettingsStore:
                 resolved[field] = None
         return resolved
 
-    def _encoded(self, plugin_id: str, settings: BaseModel, secrets: frozenset[str]) -> dict[str, Any]:
+    def _encoded(
+        self, plugin_id: str, settings: BaseModel, secrets: frozenset[str]
+    ) -> dict[str, Any]:
         stored = settings.model_dump(mode="json", exclude=set(secrets))
         for field in secrets:
             value = getattr(settings, field)
@@ -206,7 +224,9 @@ class PluginSettingsStore:
         return stored
 
     async def _save(self, plugin_id: str, stored: dict[str, Any], updated_by: str | None) -> None:
-        updated = await PluginStateRow.filter(id=plugin_id).update(settings=stored, updated_by=updated_by)
+        updated = await PluginStateRow.filter(id=plugin_id).update(
+            settings=stored, updated_by=updated_by
+        )
         if not updated:
             record = self.core.host.get(plugin_id)
             await PluginStateRow.create(

@@ -69,7 +69,9 @@ def validate_url(value: str | None) -> str | None:
         return None
     problem = _url_problem(value)
     if problem:
-        raise ValidationFailed(f"The URL {problem}", details={"fields": {"url": f"The URL {problem}"}})
+        raise ValidationFailed(
+            f"The URL {problem}", details={"fields": {"url": f"The URL {problem}"}}
+        )
     return value.rstrip("/")
 
 
@@ -146,7 +148,9 @@ class ServiceRegistry:
     def _require_spec(self, name: str) -> ServiceSpec:
         spec = self.spec(name)
         if spec is None:
-            raise NotFound("No plugin provides a service by that name", details={"service": name[:64]})
+            raise NotFound(
+                "No plugin provides a service by that name", details={"service": name[:64]}
+            )
         return spec
 
     # ---- reading ------------------------------------------------------------------------
@@ -178,7 +182,10 @@ class ServiceRegistry:
         try:
             key = self.core.secrets.decrypt(row.api_key, context=key_context(row.name))
         except DecryptionError:
-            log.warning("the stored API key of %s cannot be decrypted; an admin must enter it again", row.name)
+            log.warning(
+                "the stored API key of %s cannot be decrypted; an admin must enter it again",
+                row.name,
+            )
             return None
         register_secret(key)
         return key
@@ -199,10 +206,10 @@ class ServiceRegistry:
         self,
         name: str,
         *,
-        url: str | None | _Unset = UNSET,
-        api_key: str | None | _Unset = UNSET,
+        url: str | _Unset | None = UNSET,
+        api_key: str | _Unset | None = UNSET,
         enabled: bool | _Unset = UNSET,
-        config: Mapping[str, Any] | None | _Unset = UNSET,
+        config: Mapping[str, Any] | _Unset | None = UNSET,
     ) -> Connection:
         """Save part of a connection. An omitted field keeps its value; `api_key=""` or None
         clears the key, and the key's own mask (as the admin page shows it) keeps it."""
@@ -217,14 +224,18 @@ class ServiceRegistry:
         if enabled is not UNSET:
             changes["enabled"] = bool(enabled)
         if api_key is not UNSET and not await self._is_saved_mask(name, api_key):  # type: ignore[arg-type]
-            changes["api_key"] = self.core.secrets.encrypt(api_key, context=key_context(name)) if api_key else None
+            changes["api_key"] = (
+                self.core.secrets.encrypt(api_key, context=key_context(name)) if api_key else None
+            )
         if changes:
             await ServiceConnection.update_or_create(name=name, defaults=changes)
         else:
             await ServiceConnection.get_or_create(name=name)
         self.invalidate(name)
         if "url" in changes or "api_key" in changes:
-            await self.core.http.reset_breaker(name)  # the old failures say nothing about the new settings
+            await self.core.http.reset_breaker(
+                name
+            )  # the old failures say nothing about the new settings
         await self.core.publish(EVENT, {"name": name, "fields": sorted(changes)})
         connection = await self.get(name)
         assert connection is not None  # the row was just written
@@ -251,7 +262,11 @@ class ServiceRegistry:
         if not api_key:
             return False
         saved = await self.get(name)
-        return saved is not None and saved.api_key is not None and api_key == SecretBox.mask(saved.api_key)
+        return (
+            saved is not None
+            and saved.api_key is not None
+            and api_key == SecretBox.mask(saved.api_key)
+        )
 
     @staticmethod
     def _validated_config(spec: ServiceSpec, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -273,7 +288,9 @@ class ServiceRegistry:
         statuses = {row.service: row for row in await ServiceStatusRow.filter(service__in=names)}
         return [self._view(name, rows.get(name), statuses.get(name)) for name in names]
 
-    def _view(self, name: str, row: ServiceConnection | None, status: ServiceStatusRow | None) -> dict[str, Any]:
+    def _view(
+        self, name: str, row: ServiceConnection | None, status: ServiceStatusRow | None
+    ) -> dict[str, Any]:
         spec = self.spec(name)
         assert spec is not None
         record = self.core.host.get(name)
@@ -317,7 +334,9 @@ class ServiceRegistry:
         connection = await self._merged(name, spec, overrides)
         probe = self.probe(name)
         if probe is None:
-            return _outcome(False, "unknown", None, "The plugin is disabled or has no connection test")
+            return _outcome(
+                False, "unknown", None, "The plugin is disabled or has no connection test"
+            )
         if probe.needs_connection and not connection.url:
             return _outcome(False, "unknown", None, "Enter the service's URL first")
         started = time.perf_counter()
@@ -332,7 +351,9 @@ class ServiceRegistry:
         response_time = result.response_time_ms if result.response_time_ms is not None else elapsed
         return _outcome(result.status == "online", result.status, response_time, error)
 
-    async def _merged(self, name: str, spec: ServiceSpec, overrides: Mapping[str, Any]) -> Connection:
+    async def _merged(
+        self, name: str, spec: ServiceSpec, overrides: Mapping[str, Any]
+    ) -> Connection:
         saved = await self.get(name) or Connection(name=name, url=spec.default_url)
         url, api_key, config = saved.url, saved.api_key, saved.config
         if "url" in overrides:
@@ -350,7 +371,9 @@ class ServiceRegistry:
         return Connection(name=name, url=url, api_key=api_key, config=config, enabled=saved.enabled)
 
 
-def _outcome(ok: bool, status: str, response_time_ms: float | None, error: str | None) -> dict[str, Any]:
+def _outcome(
+    ok: bool, status: str, response_time_ms: float | None, error: str | None
+) -> dict[str, Any]:
     return {"ok": ok, "status": status, "response_time_ms": response_time_ms, "error": error}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any
 
-
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from medianest.config.models import SystemSetting
@@ -30,7 +29,9 @@ class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
     default_role: str = Field(default="user", pattern="^(user|admin)$")
     # Per auth provider: may people it vouches for, but MediaNest does not know yet, sign in?
-    providers: dict[Annotated[str, StringConstraints(pattern=LIMIT_NAME)], bool] = Field(default_factory=dict)
+    providers: dict[Annotated[str, StringConstraints(pattern=LIMIT_NAME)], bool] = Field(
+        default_factory=dict
+    )
 
 
 class SystemConfig(BaseModel):
@@ -71,14 +72,21 @@ CORE_LIMIT_LABELS = {
 def describe(core: Any) -> dict[str, dict[str, dict[str, str]]]:
     """What Admin → Settings calls each setting, `{group: {key: {"title", "hint"}}}`: the core's
     words for its own, the declaring plugin's for the rest, so that the page names nothing."""
-    limits = {name: {"title": title, "hint": hint} for name, (title, hint) in CORE_LIMIT_LABELS.items()}
-    limits |= {name: {"title": limit.title, "hint": ""} for name, (_, limit) in core.limits.declared.items()}
+    limits = {
+        name: {"title": title, "hint": hint} for name, (title, hint) in CORE_LIMIT_LABELS.items()
+    }
+    limits |= {
+        name: {"title": limit.title, "hint": ""}
+        for name, (_, limit) in core.limits.declared.items()
+    }
     providers = {
         provider.id: {"title": provider.title, "hint": ""}
         for record in core.host.records.values()
         for provider in record.contributions.get("register_auth_providers", [])
     }
-    registration = {"default_role": {"title": "Role for people signing in for the first time", "hint": ""}}
+    registration = {
+        "default_role": {"title": "Role for people signing in for the first time", "hint": ""}
+    }
     return {"rate_limits": limits, "registration": registration, "sign_in": providers}
 
 
@@ -125,8 +133,13 @@ class SystemSettings:
 
     def _effective(self, stored: dict[str, Any]) -> SystemConfig:
         config = SystemConfig.model_validate(stored)
-        limits = {name: config.rate_limits.get(name, default) for name, default in self.limit_defaults.items()}
-        providers = {name: config.registration.providers.get(name, True) for name in sorted(self.providers)}
+        limits = {
+            name: config.rate_limits.get(name, default)
+            for name, default in self.limit_defaults.items()
+        }
+        providers = {
+            name: config.registration.providers.get(name, True) for name in sorted(self.providers)
+        }
         registration = config.registration.model_copy(update={"providers": providers})
         return config.model_copy(update={"rate_limits": limits, "registration": registration})
 

@@ -402,7 +402,7 @@ class ServiceClient:
         if failure.retry_after is not None:
             return failure.retry_after if failure.retry_after <= MAX_RETRY_AFTER else None
         ceiling = self._backoff * 2 ** (attempt - 1)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _timeout(self, read: float) -> httpx.Timeout:
         connect = self._connect_timeout

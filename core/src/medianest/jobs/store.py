@@ -277,4 +277,3 @@ def _without(query: QuerySet[JobRecord], skip: Iterable[str]) -> QuerySet[JobRec
 
 def _held(job_id: uuid.UUID, token: str) -> QuerySet[JobRecord]:
     return JobRecord.filter(id=job_id, status="running", lease_owner=token)
-

@@ -439,10 +439,18 @@ class Worker:
         delay = backoff(job.attempts, self.retry_base, getattr(exc, "retry_after", None))
         log.warning(
             "job %s (%s) attempt %d/%d failed (%s); retrying in %.1fs",
-            job.id, job.name, job.attempts, job.max_attempts, error, delay,
+            job.id,
+            job.name,
+            job.attempts,
+            job.max_attempts,
+            error,
+            delay,
         )
         saved = await self.store.retry_later(
-            job.id, running.claim.token, utcnow() + timedelta(seconds=delay), error,
+            job.id,
+            running.claim.token,
+            utcnow() + timedelta(seconds=delay),
+            error,
             progress=await self._unsaved_progress(running),
         )
         if not saved:
@@ -472,8 +480,11 @@ class Worker:
     async def _finish(self, running: RunningJob, status: str, **outcome: Any) -> str:
         job = running.claim.job
         saved = await self.store.finish(
-            job.id, running.claim.token, status,
-            progress=await self._unsaved_progress(running), **outcome,
+            job.id,
+            running.claim.token,
+            status,
+            progress=await self._unsaved_progress(running),
+            **outcome,
         )
         if not saved:
             return await self._why_not_held(running)

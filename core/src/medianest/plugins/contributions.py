@@ -18,8 +18,24 @@ from pydantic import BaseModel
 
 PLUGIN_ID = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 RESERVED_IDS = frozenset(
-    {"core", "admin", "auth", "api", "static", "ws", "dashboard", "media", "healthz", "readyz",
-     "metrics", "openapi", "medianest", "login", "logout", "settings"}
+    {
+        "core",
+        "admin",
+        "auth",
+        "api",
+        "static",
+        "ws",
+        "dashboard",
+        "media",
+        "healthz",
+        "readyz",
+        "metrics",
+        "openapi",
+        "medianest",
+        "login",
+        "logout",
+        "settings",
+    }
 )
 
 
@@ -223,7 +239,6 @@ class DemoService:
 
     service: str
     run: Callable[[Path], AbstractContextManager[DemoConnection]]
-
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,9 @@ log = logging.getLogger("medianest.plugins")
 
 ENTRY_POINT_GROUP = "medianest.plugins"
 HOOK_NAMES = tuple(
-    name for name, value in vars(hookspecs).items() if callable(value) and hasattr(value, "medianest_spec")
+    name
+    for name, value in vars(hookspecs).items()
+    if callable(value) and hasattr(value, "medianest_spec")
 )
 
 
@@ -220,10 +222,14 @@ class PluginHost:
             return False
         return self.allow is None or plugin_id in self.allow
 
-    def _add_object(self, obj: Any, dist: Distribution | None, record: PluginRecord | None = None) -> None:
+    def _add_object(
+        self, obj: Any, dist: Distribution | None, record: PluginRecord | None = None
+    ) -> None:
         spec = getattr(obj, "plugin", None)
         if record is None:
-            plugin_id = spec.id if isinstance(spec, PluginSpec) else getattr(obj, "__name__", repr(obj))
+            plugin_id = (
+                spec.id if isinstance(spec, PluginSpec) else getattr(obj, "__name__", repr(obj))
+            )
             record = PluginRecord(
                 id=plugin_id,
                 distribution=dist.name if dist else None,
@@ -233,12 +239,18 @@ class PluginHost:
         if not isinstance(spec, PluginSpec):
             return self._fail_new(record, "the plugin module has no `plugin = PluginSpec(...)`")
         if spec.id != record.id:
-            return self._fail_new(record, f"PluginSpec id {spec.id!r} differs from entry point {record.id!r}")
+            return self._fail_new(
+                record, f"PluginSpec id {spec.id!r} differs from entry point {record.id!r}"
+            )
         if not PLUGIN_ID.match(spec.id) or spec.id in RESERVED_IDS:
             return self._fail_new(record, f"invalid or reserved plugin id {spec.id!r}")
         if spec.id in self.records:
             return self._fail_new(
-                PluginRecord(id=f"{spec.id}#duplicate", distribution=record.distribution, version=record.version),
+                PluginRecord(
+                    id=f"{spec.id}#duplicate",
+                    distribution=record.distribution,
+                    version=record.version,
+                ),
                 f"duplicate plugin id {spec.id!r} (already provided by {self.records[spec.id].distribution})",
             )
         record.spec, record.obj, record.enabled = spec, obj, spec.enabled_by_default
@@ -248,8 +260,10 @@ class PluginHost:
             self.records[record.id] = record
             return None
         unknown = [
-            name for name in dir(obj)
-            if not name.startswith("_") and self.pm.parse_hookimpl_opts(obj, name) is not None
+            name
+            for name in dir(obj)
+            if not name.startswith("_")
+            and self.pm.parse_hookimpl_opts(obj, name) is not None
             and name not in HOOK_NAMES
         ]
         if unknown:
@@ -350,10 +364,14 @@ class PluginHost:
             raise PluginFailure(f"{hook} returned {type(result).__name__}, not a list")
         wrong = [type(item).__name__ for item in result if not isinstance(item, expected)]
         if wrong:
-            raise PluginFailure(f"{hook} returned {', '.join(wrong)} where {expected.__name__} was expected")
+            raise PluginFailure(
+                f"{hook} returned {', '.join(wrong)} where {expected.__name__} was expected"
+            )
         return list(result)
 
-    async def collect(self, hook: str, *, include_inactive: bool = True, **kwargs: Any) -> dict[str, list[Any]]:
+    async def collect(
+        self, hook: str, *, include_inactive: bool = True, **kwargs: Any
+    ) -> dict[str, list[Any]]:
         """Call a `register_*` hook on each plugin; remember and return what each gave."""
         collected: dict[str, list[Any]] = {}
         for impl in list(self._impls(hook, include_inactive=include_inactive)):

@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 
-def create_limiter(redis_url: str | None, *, prefix: str | None = None, **kwargs: Any) -> RateLimiter:
+def create_limiter(
+    redis_url: str | None, *, prefix: str | None = None, **kwargs: Any
+) -> RateLimiter:
     """The Redis limiter when a URL is configured, else the in-memory one.
 
     `prefix` namespaces the Redis keys (memory needs none); other `kwargs` go to the chosen

@@ -79,8 +79,13 @@ class StatusBoard:
         for plugin_id, probe in self._every_probe():
             if probe.service in self._coordinators:
                 owner = self._coordinators[probe.service].plugin_id
-                log.error("plugins %s and %s both probe %r; %s's probe is ignored", owner, plugin_id,
-                          probe.service, plugin_id)
+                log.error(
+                    "plugins %s and %s both probe %r; %s's probe is ignored",
+                    owner,
+                    plugin_id,
+                    probe.service,
+                    plugin_id,
+                )
                 continue
             self._coordinators[probe.service] = Coordinator(
                 self._core,
@@ -91,9 +96,13 @@ class StatusBoard:
                 seed=seeds.get(probe.service),
             )
         self._started = True
-        self._unsubscribe = self._core.events.subscribe(self._on_connection_changed, names=("service:connection",))
+        self._unsubscribe = self._core.events.subscribe(
+            self._on_connection_changed, names=("service:connection",)
+        )
         self._core.host.listeners.append(self._on_plugin_state)
-        self._housekeeping = asyncio.create_task(self._prune_forever(), name="medianest-status-prune")
+        self._housekeeping = asyncio.create_task(
+            self._prune_forever(), name="medianest-status-prune"
+        )
         self.sync()
 
     async def stop(self) -> None:
@@ -114,8 +123,12 @@ class StatusBoard:
             return
         _, stuck = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
         for task in stuck:  # a probe that ignores cancellation must not hold up the shutdown
-            log.warning("%s did not stop within %g s (at %s); leaving it", task.get_name(), STOP_TIMEOUT,
-                        _where(task))
+            log.warning(
+                "%s did not stop within %g s (at %s); leaving it",
+                task.get_name(),
+                STOP_TIMEOUT,
+                _where(task),
+            )
 
     def sync(self) -> None:
         """Poll exactly the services of active plugins (after a toggle or a failure)."""
@@ -133,7 +146,10 @@ class StatusBoard:
     def _every_probe(self) -> list[tuple[str, StatusProbe]]:
         override = self._core.settings.status_interval
         return [
-            (record.id, probe if override is None else dataclasses.replace(probe, interval=override))
+            (
+                record.id,
+                probe if override is None else dataclasses.replace(probe, interval=override),
+            )
             for record in self._core.host.records.values()
             if record.loaded
             for probe in record.contributions.get("register_status_probes", [])
@@ -172,4 +188,7 @@ class StatusBoard:
 def _where(task: asyncio.Task[None]) -> str:
     """Where a task is waiting, innermost frame last: `file:line in function` of each."""
     frames = task.get_stack(limit=20)
-    return " > ".join(f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno} in {f.f_code.co_name}" for f in frames)
+    return " > ".join(
+        f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno} in {f.f_code.co_name}"
+        for f in frames
+    )

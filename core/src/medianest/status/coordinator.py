@@ -98,13 +98,17 @@ def outcome_of_failure(exc: BaseException, *, title: str, timeout: float, previo
         )
     if isinstance(exc, ServiceDown):
         if exc.reason == "http_5xx":
-            return Outcome("degraded", f"{title} answered with a server error (HTTP {exc.status_code})")
+            return Outcome(
+                "degraded", f"{title} answered with a server error (HTTP {exc.status_code})"
+            )
         if exc.reason == "circuit_open":
             status = previous if previous in ("offline", "degraded") else "offline"
             return Outcome(status, f"{title} failed repeatedly; calls are paused for a while")
         return Outcome("offline", f"{title} {_DOWN_REASONS.get(exc.reason, 'is unavailable')}")
     if isinstance(exc, ServiceResponseError):
-        return Outcome("offline", f"{title} gave an answer MediaNest cannot use (HTTP {exc.status_code})")
+        return Outcome(
+            "offline", f"{title} gave an answer MediaNest cannot use (HTTP {exc.status_code})"
+        )
     return Outcome("offline", UNEXPECTED)
 
 
@@ -147,7 +151,9 @@ def iso(moment: float | None) -> str | None:
 class UptimeWindow:
     """Checks of the last 24 h, in order, with a running count of the online ones."""
 
-    def __init__(self, checks: Iterable[tuple[float, bool]] = (), span: float = UPTIME_WINDOW) -> None:
+    def __init__(
+        self, checks: Iterable[tuple[float, bool]] = (), span: float = UPTIME_WINDOW
+    ) -> None:
         self._span = span
         self._checks: deque[tuple[float, bool]] = deque()
         self._online = 0
@@ -206,7 +212,9 @@ class Coordinator:
         self._retired: set[asyncio.Task[None]] = set()
         self._down_since: float | None = None  # set once the outage was logged
         self._bug_logged = False
-        self._fixed: dict[str, Any] | None = None  # `entry()`'s unchanging part, until the next check
+        self._fixed: dict[str, Any] | None = (
+            None  # `entry()`'s unchanging part, until the next check
+        )
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -244,11 +252,18 @@ class Coordinator:
         read-only: its unchanged parts are shared between calls (the dashboard reads it per
         request)."""
         now = time.time() if now is None else now
-        age = None if self.last_success_at is None else round(max(0.0, now - self.last_success_at), 1)
+        age = (
+            None if self.last_success_at is None else round(max(0.0, now - self.last_success_at), 1)
+        )
         stale = age is not None and age > STALE_AFTER_INTERVALS * self.probe.interval
         if self._fixed is None:
             self._fixed = self._fixed_part()
-        entry = {**self._fixed, "uptime_percentage": self._uptime.percentage(now), "stale": stale, "age_seconds": age}
+        entry = {
+            **self._fixed,
+            "uptime_percentage": self._uptime.percentage(now),
+            "stale": stale,
+            "age_seconds": age,
+        }
         if stale and self.monitors is not None:
             entry["monitors"] = [{**monitor, "stale": True} for monitor in self.monitors]
         return entry
@@ -284,7 +299,7 @@ class Coordinator:
             await self._sleep(self._next_delay())
 
     def _next_delay(self) -> float:
-        return self.probe.interval * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - jitter
+        return self.probe.interval * random.uniform(1 - JITTER, 1 + JITTER)
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -301,7 +316,9 @@ class Coordinator:
                 connection = await self._core.services.get(self.service)
             except Exception as exc:
                 self._log_once(exc, "cannot read the service connection of %s", self.service)
-                return Outcome("unknown", "the service connection could not be read", recorded=False)
+                return Outcome(
+                    "unknown", "the service connection could not be read", recorded=False
+                )
             if connection is None or not connection.enabled:
                 return Outcome("unknown", NOT_CONFIGURED, recorded=False)
         started = time.perf_counter()
@@ -313,11 +330,20 @@ class Coordinator:
         except TimeoutError as exc:
             if calls.interrupted == 0:  # no service kept it waiting: the probe hung on itself
                 return self._hung()
-            return outcome_of_failure(exc, title=self.title, timeout=self.probe.timeout, previous=self.status)
+            return outcome_of_failure(
+                exc, title=self.title, timeout=self.probe.timeout, previous=self.status
+            )
         except Exception as exc:
             if _is_probe_bug(exc):
-                self._log_once(exc, "the %s plugin's status probe for %s is broken", self.plugin_id, self.service)
-            return outcome_of_failure(exc, title=self.title, timeout=self.probe.timeout, previous=self.status)
+                self._log_once(
+                    exc,
+                    "the %s plugin's status probe for %s is broken",
+                    self.plugin_id,
+                    self.service,
+                )
+            return outcome_of_failure(
+                exc, title=self.title, timeout=self.probe.timeout, previous=self.status
+            )
 
     def _hung(self) -> Outcome:
         """A plugin bug, not an outage: the plugin is marked failed (its coordinator stops)."""

@@ -70,14 +70,23 @@ class StatusStore:
             )
         )
 
-    async def record_check(self, service: str, at: float, online: bool, response_time_ms: float | None) -> None:
+    async def record_check(
+        self, service: str, at: float, online: bool, response_time_ms: float | None
+    ) -> None:
         await self._guarded(
-            lambda: ServiceCheck.create(service=service, at=_moment(at), ok=online, response_time_ms=response_time_ms)
+            lambda: ServiceCheck.create(
+                service=service, at=_moment(at), ok=online, response_time_ms=response_time_ms
+            )
         )
 
     async def prune(self, now: float) -> int:
         """Forget checks older than the uptime window; returns how many went."""
-        return await self._guarded(lambda: ServiceCheck.filter(at__lt=_moment(now - UPTIME_WINDOW)).delete()) or 0
+        return (
+            await self._guarded(
+                lambda: ServiceCheck.filter(at__lt=_moment(now - UPTIME_WINDOW)).delete()
+            )
+            or 0
+        )
 
     async def _guarded(self, operation: Callable[[], Awaitable[T]]) -> T | None:
         try:

@@ -23,7 +23,13 @@ class ApiClient:
         return None
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None, csrf: bool = True
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        csrf: bool = True,
     ) -> Any:
         headers = dict(headers or {})
         token = self.cookie("csrf_token")
@@ -43,9 +49,12 @@ class ApiClient:
     async def delete(self, path: str, **kwargs: Any) -> Any:
         return await self.request("DELETE", path, **kwargs)
 
-    async def sign_in(self, username: str, password: str = DEFAULT_PASSWORD, *, remember: bool = False) -> Any:
+    async def sign_in(
+        self, username: str, password: str = DEFAULT_PASSWORD, *, remember: bool = False
+    ) -> Any:
         response = await self.post(
-            "/api/auth/admin", json={"username": username, "password": password, "remember_me": remember}
+            "/api/auth/admin",
+            json={"username": username, "password": password, "remember_me": remember},
         )
         assert response.status_code == 200, await response.get_data()
         return response
@@ -71,7 +80,9 @@ async def create_user(
     )
 
 
-async def signed_in(app: Any, username: str, *, role: str = "user", remember: bool = False) -> ApiClient:
+async def signed_in(
+    app: Any, username: str, *, role: str = "user", remember: bool = False
+) -> ApiClient:
     """A new browser signed in as a new user with that role."""
     await create_user(app, username, role=role)
     client = ApiClient(app)

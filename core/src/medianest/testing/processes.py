@@ -119,7 +119,9 @@ def start_medianest(
 
 
 async def until_answers(
-    server: MedianestProcess, path: str = "/healthz", expected: Callable[[Any], bool] | None = None,
+    server: MedianestProcess,
+    path: str = "/healthz",
+    expected: Callable[[Any], bool] | None = None,
     timeout: float = WAIT,
 ) -> Any:
     """Poll `path` on `server` until `expected(response)` (default: a 200); fail with the

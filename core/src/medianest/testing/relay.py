@@ -27,7 +27,9 @@ class TcpRelay:
         """The target URL (credentials and path kept) with the relay's address instead."""
         credentials, _, _ = self.target.netloc.rpartition("@")
         where = f"127.0.0.1:{self.port}"
-        return self.target._replace(netloc=f"{credentials}@{where}" if credentials else where).geturl()
+        return self.target._replace(
+            netloc=f"{credentials}@{where}" if credentials else where
+        ).geturl()
 
     async def open(self) -> None:
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)

@@ -26,7 +26,6 @@ from medianest.sdk import (
     Widget,
     hookimpl,
 )
-
 from medianest_overseerr import pages, routes
 from medianest_overseerr.access import runtime
 from medianest_overseerr.config import PLUGIN_ID, ConnectionOptions, OverseerrSettings

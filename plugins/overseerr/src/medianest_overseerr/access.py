@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from cachetools import TTLCache
+
 from medianest.sdk import (
     ServiceAuthFailed,
     ServiceDown,
@@ -22,7 +23,6 @@ from medianest.sdk import (
     ServiceResponseError,
     ServiceUnavailable,
 )
-
 from medianest_overseerr.client import Overseerr
 from medianest_overseerr.config import SERVICE, connection_options
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from medianest.sdk import ServiceClient, ServiceDown, ServiceResponseError
 
+from medianest.sdk import ServiceClient, ServiceDown, ServiceResponseError
 from medianest_overseerr.config import SERVICE
 
 API = "/api/v1"

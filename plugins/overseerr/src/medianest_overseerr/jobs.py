@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from medianest.sdk import JobContext, JobSpec
-
 from medianest_overseerr.sync import sync_requests
 
 SCHEDULE = 300.0  # seconds between the end of one run and the start of the next

@@ -7,9 +7,10 @@ can be told to the one who asked. The webhook receiver and the sync job keep it 
 
 from __future__ import annotations
 
-from medianest.sdk import USER_MODEL
 from tortoise import fields
 from tortoise.models import Model
+
+from medianest.sdk import USER_MODEL
 
 #: A request's states as MediaNest shows them (`status`).
 PENDING, APPROVED, PARTLY, AVAILABLE = "pending", "approved", "partly", "available"

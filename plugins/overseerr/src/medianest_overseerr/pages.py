@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from quart import Blueprint, Response, redirect, request
+
 from medianest.sdk import (
     ApiError,
     Unauthenticated,
@@ -26,8 +28,6 @@ from medianest.sdk import (
     requires,
     signed_in,
 )
-from quart import Blueprint, Response, redirect, request
-
 from medianest_overseerr import provider, routes
 
 TYPES = {"all": "Movies and TV", "movie": "Movies", "tv": "TV shows"}

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from medianest.sdk import Forbidden
-
 from medianest_overseerr.access import runtime
 from medianest_overseerr.client import Overseerr, Permission, has_permission
 from medianest_overseerr.config import plugin_settings

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from medianest.sdk import Connection, ProbeResult, StatusProbe
-
 from medianest_overseerr.client import Overseerr
 from medianest_overseerr.config import SERVICE, connection_options
 

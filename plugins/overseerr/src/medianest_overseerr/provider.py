@@ -25,7 +25,6 @@ from medianest.sdk import (
     ServiceResponseError,
     ValidationFailed,
 )
-
 from medianest_overseerr import media, models, people, records
 from medianest_overseerr.access import overseerr, runtime, service_errors
 from medianest_overseerr.client import MediaStatus, Overseerr, RequestStatus

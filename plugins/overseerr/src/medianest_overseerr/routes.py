@@ -16,6 +16,10 @@ import asyncio
 import hmac
 from typing import Any
 
+from pydantic import BaseModel, Field
+from quart import Blueprint, Response, request
+from quart_schema import validate_querystring
+
 from medianest.sdk import (
     Actor,
     BadRequest,
@@ -31,10 +35,6 @@ from medianest.sdk import (
     requires,
     signed_in,
 )
-from pydantic import BaseModel, Field
-from quart import Blueprint, Response, request
-from quart_schema import validate_querystring
-
 from medianest_overseerr import media, people, records, sync
 from medianest_overseerr.access import overseerr, service_errors
 from medianest_overseerr.client import Overseerr

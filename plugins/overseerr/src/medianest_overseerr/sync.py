@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from medianest.sdk import ServiceError, ServiceNotConfigured
-
 from medianest_overseerr import media, models, records
 from medianest_overseerr.access import overseerr, runtime
 from medianest_overseerr.client import PAGE, Overseerr

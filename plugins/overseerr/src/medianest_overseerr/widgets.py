@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from medianest.sdk import Widget
-
 from medianest_overseerr import records
 from medianest_overseerr.config import SERVICE
 from medianest_overseerr.models import OverseerrRequest

@@ -38,7 +38,6 @@ from medianest.sdk import (
     render_page,
     requires,
 )
-
 from medianest_plex.access import PlexNotConfigured, connection
 from medianest_plex.routes import (
     BROWSE,

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from medianest.sdk import Actor, PluginCore, Widget, has_shell
-
 from medianest_plex.client import PMS
 from medianest_plex.library import iso_time
 from medianest_plex.models import PlexAccess

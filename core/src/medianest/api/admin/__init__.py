@@ -6,7 +6,7 @@ fields, every change writes an audit entry, and no secret is ever echoed: keys a
 and shown masked.
 """
 
-from medianest.api.admin._common import blueprint
 from medianest.api.admin import audit, plugins, services, system, users  # noqa: F401 - routes register on import
+from medianest.api.admin._common import blueprint
 
 __all__ = ["blueprint"]

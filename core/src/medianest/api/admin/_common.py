@@ -53,7 +53,9 @@ def partial_model(model: type[BaseModel]) -> type[BaseModel]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             annotation = partial_model(annotation)
         fields[name] = (annotation | None, Field(default=None, description=info.description))
-    return create_model(f"{model.__name__}Patch", __config__=ConfigDict(extra="forbid", strict=True), **fields)
+    return create_model(
+        f"{model.__name__}Patch", __config__=ConfigDict(extra="forbid", strict=True), **fields
+    )
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> ValidationFailed:

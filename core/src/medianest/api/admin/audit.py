@@ -14,7 +14,9 @@ from medianest.errors import listing
 
 
 class AuditQuery(Paging):
-    action: str | None = Field(default=None, max_length=64, description='an action prefix, e.g. "admin." or "auth.sign_in"')
+    action: str | None = Field(
+        default=None, max_length=64, description='an action prefix, e.g. "admin." or "auth.sign_in"'
+    )
 
 
 def entry_view(entry: AuditEntry) -> dict[str, Any]:
@@ -40,4 +42,9 @@ async def list_audit(query_args: AuditQuery):
         entries = entries.filter(action__startswith=query_args.action)
     total = await entries.count()
     page = await entries.order_by("-id").offset(query_args.offset).limit(query_args.limit)
-    return listing([entry_view(entry) for entry in page], total, offset=query_args.offset, limit=query_args.limit)
+    return listing(
+        [entry_view(entry) for entry in page],
+        total,
+        offset=query_args.offset,
+        limit=query_args.limit,
+    )

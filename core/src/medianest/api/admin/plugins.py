@@ -22,7 +22,9 @@ from medianest.plugins.host import PluginRecord
 
 class PluginChange(Body):
     enabled: bool | None = None
-    settings: dict[str, Any] | None = Field(default=None, description="partial: the fields to change")
+    settings: dict[str, Any] | None = Field(
+        default=None, description="partial: the fields to change"
+    )
 
 
 async def _view(record: PluginRecord) -> dict[str, Any]:
@@ -62,8 +64,14 @@ async def update_plugin(name: str, data: PluginChange):
         )
     details: dict[str, Any] = {}
     if data.settings is not None:
-        changed = await core().plugin_settings_store.update(name, data.settings, updated_by=actor().username)
-        secrets = secret_fields(record.spec.settings) if record.spec and record.spec.settings else frozenset()
+        changed = await core().plugin_settings_store.update(
+            name, data.settings, updated_by=actor().username
+        )
+        secrets = (
+            secret_fields(record.spec.settings)
+            if record.spec and record.spec.settings
+            else frozenset()
+        )
         details["settings"] = {
             field: "changed" if field in secrets else data.settings[field] for field in changed
         }
@@ -73,5 +81,11 @@ async def update_plugin(name: str, data: PluginChange):
         if data.enabled != was_enabled:
             details["enabled"] = data.enabled
     if details:
-        await audit.record("admin.plugin_updated", actor=actor(), target=f"plugin:{name}", ip=client_ip(), **details)
+        await audit.record(
+            "admin.plugin_updated",
+            actor=actor(),
+            target=f"plugin:{name}",
+            ip=client_ip(),
+            **details,
+        )
     return ok(await _view(record))

@@ -23,8 +23,12 @@ TEST_LIMIT, TEST_WINDOW = 20, 60
 
 
 class ServiceChange(Body):
-    url: str | None = Field(default=None, max_length=2048, description="http(s)://host[:port][/path]")
-    api_key: str | None = Field(default=None, max_length=4096, description='write-only; "" or null clears it')
+    url: str | None = Field(
+        default=None, max_length=2048, description="http(s)://host[:port][/path]"
+    )
+    api_key: str | None = Field(
+        default=None, max_length=4096, description='write-only; "" or null clears it'
+    )
     enabled: bool | None = None
     config: dict[str, Any] | None = None
 
@@ -64,14 +68,20 @@ async def update_service(name: str, data: ServiceChange):
     before = await registry.get(name)
     after = await registry.put(name, **given)
     await audit.record(
-        "admin.service_updated", actor=actor(), target=f"service:{name}", ip=client_ip(), **_changes(before, after, given)
+        "admin.service_updated",
+        actor=actor(),
+        target=f"service:{name}",
+        ip=client_ip(),
+        **_changes(before, after, given),
     )
     return ok(await _view(name))
 
 
 def _changes(before: Any, after: Any, given: dict[str, Any]) -> dict[str, Any]:
     """What the audit trail keeps: new values, except that a key is only "changed"/"cleared"."""
-    changes = {field: getattr(after, field) for field in ("url", "enabled", "config") if field in given}
+    changes = {
+        field: getattr(after, field) for field in ("url", "enabled", "config") if field in given
+    }
     old_key = before.api_key if before is not None else None
     if "api_key" in given and after.api_key != old_key:
         changes["api_key"] = "changed" if after.api_key else "cleared"
@@ -87,7 +97,11 @@ async def test_service(data: ServiceTest):
     overrides = data.model_dump(include=data.model_fields_set - {"name"})
     outcome = await core().services.test(data.name, overrides)
     await audit.record(
-        "admin.service_tested", actor=actor(), target=f"service:{data.name}", ip=client_ip(), ok=outcome["ok"]
+        "admin.service_tested",
+        actor=actor(),
+        target=f"service:{data.name}",
+        ip=client_ip(),
+        ok=outcome["ok"],
     )
     return ok(outcome)
 
@@ -100,4 +114,6 @@ async def _limit_tests() -> None:
     except LimiterUnavailable:
         return  # admins only: a Redis outage must not block fixing a connection
     if not decision.allowed:
-        raise RateLimited(limit=decision.limit, window=decision.window, retry_after=decision.retry_after)
+        raise RateLimited(
+            limit=decision.limit, window=decision.window, retry_after=decision.retry_after
+        )

@@ -43,5 +43,7 @@ async def update_config(data: ConfigPatch):
     except UnknownSetting as exc:
         raise ValidationFailed(details={"fields": exc.fields}) from None
     await core().publish("config:changed", {"keys": sorted(patch)})
-    await audit.record("admin.config_updated", actor=actor(), target="config", ip=client_ip(), changes=patch)
+    await audit.record(
+        "admin.config_updated", actor=actor(), target="config", ip=client_ip(), changes=patch
+    )
     return ok(updated.model_dump(mode="json"))

@@ -34,7 +34,7 @@ class UserChange(Body):
     permissions: dict[str, bool | None] | None = Field(
         default=None,
         max_length=200,
-        description='per-user decisions: true grants, false revokes, null returns to the role default',
+        description="per-user decisions: true grants, false revokes, null returns to the role default",
     )
 
 
@@ -46,7 +46,9 @@ async def _user_or_404(user_id: uuid.UUID) -> User:
     return user
 
 
-def _admin_view(user: User, grants: dict[str, bool], linked: list[dict[str, Any]]) -> dict[str, Any]:
+def _admin_view(
+    user: User, grants: dict[str, bool], linked: list[dict[str, Any]]
+) -> dict[str, Any]:
     defaults = core().auth.permission_defaults()
     view = plain_user_view(user, effective(user.role, defaults, grants), linked)
     return {**view, "grants": dict(sorted(grants.items()))}
@@ -126,9 +128,13 @@ async def update_user(user_id: uuid.UUID, data: UserChange):
     if changed:
         await core().auth.revoke_user(user.id)  # the new role or status applies everywhere, now
     if changed or data.permissions:
-        await core().auth.invalidate_user(user.id)  # cached actors on every instance re-read the grants
+        await core().auth.invalidate_user(
+            user.id
+        )  # cached actors on every instance re-read the grants
         details = {**changed, **({"permissions": data.permissions} if data.permissions else {})}
-        await audit.record("admin.user_updated", actor=actor(), target=f"user:{user.id}", ip=client_ip(), **details)
+        await audit.record(
+            "admin.user_updated", actor=actor(), target=f"user:{user.id}", ip=client_ip(), **details
+        )
     await user.refresh_from_db()
     return ok(await _admin_view_of(user))
 
@@ -144,7 +150,13 @@ async def delete_user(user_id: uuid.UUID):
             await _ensure_another_admin(user)
         await User.filter(id=user.id).delete()
     await core().auth.revoke_user(user.id)  # closes their sockets on every instance
-    await audit.record("admin.user_deleted", actor=actor(), target=f"user:{user.id}", ip=client_ip(), username=user.username)
+    await audit.record(
+        "admin.user_deleted",
+        actor=actor(),
+        target=f"user:{user.id}",
+        ip=client_ip(),
+        username=user.username,
+    )
     return ok({"deleted": True})
 
 
@@ -155,8 +167,12 @@ async def end_sessions(user_id: uuid.UUID):
     user = await _user_or_404(user_id)
     revoked = await core().auth.revoke_user(user.id)
     await audit.record(
-        "admin.user_signed_out", actor=actor(), target=f"user:{user.id}", ip=client_ip(),
-        sessions=revoked.sessions, tokens=revoked.tokens,
+        "admin.user_signed_out",
+        actor=actor(),
+        target=f"user:{user.id}",
+        ip=client_ip(),
+        sessions=revoked.sessions,
+        tokens=revoked.tokens,
     )
     return ok({"ended": revoked.sessions, "tokens": revoked.tokens})
 
@@ -190,13 +206,17 @@ def _refuse_unknown_permissions(permissions: dict[str, bool | None]) -> None:
     declared = core().auth.permission_defaults()
     unknown = sorted(name for name in permissions if name not in declared)
     if unknown:
-        fields = {f"permissions.{name[:64]}": "No plugin declares this permission" for name in unknown}
+        fields = {
+            f"permissions.{name[:64]}": "No plugin declares this permission" for name in unknown
+        }
         raise ValidationFailed(details={"fields": fields})
 
 
 def _loses_admin(user: User, role: str, status: str) -> bool:
     """True when the change takes an active admin's power away."""
-    return user.role == "admin" and user.status == "active" and (role != "admin" or status != "active")
+    return (
+        user.role == "admin" and user.status == "active" and (role != "admin" or status != "active")
+    )
 
 
 def _refuse_self(user: User, message: str) -> None:
@@ -209,7 +229,9 @@ async def _ensure_another_admin(user: User) -> None:
     queue instead of deadlocking) and refuse when `user` is the last one."""
     admins = await User.filter(role="admin", status="active").order_by("id").select_for_update()
     if not any(admin.id != user.id for admin in admins):
-        raise Conflict("MediaNest needs at least one active admin", details={"reason": "last_admin"})
+        raise Conflict(
+            "MediaNest needs at least one active admin", details={"reason": "last_admin"}
+        )
 
 
 async def _apply_permissions(user: User, permissions: dict[str, bool | None]) -> None:
@@ -217,4 +239,6 @@ async def _apply_permissions(user: User, permissions: dict[str, bool | None]) ->
         if granted is None:
             await UserPermission.filter(user_id=user.id, permission=name).delete()
         else:
-            await UserPermission.update_or_create(user_id=user.id, permission=name, defaults={"granted": granted})
+            await UserPermission.update_or_create(
+                user_id=user.id, permission=name, defaults={"granted": granted}
+            )

@@ -128,7 +128,6 @@ left out; a movie is a duplicate when any earlier request for it was not decline
 from __future__ import annotations
 
 from medianest.testing.standin import RecordedRequest
-
 from medianest_overseerr.testing._catalog import Movie, Person, Show
 from medianest_overseerr.testing._model import (
     Media,

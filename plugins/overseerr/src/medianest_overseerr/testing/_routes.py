@@ -12,9 +12,9 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from medianest.testing.standin import colour_for, solid_png
 from quart import Quart, Response, g, jsonify, request
 
+from medianest.testing.standin import colour_for, solid_png
 from medianest_overseerr.testing import _catalog
 from medianest_overseerr.testing._catalog import GENRES, Movie, Person, Show, Title
 from medianest_overseerr.testing._model import (

@@ -151,7 +151,7 @@ def render(json_payload: str, notification: Notification, payload: NotificationP
     template = json.loads(json_payload)
     if not isinstance(template, str):
         message = f"Unexpected token in JSON: the template is a {type(template).__name__}"
-        raise ValueError(message)  # noqa: TRY004 - what JSON.parse throws, caught as such
+        raise ValueError(message)
     request = payload.request
     objects = {"media": request is not None, "request": request is not None}
     return _fill(json.loads(template), _values(notification, payload), objects, payload.extra)

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
-from medianest.testing.standin import StandinServer
 from quart import Quart
 
+from medianest.testing.standin import StandinServer
 from medianest_overseerr.testing import _catalog
 from medianest_overseerr.testing._catalog import MOVIES, PEOPLE, SHOWS, Movie, Person, Show, Title
 from medianest_overseerr.testing._model import (
