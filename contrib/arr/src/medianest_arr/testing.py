@@ -160,7 +160,8 @@ class FakeArr(StandinServer):
         """Put a release of the title (an episode of it, for Sonarr) in the queue; its id."""
         with self._lock:
             item = self.titles[media_id]
-            tag = f"S01E{self.episodes[episode_id].number:02d}." if episode_id else ""
+            episode = self.episodes[episode_id] if episode_id else None
+            tag = f"S{episode.season:02d}E{episode.number:02d}." if episode else ""
             release = f"{item.title.replace(' ', '.')}.{tag}{item.year}.1080p.WEB-DL"
             entry = Download(
                 id=next(self._ids["queue"]),
