@@ -68,7 +68,7 @@ class DownloadState:
     size_bytes: int
     left_bytes: int
     time_left: str | None  # the downloader's estimate, "HH:MM:SS" or "D.HH:MM:SS"
-    source: str  # "Radarr": for messages and links
+    source: str  # the download manager's name, for messages and links
 
 
 @runtime_checkable
