@@ -103,7 +103,9 @@ def admin_client_again(url: str) -> httpx.Client:
 
 
 def statuses(client: httpx.Client) -> dict[str, str]:
-    items = client.get("/api/dashboard/status").json()["data"]["items"]
+    answer = client.get("/api/dashboard/status")
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["data"]["items"]
     return {entry["service"]: entry["status"] for entry in items}
 
 
@@ -126,12 +128,16 @@ def approve_on_plextv(auth_url: str, person: str) -> None:
 def test_the_demo_shows_plex_uptime_kuma_and_youtube_working(demo):
     url, process, log = demo
     admin = admin_client(url)
-    online = {"plex": "online", "uptime_kuma": "online", "overseerr": "online"}
+    first_party = ("plex", "uptime_kuma", "overseerr")
+    contrib = ("tautulli", "sonarr", "radarr")  # the workspace installs the contrib plugins too
+    online = dict.fromkeys((*first_party, *contrib), "online")
     wait_for(lambda: statuses(admin) == online, "every service online")
     widgets = {w["id"]: w for w in admin.get("/api/dashboard/widgets").json()["data"]["items"]}
     admin.close()
     assert "Movies" in widgets["plex.summary"]["html"]
     assert "Home Assistant" in widgets["uptime_kuma.monitors"]["html"]
+    assert "<strong>2</strong> streams" in widgets["tautulli.activity"]["html"]
+    assert "Deep Field" in widgets["arr.downloads"]["html"]
 
     with httpx.Client(base_url=url, timeout=10.0) as friend:
         pin = friend.post("/api/auth/plex/pin").json()["data"]
@@ -173,5 +179,8 @@ def test_the_demo_shows_plex_uptime_kuma_and_youtube_working(demo):
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert "Traceback" not in log.read_text()
-    assert "Stand-ins running for: overseerr, plex, uptime_kuma, youtube" in log.read_text()
+    running = (
+        "Stand-ins running for: overseerr, plex, radarr, sonarr, tautulli, uptime_kuma, youtube"
+    )
+    assert running in log.read_text()
     assert not list(log.parent.glob("medianest-demo-*"))  # its temporary data folder is gone

@@ -20,7 +20,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED_IN_PLUGIN_TESTS = ("medianest.sdk", "medianest.testing")
-PLUGIN_PACKAGES = frozenset(path.name for path in ROOT.glob("plugins/*/src/medianest_*"))
+PLUGIN_ROOTS = ("plugins", "contrib")  # first-party plugins, and contrib ones: the same rules
+PLUGIN_PACKAGES = frozenset(
+    path.name for root in PLUGIN_ROOTS for path in ROOT.glob(f"{root}/*/src/medianest_*")
+)
 
 
 def test_the_import_contracts_hold() -> None:
@@ -68,7 +71,7 @@ def refused_imports(source: str, own_package: str) -> list[str]:
 
 def plugin_test_files() -> list[tuple[Path, str]]:
     files = []
-    for tests in sorted(ROOT.glob("plugins/*/tests")):
+    for tests in sorted(t for root in PLUGIN_ROOTS for t in ROOT.glob(f"{root}/*/tests")):
         (package,) = [path.name for path in tests.parent.glob("src/medianest_*")]
         files += [(path, package) for path in sorted(tests.rglob("*.py"))]
     return files

@@ -32,11 +32,15 @@ MEMBERS = {
     "medianest_plex",
     "medianest_uptime_kuma",
     "medianest_overseerr",
+    "medianest_tautulli",
+    "medianest_arr",
 }
 PLUGINS = {
     "plex": "medianest-plex",
     "uptime_kuma": "medianest-uptime-kuma",
     "overseerr": "medianest-overseerr",
+    "tautulli": "medianest-tautulli",  # contrib: installed beside the core like a third party's
+    "arr": "medianest-arr",
     "web": "medianest-web",
 }
 # The Plex plugin's UI ships inside its wheel: templates and static files the shell serves.

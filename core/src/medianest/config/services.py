@@ -1,7 +1,9 @@
 """Service connections: the URL, API key and options an admin sets for each plugin's service.
 
 A plugin that talks to an external service says so with `PluginSpec(service=ServiceSpec(...))`;
-the admin's answer lives in one `service_connections` row named after the plugin. The API key
+the admin's answer lives in one `service_connections` row named after the plugin. A plugin that
+talks to several lists them in `PluginSpec(services=[ServiceSpec(name=...), ...])`: one row each,
+under its own name. The API key
 is encrypted at rest, bound to its row ("service_connections|api_key|<name>"), and decrypted
 only in this process for the plugin that calls the service: it never leaves through the API
 (views show `SecretBox.mask`), the logs or an error message.
@@ -126,17 +128,22 @@ class ServiceRegistry:
 
     # ---- what plugins declare -----------------------------------------------------------
 
+    def _declared(self) -> dict[str, tuple[Any, ServiceSpec]]:
+        """{connection name: (the declaring plugin's record, its spec)} over loaded plugins."""
+        return {
+            name: (record, spec)
+            for record in self.core.host.records.values()
+            if record.spec is not None
+            for name, spec in record.spec.connections().items()
+        }
+
     def spec(self, name: str) -> ServiceSpec | None:
-        record = self.core.host.get(name)
-        return record.spec.service if record is not None and record.spec is not None else None
+        declared = self._declared().get(name)
+        return declared[1] if declared is not None else None
 
     def names(self) -> list[str]:
-        """Every loaded plugin that declares a service, configured or not."""
-        return [
-            record.id
-            for record in self.core.host.records.values()
-            if record.spec is not None and record.spec.service is not None
-        ]
+        """Every service connection a loaded plugin declares, configured or not."""
+        return list(self._declared())
 
     def probe(self, name: str) -> StatusProbe | None:
         """The active plugin's probe for this service (None when the plugin is off or has none)."""
@@ -291,9 +298,7 @@ class ServiceRegistry:
     def _view(
         self, name: str, row: ServiceConnection | None, status: ServiceStatusRow | None
     ) -> dict[str, Any]:
-        spec = self.spec(name)
-        assert spec is not None
-        record = self.core.host.get(name)
+        record, spec = self._declared()[name]
         key = self._decrypt(row) if row is not None else None
         has_key = bool(row is not None and row.api_key)
         return {

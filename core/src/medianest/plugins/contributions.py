@@ -44,7 +44,9 @@ class ServiceSpec:
     """The plugin talks to an external service an admin configures: URL, key and options.
 
     The admin's services page renders a form from it; the connection reaches the plugin's
-    probes and routes decrypted, in-process only (`core.services.get(plugin_id)`).
+    probes and routes decrypted, in-process only (`core.services.get(name)`). `name` is the
+    connection's name: the plugin id unless given. A plugin that talks to several services
+    lists one named spec each in `PluginSpec.services`.
     """
 
     title: str
@@ -52,6 +54,7 @@ class ServiceSpec:
     key_required: bool = True
     config: type[BaseModel] | None = None  # extra options, e.g. Uptime Kuma's status page slug
     default_url: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,13 @@ class PluginSpec:
     settings: type[BaseModel] | None = None  # SecretStr fields are secrets: encrypted, masked
     enabled_by_default: bool = True
     docs_url: str | None = None
-    service: ServiceSpec | None = None
+    service: ServiceSpec | None = None  # one connection, named after the plugin
+    services: Sequence[ServiceSpec] = ()  # several, each with its own `name`
+
+    def connections(self) -> dict[str, ServiceSpec]:
+        """Every service connection the plugin declares, by name."""
+        declared = [self.service] if self.service is not None else []
+        return {spec.name or self.id: spec for spec in [*declared, *self.services]}
 
 
 @dataclass(frozen=True)

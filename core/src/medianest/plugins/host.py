@@ -222,6 +222,27 @@ class PluginHost:
             return False
         return self.allow is None or plugin_id in self.allow
 
+    def _connection_problem(self, spec: PluginSpec) -> str | None:
+        """Why the plugin's service connections cannot be taken: a name missing or invalid
+        among several, given twice, or already another plugin's."""
+        names = [s.name for s in spec.services]
+        if spec.service is not None:
+            names.append(spec.service.name or spec.id)
+        if any(not name or not PLUGIN_ID.match(name) for name in names):
+            return "each of PluginSpec.services needs a `name` like a plugin id"
+        if len(set(names)) != len(names):
+            return f"service connection names given twice: {sorted(names)}"
+        taken = {
+            name: record.id
+            for record in self.records.values()
+            if record.spec is not None
+            for name in record.spec.connections()
+        }
+        clash = sorted(name for name in names if name in taken)
+        if clash:
+            return f"service connection {clash[0]!r} is already plugin {taken[clash[0]]!r}'s"
+        return None
+
     def _add_object(
         self, obj: Any, dist: Distribution | None, record: PluginRecord | None = None
     ) -> None:
@@ -253,6 +274,9 @@ class PluginHost:
                 ),
                 f"duplicate plugin id {spec.id!r} (already provided by {self.records[spec.id].distribution})",
             )
+        problem = self._connection_problem(spec)
+        if problem:
+            return self._fail_new(record, problem)
         record.spec, record.obj, record.enabled = spec, obj, spec.enabled_by_default
         if not _compatible(record.requires_core):
             record.state = PluginState.INCOMPATIBLE

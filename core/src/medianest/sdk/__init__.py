@@ -16,8 +16,9 @@ What is here:
   `core.http`, `core.realtime`, `core.capabilities`, `core.services`, …);
 - route policies (`public`, `signed_in`, `admin_only`, `requires`, …), the envelope's errors
   and responses (`ok`, `listing`, `NotFound`, …), and `current_core()` / `current_actor()`;
-- the service client's errors, capabilities one plugin offers another (`MediaLibrary`), and
-  the web shell's helpers for plugin pages (`render_page`, `login_url`).
+- the service client's errors, capabilities one plugin offers another (`MediaLibrary`,
+  `DownloadProgress`), and the web shell's helpers for plugin pages (`render_page`,
+  `login_url`).
 """
 
 from __future__ import annotations
@@ -78,7 +79,16 @@ from medianest.plugins.contributions import (
     Widget,
 )
 from medianest.ratelimit import Decision, LimiterUnavailable
-from medianest.sdk.capabilities import MEDIA_LIBRARY, Library, LibraryNotFound, MediaLibrary
+from medianest.sdk.capabilities import (
+    DOWNLOAD_PROGRESS,
+    DOWNLOAD_STATES,
+    MEDIA_LIBRARY,
+    DownloadProgress,
+    DownloadState,
+    Library,
+    LibraryNotFound,
+    MediaLibrary,
+)
 from medianest.sdk.core import PluginCore
 from medianest.sdk.ui import (
     BASE_TEMPLATE,
@@ -112,6 +122,8 @@ def current_actor() -> Actor | None:
 
 __all__ = [
     "BASE_TEMPLATE",
+    "DOWNLOAD_PROGRESS",
+    "DOWNLOAD_STATES",
     "MACROS_TEMPLATE",
     "MEDIA_LIBRARY",
     "NO_STORE",
@@ -128,6 +140,8 @@ __all__ = [
     "DecryptionError",
     "DemoConnection",
     "DemoService",
+    "DownloadProgress",
+    "DownloadState",
     "Event",
     "Forbidden",
     "JobCancelled",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 MEDIA_LIBRARY = "media_library"
+DOWNLOAD_PROGRESS = "download_progress"
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,33 @@ class MediaLibrary(Protocol):
 
     def collection_url(self, collection_id: str) -> str | None:
         """Where a person opens the collection in MediaNest's own pages, if anywhere."""
+
+
+#: A download's states, worst last: several downloads of one title report the worst.
+DOWNLOAD_STATES = ("completed", "queued", "paused", "downloading", "importing", "warning", "failed")
+
+
+@dataclass(frozen=True)
+class DownloadState:
+    """How far a title's download has come (several files of a show: added up)."""
+
+    title: str
+    status: str  # one of DOWNLOAD_STATES
+    progress: float  # percent, 0–100
+    size_bytes: int
+    left_bytes: int
+    time_left: str | None  # the downloader's estimate, "HH:MM:SS" or "D.HH:MM:SS"
+    source: str  # the download manager's name, for messages and links
+
+
+@runtime_checkable
+class DownloadProgress(Protocol):
+    """Downloads on their way into the library, by title (a download manager's plugin offers
+    it; a request plugin shows them on its requests). Answers from what the provider last saw,
+    never by waiting on a service."""
+
+    title: str
+
+    async def progress(self, media_type: str, tmdb_id: int) -> DownloadState | None:
+        """The download of the movie (`"movie"`) or show (`"tv"`) with that TMDB id, or None
+        when nothing of it is downloading."""

@@ -41,6 +41,11 @@ AVAILABILITY_LABELS = {
     "available": "Available", "partly": "Partly available", "requested": "Requested",
     "pending": "Pending", "none": None,
 }  # fmt: skip
+DOWNLOAD_LABELS = {  # sdk.DOWNLOAD_STATES, as a request's download is told
+    "completed": "Downloaded", "queued": "Queued", "paused": "Paused",
+    "downloading": "Downloading", "importing": "Importing", "warning": "Needs attention",
+    "failed": "Download failed",
+}  # fmt: skip
 
 
 def page_blueprint() -> Blueprint:
@@ -84,7 +89,7 @@ def page_blueprint() -> Blueprint:
         mine = await provider.list_requests(current_core(), _actor(), False, offset, PAGE_SIZE)
         return await render(
             "overseerr/requests.html", requests=mine["items"], total=mine["total"],
-            offset=offset, page_size=PAGE_SIZE,
+            offset=offset, page_size=PAGE_SIZE, download_labels=DOWNLOAD_LABELS,
         )  # fmt: skip
 
     @bp.get("/admin")

@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from medianest_overseerr import media, models
+from medianest_overseerr import downloads, media, models
 from medianest_overseerr.access import runtime
 from medianest_overseerr.models import OverseerrRequest
 
@@ -58,13 +58,16 @@ def view(row: OverseerrRequest, username: str | None = None) -> dict[str, Any]:
 
 
 async def views(core: Any, rows: Iterable[OverseerrRequest]) -> list[dict[str, Any]]:
-    """`view` for each row, with each requester's username (one look-up per person)."""
+    """`view` for each row, with each requester's username (one look-up per person) and, while
+    a plugin offers download progress, each request's `download`."""
     rows = list(rows)
     names: dict[str, str | None] = {}
     for user_id in {str(row.user_id) for row in rows}:  # type: ignore[attr-defined]
         user = await core.users.get(user_id)
         names[user_id] = user.username if user is not None else None
-    return [view(row, names[str(row.user_id)]) for row in rows]  # type: ignore[attr-defined]
+    items = [view(row, names[str(row.user_id)]) for row in rows]  # type: ignore[attr-defined]
+    await downloads.attach(core, items)
+    return items
 
 
 async def create(
