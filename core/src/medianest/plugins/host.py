@@ -159,7 +159,9 @@ def _core_requirement(dist: Distribution | None) -> str | None:
         except InvalidRequirement:
             continue
         if requirement.name == "medianest" and not requirement.marker:
-            return str(requirement.specifier) or None
+            # Lower bounds first, as authors write them: ">=0.1,<1", not "<1,>=0.1".
+            specs = sorted(map(str, requirement.specifier), key=lambda s: s.startswith("<"))
+            return ",".join(specs) or None
     return None
 
 
