@@ -146,3 +146,36 @@ def test_the_permissions_panel_follows_a_role_change(admin_session, page):
         "admins hold every permission"
     ).first.wait_for()
     assert browse.is_disabled() and browse.is_checked()
+
+
+def test_plugin_cards_say_who_made_each_plugin_and_what_it_adds(admin_session, page, watch, shoot):
+    page.goto(f"{admin_session.url}/admin/plugins")
+    page.locator("[data-admin-section][aria-busy=false]").wait_for()
+    listed = page.request.get(f"{admin_session.url}/api/admin/plugins")
+    assert listed.ok, listed.text()
+    entries = [
+        entry
+        for entry in listed.json()["data"]["items"]
+        if entry["distribution"] and entry["permissions"] and entry["routes"]
+    ]
+    if not entries:
+        pytest.skip("no installed plugin adds permissions and routes")
+    for entry in entries:
+        card = page.locator(f'article.plugin[data-plugin="{entry["name"]}"]')
+        meta = card.locator(".plugin__meta").inner_text()
+        assert entry["distribution"] in meta
+        assert f"v{entry['version']}" in card.locator(".plugin__version").inner_text()
+        if entry["author"]:
+            assert f"by {entry['author']}" in meta
+        if entry["requires_core"]:
+            assert f"needs MediaNest {entry['requires_core']}" in meta
+
+        card.locator(".plugin__adds summary").click()
+        adds = card.locator(".plugin__adds-body")
+        adds.wait_for()
+        text = adds.inner_text()
+        assert all(permission["name"] in text for permission in entry["permissions"])
+        assert all(route["path"] in text for route in entry["routes"])
+    shoot("admin-plugin-adds")
+    assert watch.page_errors == []
+    assert watch.console_errors == []

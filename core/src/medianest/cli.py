@@ -317,10 +317,12 @@ async def _plugin_rows(settings: Settings) -> list[dict[str, Any]]:
         autoload=not settings.disable_plugin_autoload,
     )
     host.discover()
-    stored = await _stored_plugin_state(settings)
+    stored, started_before = await _stored_plugin_state(settings)
     for record in host.records.values():
         row = stored.get(record.id)
         if row is None:
+            if started_before:  # new since the first start: the server starts it disabled
+                host.apply_wish(record.id, False)
             continue
         host.apply_wish(record.id, row["enabled"])
         if record.state is PluginState.ENABLED and row["state"] == PluginState.FAILED.value:
@@ -328,27 +330,30 @@ async def _plugin_rows(settings: Settings) -> list[dict[str, Any]]:
     return [record.as_dict() for record in host.records.values()]
 
 
-async def _stored_plugin_state(settings: Settings) -> dict[str, dict[str, Any]]:
-    """`plugin_state` rows by plugin id; none when the database or the table is not there yet."""
+async def _stored_plugin_state(settings: Settings) -> tuple[dict[str, dict[str, Any]], bool]:
+    """`plugin_state` rows by plugin id, and whether the installation has started before; none
+    and False when the database or the table is not there yet."""
     from tortoise.backends.base.config_generator import expand_db_url
     from tortoise.exceptions import OperationalError
 
     from medianest import db as database
+    from medianest.plugins.arrivals import started_before
     from medianest.plugins.models import PluginStateRow
 
     url = settings.resolved_database_url
     credentials = expand_db_url(url)["credentials"]
     if "file_path" in credentials and not Path(credentials["file_path"]).is_file():
-        return {}  # a fresh install: reading must not create the database
+        return {}, False  # a fresh install: reading must not create the database
     await _reachable(settings)
     orm = await database.open_existing(database.tortoise_config(url))
     try:
         rows = await PluginStateRow.all().values("id", "enabled", "state", "error")
+        started = await started_before()
     except OperationalError:
-        return {}  # not migrated yet
+        return {}, False  # not migrated yet
     finally:
         await orm.close_connections()
-    return {row["id"]: row for row in rows}
+    return {row["id"]: row for row in rows}, started
 
 
 def _toggle(plugin_id: str, enabled: bool) -> None:

@@ -19,6 +19,7 @@ from medianest.config.system import SystemSettings
 from medianest.events import Event, create_event_bus
 from medianest.http import ServiceClient
 from medianest.jobs import JobQueue
+from medianest.plugins import arrivals
 from medianest.plugins.contributions import ModelSpec, Shell
 from medianest.plugins.host import PluginHost, PluginRecord
 from medianest.plugins.models import PluginStateRow
@@ -249,14 +250,19 @@ class Core:
 
     async def _load_plugin_state(self) -> None:
         rows = {row.id: row for row in await PluginStateRow.all()}
+        arrived_later = await arrivals.started_before()
         for record in self.host.records.values():
             row = rows.get(record.id)
             if row is not None:
                 self.host.apply_wish(record.id, row.enabled)
             elif record.spec is not None:
+                if arrived_later:  # installed since the first start: off until an admin says
+                    self.host.apply_wish(record.id, False)
+                    log.info("plugin %s is new: disabled until an admin enables it", record.id)
                 await PluginStateRow.create(
                     id=record.id, enabled=record.enabled, state=record.state.value
                 )
+        await arrivals.mark_first_start()
 
     async def _persist_state(self, record: PluginRecord) -> None:
         if self.orm is None or record.spec is None:

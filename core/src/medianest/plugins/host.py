@@ -95,6 +95,8 @@ class PluginRecord:
     distribution: str | None = None
     version: str = "0+local"
     requires_core: str | None = None
+    author: str | None = None
+    homepage: str | None = None
     spec: PluginSpec | None = None
     obj: Any = None
     enabled: bool = True  # the admin's wish, persisted in plugin_state
@@ -134,6 +136,8 @@ class PluginRecord:
             "distribution": self.distribution,
             "version": self.version,
             "requires_core": self.requires_core,
+            "author": self.author,
+            "homepage": self.homepage,
             "state": self.state.value,
             "enabled": self.enabled,
             "error": self.error,
@@ -155,8 +159,54 @@ def _core_requirement(dist: Distribution | None) -> str | None:
         except InvalidRequirement:
             continue
         if requirement.name == "medianest" and not requirement.marker:
-            return str(requirement.specifier) or None
+            # Lower bounds first, as authors write them: ">=0.1,<1", not "<1,>=0.1".
+            specs = sorted(map(str, requirement.specifier), key=lambda s: s.startswith("<"))
+            return ",".join(specs) or None
     return None
+
+
+def _new_record(plugin_id: str, dist: Distribution | None) -> PluginRecord:
+    """A record carrying what the distribution's metadata says about who made the plugin."""
+    if dist is None:
+        return PluginRecord(id=plugin_id)
+    return PluginRecord(
+        id=plugin_id,
+        distribution=dist.name,
+        version=dist.version,
+        requires_core=_core_requirement(dist),
+        author=_author(dist),
+        homepage=_homepage(dist),
+    )
+
+
+def _author(dist: Distribution) -> str | None:
+    """`Author`, else the names in `Author-email` (`Ann <ann@example.org>, Bo <bo@…>`)."""
+    metadata = dist.metadata
+    if metadata.get("Author"):
+        return str(metadata["Author"])
+    emails = metadata.get("Author-email")
+    if not emails:
+        return None
+    names = [part.split("<", 1)[0].strip().strip('"') for part in str(emails).split(",")]
+    return ", ".join(name for name in names if name) or str(emails)
+
+
+HOMEPAGE_LABELS = ("homepage", "home", "source", "repository", "documentation")
+
+
+def _homepage(dist: Distribution) -> str | None:
+    """`Home-page`, else the first `Project-URL` labelled like a homepage, else any."""
+    metadata = dist.metadata
+    if metadata.get("Home-page"):
+        return str(metadata["Home-page"])
+    urls: dict[str, str] = {}
+    for entry in metadata.get_all("Project-URL") or []:
+        label, _, url = str(entry).partition(",")
+        urls.setdefault(label.strip().lower().replace("-", "").replace("_", ""), url.strip())
+    for label in HOMEPAGE_LABELS:
+        if urls.get(label):
+            return urls[label]
+    return next(iter(urls.values()), None)
 
 
 def _compatible(requires: str | None) -> bool:
@@ -203,12 +253,7 @@ class PluginHost:
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if not self._wanted(ep.name):
                 continue
-            record = PluginRecord(
-                id=ep.name,
-                distribution=ep.dist.name if ep.dist else None,
-                version=ep.dist.version if ep.dist else "0+local",
-                requires_core=_core_requirement(ep.dist),
-            )
+            record = _new_record(ep.name, ep.dist)
             try:
                 obj = ep.load()
             except Exception as exc:  # an import error must not take the core down
@@ -251,12 +296,7 @@ class PluginHost:
             plugin_id = (
                 spec.id if isinstance(spec, PluginSpec) else getattr(obj, "__name__", repr(obj))
             )
-            record = PluginRecord(
-                id=plugin_id,
-                distribution=dist.name if dist else None,
-                version=dist.version if dist else "0+local",
-                requires_core=_core_requirement(dist),
-            )
+            record = _new_record(plugin_id, dist)
         if not isinstance(spec, PluginSpec):
             return self._fail_new(record, "the plugin module has no `plugin = PluginSpec(...)`")
         if spec.id != record.id:

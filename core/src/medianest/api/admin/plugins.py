@@ -14,7 +14,7 @@ from quart_schema import validate_request
 
 from medianest import audit
 from medianest.api.admin._common import Body, actor, blueprint, client_ip, core
-from medianest.auth.policy import admin_only
+from medianest.auth.policy import admin_only, policy_of
 from medianest.config.plugin_settings import secret_fields
 from medianest.errors import Conflict, NotFound, listing, ok
 from medianest.plugins.host import PluginRecord
@@ -31,9 +31,43 @@ async def _view(record: PluginRecord) -> dict[str, Any]:
     store = core().plugin_settings_store
     return {
         **record.as_dict(),
+        "permissions": _permissions(record),
+        "routes": _routes(record.id),
         "settings": await store.view(record.id),
         "settings_schema": store.schema(record.id),
     }
+
+
+def _permissions(record: PluginRecord) -> list[dict[str, Any]]:
+    """The permissions the plugin declares, and which roles hold them unless an admin says."""
+    return [
+        {
+            "name": permission.name,
+            "description": permission.description,
+            "default_roles": list(permission.default_roles),
+        }
+        for permission in record.contributions.get("register_permissions", [])
+    ]
+
+
+def _routes(plugin_id: str) -> list[dict[str, Any]]:
+    """The URLs the plugin answers (API, websockets, pages) and who may call each."""
+    owners = core().blueprint_owner
+    routes = []
+    for rule in core().app.url_map.iter_rules():
+        blueprint, _, endpoint = rule.endpoint.partition(".")
+        if owners.get(blueprint) != plugin_id or endpoint.rpartition(".")[2] == "static":
+            continue
+        policy = policy_of(core().app.view_functions.get(rule.endpoint))
+        routes.append(
+            {
+                "path": rule.rule,
+                "methods": sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"}),
+                "websocket": bool(getattr(rule, "websocket", False)),
+                "policy": policy.describe() if policy else None,
+            }
+        )
+    return sorted(routes, key=lambda route: route["path"])
 
 
 def _record_or_404(name: str) -> PluginRecord:
@@ -46,7 +80,9 @@ def _record_or_404(name: str) -> PluginRecord:
 @blueprint.get("/plugins")
 @admin_only
 async def list_plugins():
-    """Every installed plugin: version, state, error, whether enabled, settings (secrets masked)."""
+    """Every installed plugin: who made it (distribution, version, author, homepage, the core
+    versions it needs), what it adds (permissions, routes), its state and error, whether it is
+    enabled, its settings (secrets masked)."""
     return listing([await _view(record) for record in core().host.records.values()])
 
 

@@ -1,4 +1,5 @@
-// Admin → Plugins: what is installed, its state and error, and a switch to turn it on or off.
+// Admin → Plugins: what is installed, who made it and what it adds (permissions, routes), its
+// state and error, and a switch to turn it on or off.
 
 import { api } from "../api.js";
 import { emptyState, h, humanize, icon, replace } from "../dom.js";
@@ -44,6 +45,54 @@ function settingsPanel(plugin, title) {
   return h("details", { class: "plugin__settings" }, h("summary", {}, icon("sliders"), "Settings"), form);
 }
 
+/** Where the plugin comes from: distribution, author, homepage, the MediaNest it needs. */
+function provenance(plugin) {
+  const homepage = String(plugin.homepage || "");
+  const parts = [
+    plugin.distribution ? h("span", { "data-field": "distribution" }, String(plugin.distribution)) : h("span", { "data-field": "distribution" }, "not an installed distribution"),
+    plugin.author ? h("span", { "data-field": "author" }, `by ${plugin.author}`) : null,
+    plugin.requires_core ? h("span", { "data-field": "requires-core" }, `needs MediaNest ${plugin.requires_core}`) : null,
+    // Only web addresses become links: the metadata is the plugin author's to write.
+    /^https?:\/\//i.test(homepage)
+      ? h("a", { href: homepage, rel: "noopener noreferrer nofollow", "data-field": "homepage" }, "Homepage", icon("external"))
+      : null,
+  ].filter(Boolean);
+  return h("p", { class: "plugin__meta" }, parts);
+}
+
+function routeLine(route) {
+  const methods = route.websocket ? "WS" : (route.methods || []).join(" ");
+  return h("li", {}, h("code", {}, `${methods} ${route.path}`), route.policy ? h("span", { class: "plugin__policy" }, String(route.policy)) : null);
+}
+
+/** The permissions and routes the plugin adds, folded away until opened. */
+function additions(plugin) {
+  const permissions = plugin.permissions || [];
+  const routes = plugin.routes || [];
+  const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return h(
+    "details",
+    { class: "plugin__adds" },
+    h("summary", {}, icon("shield"), `Adds ${count(permissions.length, "permission")} · ${count(routes.length, "route")}`),
+    h(
+      "div",
+      { class: "plugin__adds-body" },
+      h("h4", {}, "Permissions"),
+      permissions.length
+        ? h(
+            "ul",
+            { class: "plugin__permissions" },
+            permissions.map((permission) =>
+              h("li", {}, h("code", {}, String(permission.name)), ` ${permission.description || ""}`, permission.default_roles && permission.default_roles.length ? h("span", { class: "plugin__policy" }, `default: ${permission.default_roles.join(", ")}`) : null),
+            ),
+          )
+        : h("p", { class: "plugin__desc" }, "None."),
+      h("h4", {}, "Routes"),
+      routes.length ? h("ul", { class: "plugin__routes" }, routes.map(routeLine)) : h("p", { class: "plugin__desc" }, "None."),
+    ),
+  );
+}
+
 function pluginCard(plugin) {
   const title = String(plugin.title || humanize(plugin.name));
   const card = h("article", { class: "card plugin", "data-plugin": String(plugin.name) });
@@ -76,7 +125,9 @@ function pluginCard(plugin) {
         stateBadge(plugin.state),
       ),
       plugin.description ? h("p", { class: "plugin__desc" }, String(plugin.description)) : null,
+      provenance(plugin),
       plugin.error ? h("pre", { class: "plugin__error" }, String(plugin.error)) : null,
+      additions(plugin),
       settingsPanel(plugin, title),
     ),
     h("div", { class: "plugin__toggle" }, toggle),
