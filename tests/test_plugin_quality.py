@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "plugins"
 LEVELS = ("bronze", "silver", "gold")
 QUALITY_SECTION = re.compile(
-    r"^## Quality\n\nLevel: (?P<level>\S+)\n(?P<body>.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL
+    r"^## Quality\n+Level: (?P<level>\S+)\n(?P<body>.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL
 )
 CHECKBOX = re.compile(r"^- \[[ x]\] ", re.MULTILINE)
 SECRET_WORD = re.compile(r"key|token|secret|canary", re.IGNORECASE)
