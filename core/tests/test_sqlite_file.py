@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from tortoise import Tortoise
 
 
 def modes(data_dir: Path) -> dict[str, int]:
@@ -50,3 +51,14 @@ async def test_a_readable_database_left_by_an_older_version_is_tightened(
     assert found == {name: 0o600 for name in found}, {
         name: oct(mode) for name, mode in found.items()
     }
+
+
+async def test_a_write_waits_for_another_process_instead_of_failing(app_factory, backend):
+    """The worker and a second server write the same file: SQLite waits its busy timeout (15 s,
+    not the driver's 5 s) before "database is locked"; WAL keeps readers out of the way."""
+    if backend != "embedded":
+        pytest.skip("PostgreSQL has its own locking")
+    await app_factory()
+    connection = Tortoise.get_connection("default")
+    assert await connection.execute_query_dict("PRAGMA busy_timeout") == [{"timeout": 15_000}]
+    assert await connection.execute_query_dict("PRAGMA journal_mode") == [{"journal_mode": "wal"}]

@@ -32,6 +32,7 @@ CORE_MODEL_MODULES = [
     "medianest.status.models",
 ]
 CORE_MIGRATIONS = "medianest.migrations"
+SQLITE_BUSY_MS = 15_000  # the driver's default is 5 s, short for a busy 2-core box at start
 
 
 def normalise_url(url: str) -> str:
@@ -47,6 +48,14 @@ def _sqlite_path(url: str) -> Path | None:
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         return Path(url.removeprefix("sqlite://").split("?", 1)[0])
     return None
+
+
+def _patient_sqlite(url: str) -> str:
+    """SQLite waits up to SQLITE_BUSY_MS for another process's write (the worker, a second
+    server starting) instead of failing it with "database is locked"; WAL keeps readers free."""
+    if _sqlite_path(url) is None or "busy_timeout=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}busy_timeout={SQLITE_BUSY_MS}"
 
 
 def tortoise_config(
@@ -66,7 +75,7 @@ def tortoise_config(
             "default_connection": "default",
         }
     return {
-        "connections": {"default": normalise_url(url)},
+        "connections": {"default": _patient_sqlite(normalise_url(url))},
         "apps": apps,
         "use_tz": True,
         "timezone": "UTC",

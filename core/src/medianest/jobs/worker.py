@@ -371,6 +371,18 @@ class Worker:
         started = time.monotonic()
         outcome = LOST
         try:
+            outcome = await self._attempt_and_record(running)
+            # Still listed as running, so a stopping worker waits for this before closing the DB.
+            await self._schedule_next(running, outcome)
+        finally:
+            self.running.pop(running.id, None)
+            self._slots.release()
+            self._wake.set()
+            self.queue.stats.record(running.claim.job.name, outcome, time.monotonic() - started)
+
+    async def _attempt_and_record(self, running: RunningJob) -> str:
+        outcome = LOST
+        try:
             await self.queue.announce(running.claim.job)
             keeper = asyncio.get_running_loop().create_task(self._keep_lease(running))
             try:
@@ -381,17 +393,16 @@ class Worker:
             await _acknowledge(running.ack)  # the table now says what happened
         except Exception:
             log.exception("recording the outcome of job %s failed; its lease expires", running.id)
-        finally:
-            self.running.pop(running.id, None)
-            self._slots.release()
-            self._wake.set()
-            self.queue.stats.record(running.claim.job.name, outcome, time.monotonic() - started)
+        return outcome
+
+    async def _schedule_next(self, running: RunningJob, outcome: str) -> None:
         finished = outcome in ("succeeded", "failed", "dead", CANCELLED)
-        if finished and running.registered.spec.schedule:
-            try:
-                await self.queue.schedule_next(running.registered)
-            except Exception:  # the sweep schedules it instead
-                log.warning("scheduling the next %s failed", running.claim.job.name, exc_info=True)
+        if not (finished and running.registered.spec.schedule):
+            return
+        try:
+            await self.queue.schedule_next(running.registered)
+        except Exception:  # the sweep schedules it instead
+            log.warning("scheduling the next %s failed", running.claim.job.name, exc_info=True)
 
     async def _attempt(self, running: RunningJob) -> str:
         result, error = await self._call(running)
