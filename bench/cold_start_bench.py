@@ -1,0 +1,107 @@
+"""Cold start: seconds from spawning a server to its first 200 on GET /healthz.
+
+Each start gets a fresh, empty data dir (the embedded default: SQLite and in-memory backends,
+so the first start's work is included: migrations, keys, the first admin). Three ways in:
+
+- **bare**: the harness's bare Quart app on hypercorn, the same Python;
+- **direct**: `medianest serve` from this environment;
+- **uv run**: the README's `./dev serve` (`uv run --locked medianest serve`) from the
+  repository root, with uv's own check of the lock and the environment.
+
+The starts alternate (bare, direct, uv run, bare, …); prints each one's median over `--runs`
+and its ratio to bare. MediaNest loads every installed plugin unless `--plugins` narrows it.
+
+    uv run python bench/cold_start_bench.py [--runs 5] [--plugins plex,uptime_kuma]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from _harness import (
+    BARE_APP,
+    SERVER,
+    BenchError,
+    free_port,
+    json_line,
+    medianest_env,
+    run_bench,
+    run_server,
+)
+
+REPOSITORY = SERVER.parent.parent
+POLL = 0.01  # seconds between readiness polls: the figure's resolution
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="starts per way in; medians kept")
+    parser.add_argument(
+        "--plugins", default=None, help="MEDIANEST_PLUGINS for MediaNest (default: all installed)"
+    )
+    return parser.parse_args(argv)
+
+
+def command(way: str, port: int) -> list[str]:
+    if way == "bare":
+        return [sys.executable, str(SERVER), BARE_APP, str(port)]
+    if way == "direct":
+        script = Path(sys.executable).with_name("medianest")
+        if not script.exists():
+            raise BenchError(f"no `medianest` command beside {sys.executable}")
+        return [str(script), "serve"]
+    return [str(REPOSITORY / "dev"), "serve"]
+
+
+def start_once(way: str, plugins: str | None) -> float:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="medianest-bench-data-") as data_dir:
+        settings = {"host": "127.0.0.1", "port": str(port), "disable_plugin_autoload": "0"}
+        if plugins is not None:
+            settings["plugins"] = plugins
+        env = {} if way == "bare" else medianest_env(data_dir, **settings)
+        cwd = REPOSITORY if way == "uv run" else None
+        with run_server(command(way, port), port, env, cwd=cwd, poll=POLL) as server:
+            return server.ready_after
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    ways = ["bare", "direct", "uv run"]
+    plugins = args.plugins or "every installed plugin"
+    print(
+        f"cold start to the first 200 on /healthz, empty data dir, MediaNest with {plugins}; "
+        f"median of {args.runs} alternating starts; {os.cpu_count()} CPUs"
+    )
+    runs: dict[str, list[float]] = {way: [] for way in ways}
+    for _ in range(args.runs):
+        for way in ways:
+            runs[way].append(start_once(way, args.plugins))
+    medians = {way: round(statistics.median(values), 3) for way, values in runs.items()}
+    for way in ways:
+        each = ", ".join(f"{value:.2f}" for value in runs[way])
+        ratio = medians[way] / medians["bare"]
+        print(f"{way:<8} {medians[way]:6.2f} s  {ratio:5.2f}x bare  ({each})")
+    print(
+        json_line(
+            "cold_start",
+            date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            cpus=os.cpu_count(),
+            runs=args.runs,
+            plugins=args.plugins,
+            seconds=medians,
+            ratios={way: round(medians[way] / medians["bare"], 2) for way in ways},
+            all_runs={way: [round(v, 3) for v in values] for way, values in runs.items()},
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    run_bench(main)
