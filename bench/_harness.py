@@ -95,6 +95,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     ready_after: float  # seconds from the spawn to the first 200 on the ready path
+    ready_cpu: float  # CPU seconds (user + system) its processes had used by then
 
 
 @contextlib.contextmanager
@@ -138,7 +139,8 @@ def run_server(
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_ready(process, base_url + ready_path, log_path, poll)
-            yield Server(base_url, process, time.perf_counter() - started)
+            ready_after = time.perf_counter() - started
+            yield Server(base_url, process, ready_after, cpu_seconds(process.pid))
         finally:
             _stop(process)
 
@@ -180,6 +182,18 @@ def rss_mib(pid: int) -> float:
             match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
             total_kib += int(match[1]) if match else 0
     return total_kib / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process, its descendants and the children they
+    have reaped: unlike wall time, it hardly depends on what else the machine is running."""
+    ticks = 0
+    for member in [pid, *_descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            # Fields after the command name (which may hold spaces): utime is the 14th field.
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _descendants(pid: int) -> list[int]:
