@@ -196,20 +196,17 @@ class ServiceClient:
             recheck_interval=redis_recheck_interval,
         )
         self._http: httpx.AsyncClient | None = None
+        self._running = False
 
     async def start(self) -> None:
-        if self._http is not None:
+        if self._running:
             return
+        self._running = True
         _quiet_library_request_logs()
-        self._http = httpx.AsyncClient(
-            timeout=self._timeout(self._read_timeout),
-            limits=self._limits,
-            headers={"User-Agent": self._user_agent},
-            follow_redirects=False,  # followed by hand: once, and only on the same host
-        )
         await self._breakers.start()
 
     async def close(self) -> None:
+        self._running = False
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -414,8 +411,17 @@ class ServiceClient:
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
     def _started(self) -> httpx.AsyncClient:
-        if self._http is None:
+        if not self._running:
             raise RuntimeError("ServiceClient.start() has not been awaited")
+        if self._http is None:
+            # Built on the first call, not at start: its TLS context loads the CA bundle
+            # (~4 MB, ~50 ms), which an install with no service connected never needs.
+            self._http = httpx.AsyncClient(
+                timeout=self._timeout(self._read_timeout),
+                limits=self._limits,
+                headers={"User-Agent": self._user_agent},
+                follow_redirects=False,  # followed by hand: once, and only on the same host
+            )
         return self._http
 
 
