@@ -10,7 +10,7 @@ ratios say more.
         results = alternate({"bare": partial(load, bare + "/healthz", 10, 64), ...}, rounds=2)
         report("MediaNest /healthz", results["bare"], results["medianest"])
 
-Run as a script, this module is the server subprocess: `_harness.py APP_PATH PORT`.
+The server subprocess is `_server.py APP_PATH PORT`, which also holds the baseline app.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from typing import Any
 import httpx
 
 HARNESS = Path(__file__).resolve()
+SERVER = HARNESS.with_name("_server.py")  # the server subprocess: `_server.py APP_PATH PORT`
 # The baseline every bench compares against: one JSON GET on a bare Quart app.
-BARE_APP = f"{HARNESS}:bare_app()"
+BARE_APP = f"{SERVER}:bare_app()"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
@@ -57,22 +58,6 @@ class Result:
     errors: int
     requests: int = 0
     tool: str = "wrk"
-
-
-# ---- the baseline app -------------------------------------------------------------------
-
-
-def bare_app() -> Any:
-    """A Quart app with nothing but one JSON endpoint, shaped like MediaNest's /healthz."""
-    from quart import Quart
-
-    app = Quart("bare")
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        return {"success": True, "data": {"status": "ok"}}
-
-    return app
 
 
 # ---- serving ------------------------------------------------------------------------------
@@ -103,6 +88,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A server subprocess that answered 200: its URL, its process, and how long that took."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    ready_after: float  # seconds from the spawn to the first 200 on the ready path
+    ready_cpu: float  # CPU seconds (user + system) its processes had used by then
+
+
 @contextlib.contextmanager
 def serve(
     app: str | Callable[[], Any],
@@ -111,45 +106,102 @@ def serve(
 ) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 in a subprocess; yield its base URL once `ready_path` is 200."""
     port = free_port()
+    command = [sys.executable, str(SERVER), application_path(app), str(port)]
+    with run_server(command, port, env, ready_path) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def run_server(
+    command: list[str],
+    port: int,
+    env: Mapping[str, str] | None = None,
+    ready_path: str = "/healthz",
+    cwd: str | Path | None = None,
+    poll: float = 0.2,
+) -> Iterator[Server]:
+    """Run `command` (a server listening on 127.0.0.1:`port`) in a session of its own, wait
+    for `ready_path` to answer 200 (polling every `poll` s), yield it, then stop the whole
+    session with SIGTERM (a wrapper such as `uv run` and the server it starts)."""
     with tempfile.TemporaryDirectory(prefix="medianest-bench-") as workdir:
         log_path = Path(workdir, "server.log")
         # The log goes to a file: a pipe nobody reads would stall the server once it filled.
         with log_path.open("wb") as log:
+            started = time.perf_counter()
             process = subprocess.Popen(
-                [sys.executable, str(HARNESS), application_path(app), str(port)],
-                cwd=workdir,  # no stray .env or ./data from the caller's directory
+                command,
+                cwd=cwd or workdir,  # by default no stray .env or ./data from the caller's dir
                 env={**os.environ, **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_ready(process, base_url + ready_path, log_path)
-            yield base_url
+            _wait_until_ready(process, base_url + ready_path, log_path, poll)
+            ready_after = time.perf_counter() - started
+            yield Server(base_url, process, ready_after, cpu_seconds(process.pid))
         finally:
             _stop(process)
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def _wait_until_ready(
+    process: subprocess.Popen[bytes], url: str, log_path: Path, poll: float = 0.2
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server exited with {process.returncode}:\n{_tail(log_path)}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
+    with httpx.Client(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise BenchError(f"server exited with {process.returncode}:\n{_tail(log_path)}")
+            with contextlib.suppress(httpx.TransportError):
+                if client.get(url).status_code == 200:
+                    return
+            time.sleep(poll)
     raise BenchError(f"{url} did not answer 200 within {START_TIMEOUT:.0f} s:\n{_tail(log_path)}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's session (hypercorn stops gracefully on it), SIGKILL if it hangs."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # hypercorn shuts down gracefully on TERM
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB (Linux /proc)."""
+    total_kib = 0
+    for member in [pid, *_descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            status = Path(f"/proc/{member}/status").read_text()
+            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            total_kib += int(match[1]) if match else 0
+    return total_kib / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process, its descendants and the children they
+    have reaped: unlike wall time, it hardly depends on what else the machine is running."""
+    ticks = 0
+    for member in [pid, *_descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            # Fields after the command name (which may hold spaces): utime is the 14th field.
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return [grand for child in children for grand in (child, *_descendants(child))]
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -316,20 +368,6 @@ def json_line(bench: str, **fields: Any) -> str:
     return json.dumps({"bench": bench, **fields}, sort_keys=False)
 
 
-# ---- the server subprocess ----------------------------------------------------------------
-
-
-def _serve_forever(app_path: str, port: int) -> None:
-    from hypercorn.run import run
-
-    from medianest.server import hypercorn_config
-    from medianest.settings import load_settings
-
-    config = hypercorn_config(load_settings(host="127.0.0.1", port=port, workers=1))
-    config.application_path = app_path
-    run(config)
-
-
 def run_bench(main: Callable[[], int]) -> None:
     """A bench script's entry point: its exit status, or 1 with the reason on a BenchError."""
     try:
@@ -337,7 +375,3 @@ def run_bench(main: Callable[[], int]) -> None:
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    _serve_forever(sys.argv[1], int(sys.argv[2]))

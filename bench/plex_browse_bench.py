@@ -43,7 +43,7 @@ from pathlib import Path
 import httpx
 from _harness import (
     BARE_APP,
-    HARNESS,
+    SERVER,
     BenchError,
     Result,
     check_json_ok,
@@ -187,7 +187,7 @@ def server_rss_mb(base: str) -> float:
             continue
         with contextlib.suppress(OSError):
             argv = (proc / "cmdline").read_bytes().split(b"\0")
-            if str(HARNESS).encode() in argv and port.encode() in argv:
+            if str(SERVER).encode() in argv and port.encode() in argv:
                 status = (proc / "status").read_text()
                 kib = next(
                     line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")

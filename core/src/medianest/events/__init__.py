@@ -13,8 +13,11 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import uuid4
+
+if TYPE_CHECKING:
+    from medianest.events.redis_bus import RedisEventBus
 
 DEFAULT_CHANNEL = "medianest:events"
 
@@ -108,7 +111,16 @@ from medianest.events.memory import (
     DEFAULT_SHUTDOWN_GRACE,
     MemoryEventBus,
 )
-from medianest.events.redis_bus import RedisEventBus
+
+
+def __getattr__(name: str) -> Any:
+    # The Redis bus, and redis with it, is imported only when asked for: the embedded default
+    # never is.
+    if name == "RedisEventBus":
+        from medianest.events.redis_bus import RedisEventBus
+
+        return RedisEventBus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_event_bus(
@@ -131,6 +143,8 @@ def create_event_bus(
         "shutdown_grace": shutdown_grace,
     }
     if redis_url:
+        from medianest.events.redis_bus import RedisEventBus
+
         return RedisEventBus(redis_url, channel=channel, **common, **redis_options)
     return MemoryEventBus(**common)
 

@@ -27,14 +27,20 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from purgatory import (
-    AsyncAbstractUnitOfWork,
-    AsyncCircuitBreakerFactory,
-    AsyncInMemoryUnitOfWork,
-    AsyncRedisUnitOfWork,
-)
-from purgatory.domain.model import Context, OpenedState
-from redis.exceptions import RedisError
+
+from medianest.lazy import hidden_modules
+
+# purgatory imports redis when it is imported, for a type alias only (its Redis repository
+# imports redis again when one is built): with redis hidden, the embedded default, which never
+# builds one, does not carry redis (~17 MB). Redis errors are named only where Redis is in use.
+with hidden_modules("redis"):
+    from purgatory import (
+        AsyncAbstractUnitOfWork,
+        AsyncCircuitBreakerFactory,
+        AsyncInMemoryUnitOfWork,
+        AsyncRedisUnitOfWork,
+    )
+    from purgatory.domain.model import Context, OpenedState
 
 if TYPE_CHECKING:  # purgatory's concrete classes live in private modules: typing only
     from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
@@ -50,7 +56,6 @@ MAX_RETRY_AFTER = 5.0  # seconds; asked to wait longer, the call fails now inste
 REDIS_SOCKET_TIMEOUT = 1.0  # seconds; breaker bookkeeping sits on every call's path
 _SCHEMES = {"http": 80, "https": 443}
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_REDIS_ERRORS = (RedisError, OSError)
 
 
 class CallWatch:
@@ -191,20 +196,17 @@ class ServiceClient:
             recheck_interval=redis_recheck_interval,
         )
         self._http: httpx.AsyncClient | None = None
+        self._running = False
 
     async def start(self) -> None:
-        if self._http is not None:
+        if self._running:
             return
+        self._running = True
         _quiet_library_request_logs()
-        self._http = httpx.AsyncClient(
-            timeout=self._timeout(self._read_timeout),
-            limits=self._limits,
-            headers={"User-Agent": self._user_agent},
-            follow_redirects=False,  # followed by hand: once, and only on the same host
-        )
         await self._breakers.start()
 
     async def close(self) -> None:
+        self._running = False
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -409,8 +411,17 @@ class ServiceClient:
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
     def _started(self) -> httpx.AsyncClient:
-        if self._http is None:
+        if not self._running:
             raise RuntimeError("ServiceClient.start() has not been awaited")
+        if self._http is None:
+            # Built on the first call, not at start: its TLS context loads the CA bundle
+            # (~4 MB, ~50 ms), which an install with no service connected never needs.
+            self._http = httpx.AsyncClient(
+                timeout=self._timeout(self._read_timeout),
+                limits=self._limits,
+                headers={"User-Agent": self._user_agent},
+                follow_redirects=False,  # followed by hand: once, and only on the same host
+            )
         return self._http
 
 
@@ -447,7 +458,11 @@ class _BreakerBoard:
         self._memory = _factory(threshold, ttl, memory)
         self._memory_repository = cast("AsyncInMemoryRepository", memory.contexts)
         self._shared: _Shared | None = None
+        self._redis_errors: tuple[type[BaseException], ...] = (OSError,)
         if redis_url:
+            from redis.exceptions import RedisError
+
+            self._redis_errors = (RedisError, OSError)
             shared = AsyncRedisUnitOfWork(_bounded(redis_url))
             repository = cast("AsyncRedisRepository", shared.contexts)
             repository.prefix = redis_prefix + repository.prefix  # the app's namespace first
@@ -463,7 +478,7 @@ class _BreakerBoard:
         try:
             await self._shared.factory.initialize()
             await self._shared.repository.redis.ping()
-        except _REDIS_ERRORS:
+        except self._redis_errors:
             self._lose_redis()
 
     async def close(self) -> None:
@@ -515,7 +530,7 @@ class _BreakerBoard:
             try:
                 key = shared.key(name)
                 await shared.repository.redis.delete(key, key + "::failure_count")
-            except _REDIS_ERRORS:
+            except self._redis_errors:
                 self._lose_redis()
 
     def _circuit(self, service: str) -> str:
@@ -527,7 +542,7 @@ class _BreakerBoard:
         if shared := self._shared_now():
             try:
                 return await shared.factory.get_breaker(name)
-            except _REDIS_ERRORS:
+            except self._redis_errors:
                 self._lose_redis()
         return await self._memory.get_breaker(name)
 
@@ -537,14 +552,14 @@ class _BreakerBoard:
                 await breaker.__aexit__(None, None, None)
             else:
                 await breaker.__aexit__(type(exc), exc, exc.__traceback__)
-        except _REDIS_ERRORS:
+        except self._redis_errors:
             self._lose_redis()
 
     async def _context(self, name: str) -> Context | None:
         if shared := self._shared_now():
             try:
                 return await shared.repository.get(name)
-            except _REDIS_ERRORS:
+            except self._redis_errors:
                 self._lose_redis()
         return await self._memory_repository.get(name)
 
@@ -556,7 +571,7 @@ class _BreakerBoard:
         pattern = f"{prefix}*{self._suffix}"  # `::failure_count` keys do not end with the suffix
         try:
             keys = [key async for key in shared.repository.redis.scan_iter(match=pattern)]
-        except _REDIS_ERRORS:
+        except self._redis_errors:
             self._lose_redis()
             return None
         return [key.decode().removeprefix(prefix) for key in keys]
@@ -573,7 +588,7 @@ class _BreakerBoard:
     async def _probe_redis(self, shared: _Shared) -> None:
         try:
             await shared.repository.redis.ping()
-        except _REDIS_ERRORS:
+        except self._redis_errors:
             self._lost_at = time.monotonic()
         else:
             self._redis_ok = True

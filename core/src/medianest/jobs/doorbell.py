@@ -17,8 +17,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from taskiq.message import BrokerMessage
-from taskiq_redis import RedisStreamBroker
+# taskiq and taskiq-redis (with aiohttp and redis behind them) are imported by StreamDoorbell
+# itself: the embedded default never builds one and should not carry them.
 
 log = logging.getLogger("medianest.jobs")
 
@@ -51,6 +51,8 @@ class StreamDoorbell:
     def __init__(
         self, url: str, *, stream: str, group: str, consumer: str, lease_seconds: float
     ) -> None:
+        from taskiq_redis import RedisStreamBroker
+
         self.broker = RedisStreamBroker(
             url,
             queue_name=stream,
@@ -71,6 +73,8 @@ class StreamDoorbell:
         await self.broker.shutdown()
 
     async def ring(self, job_id: str) -> None:
+        from taskiq.message import BrokerMessage
+
         await self._ensure_group()
         await self.broker.kick(
             BrokerMessage(task_id=job_id, task_name=TASK_NAME, message=job_id.encode(), labels={})

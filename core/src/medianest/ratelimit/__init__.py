@@ -14,11 +14,13 @@ belongs to the caller. See docs/decisions/0006-rate-limiting.md.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medianest.ratelimit.base import Decision, LimiterUnavailable, RateLimiter
 from medianest.ratelimit.memory import MemoryRateLimiter
-from medianest.ratelimit.redis_backend import RedisRateLimiter
+
+if TYPE_CHECKING:
+    from medianest.ratelimit.redis_backend import RedisRateLimiter
 
 __all__ = [
     "Decision",
@@ -30,6 +32,16 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # The Redis limiter, and redis with it, is imported only when asked for: the embedded
+    # default never is.
+    if name == "RedisRateLimiter":
+        from medianest.ratelimit.redis_backend import RedisRateLimiter
+
+        return RedisRateLimiter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def create_limiter(
     redis_url: str | None, *, prefix: str | None = None, **kwargs: Any
 ) -> RateLimiter:
@@ -39,5 +51,7 @@ def create_limiter(
     backend's constructor (`pool_size`, `timeout` for Redis; `clock`, `sweep_interval` for memory).
     """
     if redis_url:
+        from medianest.ratelimit.redis_backend import RedisRateLimiter
+
         return RedisRateLimiter(redis_url, **({"prefix": prefix} if prefix else {}), **kwargs)
     return MemoryRateLimiter(**kwargs)

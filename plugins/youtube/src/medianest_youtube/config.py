@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .downloader import DEFAULT_FORMAT
+from .formats import DEFAULT_FORMAT
 from .urls import YOUTUBE_HOSTS, UrlRefused, normalise_host
 
 PLUGIN_ID = "youtube"

@@ -36,20 +36,21 @@ from yt_dlp.postprocessor.common import PostProcessor
 from yt_dlp.utils import DownloadCancelled, YoutubeDLError
 
 from .addresses import Resolver
+from .formats import DEFAULT_FORMAT
 from .network import ConnectionGuard, GuardedYoutubeDL
-from .paths import UnsafePath, check_extension, confine, item_stem, playlist_folder
+from .paths import (
+    ARCHIVE_NAME,
+    UnsafePath,
+    check_extension,
+    confine,
+    item_stem,
+    playlist_folder,
+)
 from .urls import CheckedUrl
 
 log = logging.getLogger("medianest.plugins.youtube")
 
-# Best MP4 up to 1080p: video and audio merged by ffmpeg, else one file with both, else the
-# best there is at or under 1080p, else whatever the site offers. `?`: a missing height passes.
-DEFAULT_FORMAT = (
-    "bv*[height<=?1080][ext=mp4]+ba[ext=m4a]/b[height<=?1080][ext=mp4]"
-    "/bv*[height<=?1080]+ba/b[height<=?1080]/b"
-)
 YOUTUBE_EXTRACTORS = ["youtube", "youtube:.*"]
-ARCHIVE_NAME = ".medianest-archive"
 # yt-dlp's unfinished files: "x.mp4.part", "x.f137.mp4.part-Frag3", "x.mp4.ytdl", "x.temp.mp4"
 _TEMPORARY = re.compile(r"\.part(-Frag\d+)?$|\.ytdl$|\.temp\.\w+$")
 

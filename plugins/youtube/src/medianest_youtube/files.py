@@ -13,8 +13,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .downloader import ARCHIVE_NAME
-from .paths import ALLOWED_EXTENSIONS, MAX_ID_BYTES, confine, item_stem, sanitise, user_folder
+from .paths import (
+    ALLOWED_EXTENSIONS,
+    ARCHIVE_NAME,
+    MAX_ID_BYTES,
+    confine,
+    item_stem,
+    sanitise,
+    user_folder,
+)
 
 OWNED = ("finished", "downloading")  # statuses whose files belong to the download
 

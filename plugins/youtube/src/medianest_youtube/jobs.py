@@ -27,7 +27,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medianest.sdk import (
     JobCancelled,
@@ -40,12 +40,14 @@ from medianest.sdk import (
 
 from . import lanes, records
 from .config import PLUGIN_ID, YoutubeSettings, youtube_settings
-from .downloader import PlaylistDownload, Report
 from .files import file_with_id
 from .library import ImportFailed, import_playlist
 from .models import Download
 from .paths import user_folder
 from .urls import UrlRefused, check_playlist_url
+
+if TYPE_CHECKING:  # the engine, and yt-dlp with it, is loaded by the first download (_fetch)
+    from .downloader import PlaylistDownload, Report
 
 log = logging.getLogger("medianest.plugins.youtube")
 
@@ -137,6 +139,8 @@ class Run:
             )
         except UrlRefused as refused:
             return str(refused)
+        from .downloader import PlaylistDownload
+
         relay = Relay(self.core, self.download, self.user_root)
         engine = PlaylistDownload(
             checked,

@@ -18,6 +18,8 @@ from pathlib import Path
 MAX_TITLE_BYTES = 160
 MAX_ID_BYTES = 48
 MAX_FOLDER_BYTES = 200
+# yt-dlp's download archive in each playlist folder: what a re-submission skips.
+ARCHIVE_NAME = ".medianest-archive"
 ALLOWED_EXTENSIONS = frozenset({"mp4", "mkv", "webm", "m4a", "opus", "mp3"})
 
 _REPLACEMENTS = str.maketrans(
