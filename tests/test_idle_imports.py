@@ -3,8 +3,7 @@ and limits, no Redis URL), with every installed plugin and the web shell, the ap
 imports what only another mode uses. Each of these costs megabytes and start time:
 
 - `redis` (and taskiq, taskiq-redis, aiohttp behind the job doorbell): only with a Redis URL;
-- `yt_dlp`: only when a download runs (a job in a worker, or in the app where jobs run there);
-- httpx's command-line client (click, rich, pygments): never.
+- `yt_dlp`: only when a download runs (a job in a worker, or in the app where jobs run there).
 
 Each check runs in a fresh interpreter: the app is created and started (migrations, the first
 admin, every plugin's start-up), a few pages are requested, and the process reports its
@@ -25,7 +24,6 @@ from medianest.testing.processes import process_env
 FIRST_PARTY = {"plex", "uptime_kuma", "overseerr", "youtube", "web"}
 ONLY_WITH_REDIS = ("redis", "taskiq", "taskiq_redis", "aiohttp")
 ONLY_WHEN_DOWNLOADING = ("yt_dlp",)
-NEVER = ("httpx._main", "rich", "pygments")
 
 START_AND_REPORT = """
 import asyncio, json, sys
@@ -84,7 +82,6 @@ def test_the_embedded_default_imports_nothing_another_mode_uses(tmp_path):
     modules = report["modules"]
     assert loaded(modules, ONLY_WITH_REDIS) == []
     assert loaded(modules, ONLY_WHEN_DOWNLOADING) == []
-    assert loaded(modules, NEVER) == []
 
 
 def test_with_a_redis_url_the_app_imports_redis(tmp_path, redis_url, unique_prefix):
@@ -93,7 +90,6 @@ def test_with_a_redis_url_the_app_imports_redis(tmp_path, redis_url, unique_pref
     modules = report["modules"]
     assert loaded(modules, ("redis", "taskiq_redis")) == ["redis", "taskiq_redis"]
     assert loaded(modules, ONLY_WHEN_DOWNLOADING) == []  # here the app does not run jobs at all
-    assert loaded(modules, NEVER) == []
 
 
 @pytest.mark.parametrize("name", ["redis", "yt_dlp"])
