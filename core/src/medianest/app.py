@@ -88,7 +88,8 @@ class ApiRequest(Request):
 
 
 def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None = None) -> Quart:
-    """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these objects."""
+    """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these
+    objects."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = Quart("medianest", static_folder=None)  # the shell plugin serves its own assets
@@ -348,7 +349,8 @@ def mount_pages(core: Core, collected: dict[str, list[Blueprint]]) -> None:
 
 
 def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> None:
-    """Mount each auth provider's blueprint at `/api/auth/<provider id>`, the core's sign-in space."""
+    """Mount each auth provider's blueprint at `/api/auth/<provider id>`, the core's sign-in
+    space."""
     for plugin_id, providers in collected.items():
         try:
             for provider in providers:
@@ -356,7 +358,8 @@ def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> N
                     continue
                 if provider.id != plugin_id and not provider.id.startswith(f"{plugin_id}_"):
                     raise _MountError(
-                        f"auth provider id {provider.id!r} must be {plugin_id!r} or start with '{plugin_id}_'"
+                        f"auth provider id {provider.id!r} must be {plugin_id!r} or start with "
+                        f"'{plugin_id}_'"
                     )
                 prefix = f"/api/auth/{provider.id}"
                 _mount_one(

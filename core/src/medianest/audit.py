@@ -23,7 +23,7 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_log"
-        ordering = ["-id"]
+        ordering = ("-id",)
 
 
 async def record(

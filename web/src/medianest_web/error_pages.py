@@ -50,8 +50,14 @@ TITLES = {
 }
 MESSAGES = {
     403: "Your account doesn't have access to this page. An admin can change that.",
-    404: "The page you asked for isn't here. It may have moved, or the plugin that provides it is off.",
-    500: "MediaNest hit an error while building this page. Try again in a moment; if it keeps happening, tell your admin.",
+    404: (
+        "The page you asked for isn't here. It may have moved, or the plugin that provides it is "
+        "off."
+    ),
+    500: (
+        "MediaNest hit an error while building this page. Try again in a moment; if it keeps "
+        "happening, tell your admin."
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Users and their credentials. Every secret-bearing column holds a hash or ciphertext, never plaintext."""
+"""Users and their credentials. Every secret-bearing column holds a hash or ciphertext, never
+plaintext."""
 
 from __future__ import annotations
 

@@ -577,10 +577,11 @@ class AuthService:
         )
         await audit.record("user.bootstrap", target=f"user:{user.id}", username=user.username)
         if generated:
-            # Printed once, to the console only (never to the log): it must be changed at first sign-in.
+            # Printed once, to the console only (never to the log): it must be changed at first
+            # sign-in.
             print(
-                f"\n  MediaNest created the admin account {user.username!r} with the one-time password:\n"
-                f"      {password}\n  Sign in and choose a new one.\n",
+                f"\n  MediaNest created the admin account {user.username!r} with the one-time "
+                f"password:\n      {password}\n  Sign in and choose a new one.\n",
                 file=sys.stderr,
                 flush=True,
             )

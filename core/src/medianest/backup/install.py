@@ -172,7 +172,10 @@ async def tables_with_rows(connection: Any) -> list[str]:
             "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
         )
     else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+        query = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY 1"
+        )
     _, tables = await connection.execute_query(query)
     found = []
     for row in tables:

@@ -64,7 +64,8 @@ def key_context(name: str) -> str:
 
 
 def validate_url(value: str | None) -> str | None:
-    """The URL as stored (trailing slashes dropped), None for "no URL"; ValidationFailed if unusable."""
+    """The URL as stored (trailing slashes dropped), None for "no URL"; ValidationFailed if
+    unusable."""
     if value is None or value == "":
         return None
     problem = _url_problem(value)
@@ -386,7 +387,10 @@ def _describe(exc: Exception, spec: ServiceSpec) -> str:
             "timeout": "The service did not answer in time",
             "connect": "Could not connect: check the URL and that the service is running",
             "http_5xx": f"The service answered with an error ({exc.status_code})",
-            "circuit_open": "Calls to this service are paused after repeated failures; save the new settings or retry shortly",
+            "circuit_open": (
+                "Calls to this service are paused after repeated failures; save the new settings "
+                "or retry shortly"
+            ),
             "too_large": "The service's answer was too large",
             "redirect": "The service redirected to another host",
         }.get(exc.reason, "The service is unavailable")

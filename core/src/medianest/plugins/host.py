@@ -189,6 +189,9 @@ class PluginHost:
         self.records: dict[str, PluginRecord] = {}
         # Told of every state change (persistence, the event bus); awaited on admin toggles.
         self.listeners: list[Callable[[PluginRecord], Awaitable[None]]] = []
+        # Announcements scheduled from synchronous code, held until done (the loop keeps only
+        # weak references to tasks).
+        self._announcing: set[asyncio.Task[None]] = set()
 
     # ---- discovery -------------------------------------------------------------------
 
@@ -251,7 +254,8 @@ class PluginHost:
                     distribution=record.distribution,
                     version=record.version,
                 ),
-                f"duplicate plugin id {spec.id!r} (already provided by {self.records[spec.id].distribution})",
+                f"duplicate plugin id {spec.id!r} (already provided by "
+                f"{self.records[spec.id].distribution})",
             )
         record.spec, record.obj, record.enabled = spec, obj, spec.enabled_by_default
         if not _compatible(record.requires_core):
@@ -338,7 +342,9 @@ class PluginHost:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        loop.create_task(self._announce(record))
+        task = loop.create_task(self._announce(record))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
 
     # ---- calling hooks ---------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """The request pages, mounted at `/overseerr`: Search, My requests, and Admin → Requests.
 
 Server-rendered inside the shell (`render_page`, templates extending `shell/base.html`), so this
-module never imports the shell; `register_pages` hands the blueprint to it. The pages read through the same
-functions as the JSON API (`provider`, `routes.pending_requests`), so a page shows exactly what
-the API answers. Search works as a plain GET form; requesting, approving and the live badges
-are small ES modules in `static/` (no inline script: the CSP forbids it).
+module never imports the shell; `register_pages` hands the blueprint to it. The pages read
+through the same functions as the JSON API (`provider`, `routes.pending_requests`), so a page
+shows exactly what the API answers. Search works as a plain GET form; requesting, approving and
+the live badges are small ES modules in `static/` (no inline script: the CSP forbids it).
 
 A failure is part of the page (Overseerr down → a message and the rest of the page), never a
 stack trace; signed out → the sign-in page, back here afterwards.

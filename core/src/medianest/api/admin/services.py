@@ -1,4 +1,4 @@
-"""Service connections: the URL, API key and options of each plugin's service, and "test connection".
+"""Service connections: each plugin service's URL, API key and options, and "test connection".
 
 Keys are write-only: answers show `api_key` masked and `has_api_key`; the audit trail records
 that a key changed, never the key. The test runs the plugin's own status probe with the unsaved

@@ -190,8 +190,12 @@ def build_app(fake: FakeOverseerr) -> Quart:
         def counted(**where: Any) -> int:
             return sum(1 for r in everything if all(test(r) for test in where.values()))
 
-        approved = lambda r: r.status == RequestStatus.APPROVED
-        in_library = lambda r: r.media.status_for(r.is4k) == MediaStatus.AVAILABLE
+        def approved(r: Any) -> bool:
+            return r.status == RequestStatus.APPROVED
+
+        def in_library(r: Any) -> bool:
+            return r.media.status_for(r.is4k) == MediaStatus.AVAILABLE
+
         return jsonify(
             {
                 "total": len(everything),
@@ -223,7 +227,8 @@ def build_app(fake: FakeOverseerr) -> Quart:
         if action not in ("approve", "decline"):
             raise _invalid(
                 "params/status",
-                "request/params/status must be equal to one of the allowed values: approve, decline",
+                "request/params/status must be equal to one of the allowed values: approve, "
+                "decline",
             )
         if not g.user.can(Permission.MANAGE_REQUESTS):
             return jsonify(NO_PERMISSION), 403
@@ -363,7 +368,8 @@ def _query_enum(name: str, allowed: tuple[str, ...]) -> str | None:
     if raw is not None and raw not in allowed:
         raise _invalid(
             f"query/{name}",
-            f"request/query/{name} must be equal to one of the allowed values: {', '.join(allowed)}",
+            f"request/query/{name} must be equal to one of the allowed values: "
+            + ", ".join(allowed),
         )
     return raw
 

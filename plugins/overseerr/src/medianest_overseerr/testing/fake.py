@@ -439,7 +439,8 @@ class FakeOverseerr(StandinServer):
         return found
 
     def _requester(self, caller: User, on_behalf_of: int | None) -> User:
-        """`userId` in the body: requesting for someone else needs MANAGE_USERS and MANAGE_REQUESTS."""
+        """`userId` in the body: requesting for someone else needs MANAGE_USERS and
+        MANAGE_REQUESTS."""
         if on_behalf_of is None:
             return caller
         if not caller.can(Permission.MANAGE_USERS, Permission.MANAGE_REQUESTS):
