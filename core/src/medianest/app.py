@@ -11,7 +11,7 @@ from typing import Any
 
 from quart import Blueprint, Quart, Request, current_app, g, request, websocket
 from quart_schema import Info, QuartSchema, RequestSchemaValidationError, hide, tag_blueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from medianest import __version__, accesslog, jsonbody, metrics, startup
 from medianest.api import admin as admin_api
@@ -143,7 +143,7 @@ def _hide_from_openapi(app: Quart, endpoint: str, view: Any) -> None:
 def _make_public(app: Quart, endpoint: str) -> None:
     """Give a route a library registered (quart-schema's /openapi.json) the public policy, and no
     budget (a document, like a probe)."""
-    view = app.view_functions[endpoint]
+    view = app.ensure_async(app.view_functions[endpoint])
 
     @functools.wraps(view)
     async def public_view(*args: Any, **kwargs: Any) -> Any:
@@ -256,7 +256,7 @@ def _install_error_handlers(app: Quart) -> None:
             status,
             HTTP_CODES.get(status, re.sub(r"\W+", "_", error.name).upper()),
         )
-        if status == 405 and getattr(error, "valid_methods", None):
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             api_error.headers = {"Allow": ", ".join(error.valid_methods)}
         return error_response(api_error)
 

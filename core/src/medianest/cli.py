@@ -584,7 +584,7 @@ def keys_rotate() -> None:
         raise click.ClickException(str(exc)) from None
     if source.writable and len(ring.keys) == 1:
         ring = ring.with_new_key()
-        rotation.write_key_file(source.path, ring)
+        rotation.write_key_file(source.key_file, ring)
         click.echo(f"added key {ring.active} to {source.path}; it encrypts from now on")
     elif source.writable:
         click.echo(
@@ -613,7 +613,7 @@ def keys_rotate() -> None:
     for key_id in retired:
         ring = ring.without(key_id)
     if retired:
-        rotation.write_key_file(source.path, ring)
+        rotation.write_key_file(source.key_file, ring)
         click.echo(f"removed retired key(s) {', '.join(map(str, retired))} from {source.path}")
     click.echo("restart MediaNest (app and workers) so that every process uses the new key")
 

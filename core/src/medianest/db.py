@@ -32,6 +32,8 @@ CORE_MODEL_MODULES = [
     "medianest.status.models",
 ]
 CORE_MIGRATIONS = "medianest.migrations"
+# What `medianest db` hands the ORM's command line (it takes a dotted name): set as it runs.
+CLI_CONFIG: dict[str, Any] = {}
 
 
 def normalise_url(url: str) -> str:

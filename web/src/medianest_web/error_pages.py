@@ -161,7 +161,8 @@ def _wants_html() -> bool:
 
 
 def _redirect(location: str) -> Response:
-    response = redirect(location)
+    # quart's redirect answers with the app's Response; its signature names werkzeug's.
+    response: Response = redirect(location)  # type: ignore[assignment]
     response.headers["Cache-Control"] = NO_STORE
     return response
 

@@ -194,7 +194,9 @@ class Sockets:
         with self.limits.pending.hold(address):  # a socket that has not said who it is yet
             await websocket.accept()
             token = await self._first_message_token()
-        actor = await auth.actor_from_token(token) if token else None
+        if not token:
+            return None
+        actor = await auth.actor_from_token(token)
         if actor is None:
             return None
         return actor, lambda: self._token_still_valid(token)
@@ -293,8 +295,8 @@ class Sockets:
         return ended
 
     def _unwatch(self, session_id: str | None, ended: asyncio.Event) -> None:
-        watchers = self._session_watchers.get(session_id) if session_id is not None else None
-        if watchers is not None:
-            watchers.discard(ended)
-            if not watchers:
-                del self._session_watchers[session_id]
+        if session_id is None or (watchers := self._session_watchers.get(session_id)) is None:
+            return
+        watchers.discard(ended)
+        if not watchers:
+            del self._session_watchers[session_id]

@@ -34,14 +34,18 @@ def create_event_bus(
     `redis_options` (`connect_timeout`, `backoff_base`, `backoff_cap`) only apply to Redis, so
     callers can pass the same arguments in both run modes.
     """
-    common = {
-        "instance_id": instance_id,
-        "queue_size": queue_size,
-        "shutdown_grace": shutdown_grace,
-    }
     if redis_url:
-        return RedisEventBus(redis_url, channel=channel, **common, **redis_options)
-    return MemoryEventBus(**common)
+        return RedisEventBus(
+            redis_url,
+            channel=channel,
+            instance_id=instance_id,
+            queue_size=queue_size,
+            shutdown_grace=shutdown_grace,
+            **redis_options,
+        )
+    return MemoryEventBus(
+        instance_id=instance_id, queue_size=queue_size, shutdown_grace=shutdown_grace
+    )
 
 
 __all__ = [

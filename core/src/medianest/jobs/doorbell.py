@@ -13,10 +13,12 @@ claim is a conditional UPDATE, so a job runs once however many messages name it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from taskiq import AckableMessage
 from taskiq.message import BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
@@ -94,9 +96,9 @@ class StreamDoorbell:
                     job_id = bytes(message.data).decode()
                 except (TypeError, UnicodeDecodeError):
                     log.warning("dropping a job message that is not a job id")
-                    await message.ack()
+                    await _acknowledge(message)
                     continue
-                yield Delivery(job_id=job_id, ack=message.ack)
+                yield Delivery(job_id=job_id, ack=functools.partial(_acknowledge, message))
         except Exception:
             self._group_ready = False  # Redis may have lost the group (restart, flush): recreate
             raise
@@ -112,3 +114,10 @@ class StreamDoorbell:
             log.warning("job broker unreachable (%s); workers fall back to polling", exc)
             return
         self._group_ready = True
+
+
+async def _acknowledge(message: AckableMessage) -> None:
+    """taskiq's `ack` may be a plain function or a coroutine one."""
+    outcome = message.ack()
+    if outcome is not None:
+        await outcome

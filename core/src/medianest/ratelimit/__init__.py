@@ -39,5 +39,7 @@ def create_limiter(
     backend's constructor (`pool_size`, `timeout` for Redis; `clock`, `sweep_interval` for memory).
     """
     if redis_url:
-        return RedisRateLimiter(redis_url, **({"prefix": prefix} if prefix else {}), **kwargs)
+        if prefix:
+            kwargs["prefix"] = prefix
+        return RedisRateLimiter(redis_url, **kwargs)
     return MemoryRateLimiter(**kwargs)

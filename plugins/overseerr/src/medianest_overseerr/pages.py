@@ -58,7 +58,9 @@ def page_blueprint() -> Blueprint:
     async def search_page() -> Response:
         """Search Overseerr: a poster grid with a type filter and a request dialog."""
         query = " ".join((request.args.get("q") or "").split())[:MAX_QUERY]
-        kind = request.args.get("type") if request.args.get("type") in TYPES else "all"
+        kind = request.args.get("type", "all")
+        if kind not in TYPES:
+            kind = "all"
         page = _page_number(request.args.get("page"))
         found, problem = None, None
         if query:
@@ -105,7 +107,7 @@ def page_blueprint() -> Blueprint:
     @bp.errorhandler(Unauthenticated)
     async def to_sign_in(error: Unauthenticated) -> Response:
         target = request.full_path.rstrip("?") if request.query_string else request.path
-        response = redirect(login_url(target))
+        response: Response = redirect(login_url(target))  # type: ignore[assignment]
         response.headers["Cache-Control"] = "no-store"
         return response
 

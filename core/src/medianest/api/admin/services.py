@@ -79,7 +79,7 @@ async def update_service(name: str, data: ServiceChange):
 
 def _changes(before: Any, after: Any, given: dict[str, Any]) -> dict[str, Any]:
     """What the audit trail keeps: new values, except that a key is only "changed"/"cleared"."""
-    changes = {
+    changes: dict[str, Any] = {
         field: getattr(after, field) for field in ("url", "enabled", "config") if field in given
     }
     old_key = before.api_key if before is not None else None

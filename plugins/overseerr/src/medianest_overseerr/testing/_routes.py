@@ -10,7 +10,7 @@ import json
 import math
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from quart import Quart, Response, g, jsonify, request
 
@@ -42,7 +42,8 @@ NO_PERMISSION = {"status": 403, "error": "You do not have permission to access t
 
 def build_app(fake: FakeOverseerr) -> Quart:
     app = Quart(__name__)
-    app.json.sort_keys = False  # keep Overseerr's field order
+    # keep Overseerr's field order (quart's provider has it; its stub does not)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     lock = fake._lock
 
     @app.before_request
@@ -353,6 +354,10 @@ def _invalid(where: str, message: str) -> OverseerrError:
     )
 
 
+@overload
+def _query_number(name: str, default: int) -> int: ...
+@overload
+def _query_number(name: str, default: None) -> int | None: ...
 def _query_number(name: str, default: int | None) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -413,7 +418,7 @@ def _request_body(body: Any) -> dict[str, Any]:
     for name in ("mediaId", "userId", "tvdbId"):
         if body.get(name) is not None and not _is_number(body[name]):
             raise _invalid(f"body/{name}", f"request/body/{name} must be number")
-    seasons = body.get("seasons")
+    seasons: Any = body.get("seasons")
     valid_list = isinstance(seasons, list) and all(_is_number(n) and n >= 0 for n in seasons)
     if seasons is not None and seasons != "all" and not valid_list:
         raise _invalid(

@@ -94,9 +94,8 @@ class FakeOverseerr(StandinServer):
         super().__init__(port=port)
         self.api_key = api_key
         self.version = version
-        self.titles: dict[tuple[str, int], Title] = {
-            (t.media_type, t.id): t for t in [*MOVIES, *SHOWS]
-        }
+        titles: list[Title] = [*MOVIES, *SHOWS]
+        self.titles: dict[tuple[str, int], Title] = {(t.media_type, t.id): t for t in titles}
         self.people: dict[int, Person] = {p.id: p for p in PEOPLE}
         self.plex_friends: dict[int, PlexFriend] = {}
         self.webhook = WebhookSettings()
