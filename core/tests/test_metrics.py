@@ -1,5 +1,4 @@
-"""`GET /metrics`: valid Prometheus exposition with the platform's families, and nothing
-personal."""
+"""`GET /metrics`: valid Prometheus exposition with the platform's families, nothing personal."""
 
 from __future__ import annotations
 

@@ -88,8 +88,7 @@ class ApiRequest(Request):
 
 
 def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None = None) -> Quart:
-    """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these
-    objects."""
+    """Build a MediaNest app; `plugins` (objects) replaces entry-point discovery."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = Quart("medianest", static_folder=None)  # the shell plugin serves its own assets
@@ -349,8 +348,7 @@ def mount_pages(core: Core, collected: dict[str, list[Blueprint]]) -> None:
 
 
 def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> None:
-    """Mount each auth provider's blueprint at `/api/auth/<provider id>`, the core's sign-in
-    space."""
+    """Mount each auth provider's blueprint at `/api/auth/<provider id>` (the sign-in space)."""
     for plugin_id, providers in collected.items():
         try:
             for provider in providers:

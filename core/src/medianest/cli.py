@@ -451,8 +451,7 @@ def _new_password(username: str, from_stdin: bool) -> str:
 
 
 async def _announce_revoked(settings: Settings, user_id: str) -> None:
-    """Tell running instances (through Redis) to close the user's sockets and drop cached
-    sign-ins."""
+    """Tell running instances (via Redis) to close the user's sockets, drop cached sign-ins."""
     if not settings.redis_url:
         return  # embedded mode: the server reads the database on the next request
     from medianest.events import Event, create_event_bus
@@ -525,8 +524,7 @@ def admin_create(username: str, role: str, password_stdin: bool) -> None:
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
 def admin_reset_password(username: str, password_stdin: bool) -> None:
-    """Set a new password that must be changed at the next sign-in; ends every session of the
-    user."""
+    """Set a password to be changed at the next sign-in; ends every session of the user."""
     settings = _tool_settings()
     if asyncio.run(_user_id(settings, username)) is None:
         raise click.ClickException(f"no user named {username!r}")

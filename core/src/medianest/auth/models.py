@@ -1,5 +1,4 @@
-"""Users and their credentials. Every secret-bearing column holds a hash or ciphertext, never
-plaintext."""
+"""Users and their credentials. A secret-bearing column holds a hash or ciphertext, never plain."""
 
 from __future__ import annotations
 

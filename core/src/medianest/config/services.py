@@ -69,8 +69,7 @@ def key_context(name: str) -> str:
 
 
 def validate_url(value: str | None) -> str | None:
-    """The URL as stored (trailing slashes dropped), None for "no URL"; ValidationFailed if
-    unusable."""
+    """The URL as stored (no trailing slashes), None for "no URL"; ValidationFailed if unusable."""
     if value is None or value == "":
         return None
     problem = _url_problem(value)

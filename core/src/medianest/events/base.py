@@ -87,11 +87,9 @@ class EventBus(Protocol):
     async def stop(self) -> None: ...
 
     async def publish(self, event: Event) -> None:
-        """Deliver to local handlers and to every other instance; never raises for a backend
-        outage."""
+        """Deliver to local handlers and every other instance; never raises on an outage."""
 
     def subscribe(
         self, handler: Handler, *, names: Iterable[str] | None = None
     ) -> Callable[[], None]:
-        """Call `handler` for every event (or only those named); returns the unsubscribe
-        function."""
+        """Call `handler` for every event (or those named); returns the unsubscribe function."""
