@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             signing = asyncio.run(sign_ins(medianest, args.sign_ins))
     verify_ms = asyncio.run(verify_cost())
     print(
-        f"auth: hypercorn 1 worker, {args.connections} connections, {args.duration:g} s x {args.rounds} rounds"
+        f"auth: hypercorn 1 worker, {args.connections} connections, {args.duration:g} s x "
+        f"{args.rounds} rounds"
     )
     figures = {
         name: report(f"MediaNest {name}", results["bare"], results[name])
@@ -147,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     auth_overhead = round(results["session"].rps / results["healthz"].rps, 3)
     print(f"authenticated (cookie) / unauthenticated /healthz throughput: {auth_overhead:.2f}x")
     print(
-        f"sign-in: {signing['sign_ins_per_s']}/s, p50 {signing['p50_ms']} ms, p99 {signing['p99_ms']} ms "
-        f"(8 concurrent clients); one argon2id verify in-process: {verify_ms} ms"
+        f"sign-in: {signing['sign_ins_per_s']}/s, p50 {signing['p50_ms']} ms, p99 "
+        f"{signing['p99_ms']} ms (8 concurrent clients); one argon2id verify in-process: "
+        f"{verify_ms} ms"
     )
     print(
         json_line(

@@ -139,7 +139,7 @@ def medianest_env(data_dir: str, upstream: str) -> dict[str, str]:
     }
 
 
-# ---- setting up the signed-in side ----------------------------------------------------------------
+# ---- setting up the signed-in side ---------------------------------------------------------------
 
 
 @contextmanager
@@ -171,7 +171,8 @@ def api_token(client: httpx.Client) -> str:
 def _expect(response: httpx.Response) -> Any:
     if response.status_code >= 400:
         raise BenchError(
-            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text[:300]}"
+            f"{response.request.method} {response.request.url.path}: {response.status_code} "
+            f"{response.text[:300]}"
         )
     return response.json()["data"]
 
@@ -186,7 +187,7 @@ def wait_for_first_check(url: str, headers: dict[str, str]) -> None:
     raise BenchError(f"the stand-in never showed as online: {items}")
 
 
-# ---- the run -----------------------------------------------------------------------------------------
+# ---- the run -------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -224,9 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             load(bare_url + "/healthz", WARMUP_SECONDS, connections)
             load(status_url, WARMUP_SECONDS, connections, headers)
             print(
-                f"\nstatus: GET /api/dashboard/status (Bearer token, one service with {len(MONITORS)} monitors) "
-                f"vs bare GET /healthz, hypercorn 1 worker, {tool} {connections} connections, "
-                f"{args.duration:g} s x {args.rounds} alternating rounds (medians), {os.cpu_count()} CPUs"
+                "\nstatus: GET /api/dashboard/status (Bearer token, one service with "
+                f"{len(MONITORS)} monitors) vs bare GET /healthz, hypercorn 1 worker, {tool} "
+                f"{connections} connections, {args.duration:g} s x {args.rounds} alternating "
+                f"rounds (medians), {os.cpu_count()} CPUs"
             )
             results = alternate(
                 {
@@ -242,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                 "meets" if figures[connections]["throughput_ratio"] >= TARGET_RATIO else "misses"
             )
             print(
-                f"throughput ratio {figures[connections]['throughput_ratio']:.3f} {verdict} the {TARGET_RATIO} target"
+                f"throughput ratio {figures[connections]['throughput_ratio']:.3f} {verdict} the "
+                f"{TARGET_RATIO} target"
             )
             errors |= {
                 f"{name}@{connections}": result.errors
@@ -254,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     for connections, row in figures.items():
         bare_p99, status_p99 = row["baseline"]["p99_ms"], row["candidate"]["p99_ms"]
         print(
-            f"  {connections:>3} connections: status {status_p99:.1f} ms, bare {bare_p99:.1f} ms, {row['p99_ratio']:.2f}x"
+            f"  {connections:>3} connections: status {status_p99:.1f} ms, bare {bare_p99:.1f} ms, "
+            f"{row['p99_ratio']:.2f}x"
         )
     print(f"requests the stand-in service got during the load: {upstream_hits} (expected 0)")
     print(

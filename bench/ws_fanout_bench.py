@@ -38,7 +38,7 @@ EVENT_TIMEOUT = 60.0  # seconds for one event to reach every client before the r
 PAUSE = 0.05  # seconds between events, so that each one's fan-out is measured on its own
 
 
-# ---- the two servers ---------------------------------------------------------------------------------
+# ---- the two servers -----------------------------------------------------------------------------
 
 
 def bare_broadcast_app() -> Any:
@@ -105,7 +105,7 @@ def medianest_app() -> Any:
     return create_app(plugins=[Publisher()])
 
 
-# ---- the clients ------------------------------------------------------------------------------------
+# ---- the clients ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ async def _connect_all(target: Target, clients: int) -> list[ClientConnection]:
     return list(await asyncio.gather(*(one() for _ in range(clients))))
 
 
-# ---- the run -----------------------------------------------------------------------------------------
+# ---- the run -------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             figures = {t.name: asyncio.run(measure(t, clients, args.events)) for t in targets}
             for name, fanout in figures.items():
                 print(
-                    f"{clients:>7}  {name:<10} {fanout.p50_ms:>8.2f} {fanout.p95_ms:>8.2f} {fanout.max_ms:>8.2f}"
+                    f"{clients:>7}  {name:<10} {fanout.p50_ms:>8.2f} {fanout.p95_ms:>8.2f} "
+                    f"{fanout.max_ms:>8.2f}"
                 )
             ratio = round(figures["medianest"].p95_ms / figures["bare"].p95_ms, 2)
             print(f"{clients:>7}  medianest / bare p95: {ratio:.2f}x")

@@ -142,6 +142,16 @@ def test_every_distribution_is_built(wheels: dict[str, Path]) -> None:
     assert set(wheels) >= MEMBERS, f"built: {sorted(wheels)}"
 
 
+def test_every_wheel_ships_py_typed(wheels: dict[str, Path]) -> None:
+    """Type checkers read a package's annotations only when it says it has them (PEP 561)."""
+    untyped = [
+        name
+        for name, wheel in wheels.items()
+        if not any(entry.endswith("/py.typed") for entry in zipfile.ZipFile(wheel).namelist())
+    ]
+    assert untyped == []
+
+
 def test_core_wheel_carries_its_migrations(wheels: dict[str, Path]) -> None:
     names = zipfile.ZipFile(wheels["medianest"]).namelist()
     assert f"{MIGRATIONS_IN_WHEEL}0001_initial.py" in names

@@ -755,7 +755,9 @@ async def test_admin_reset_password_from_the_command_line(app_factory, backend_s
     await create_user(app, "bob")
     bob = ApiClient(app)
     await bob.sign_in("bob", remember=True)
-    cookies = f"medianest_session={bob.cookie('medianest_session')}; medianest_remember={bob.cookie('medianest_remember')}"
+    cookies = "; ".join(
+        f"{name}={bob.cookie(name)}" for name in ("medianest_session", "medianest_remember")
+    )
     await app_factory.stop(app)
     new_password = "a fresh password for bob"
 

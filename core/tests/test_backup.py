@@ -341,7 +341,7 @@ async def test_the_key_travels_with_include_key_and_is_never_overwritten(
 
 
 async def test_under_another_key_secrets_read_as_needing_reentry(make_install, tmp_path, backend):
-    source, watch, file = await backed_up(make_install, backend, tmp_path)
+    _source, watch, file = await backed_up(make_install, backend, tmp_path)
     target = await make_install(backend)
     other_key = KeyRing._generate().serialize().strip()
     result = await invoke(["restore", str(file)], target, MEDIANEST_SECRET_KEY=other_key)
@@ -428,7 +428,7 @@ async def test_an_older_backup_is_restored_then_migrated(make_install, tmp_path,
 
 
 async def test_a_non_empty_install_is_refused_and_left_alone(make_install, tmp_path, backend):
-    source, watch, file = await backed_up(make_install, backend, tmp_path)
+    source, _watch, file = await backed_up(make_install, backend, tmp_path)
     before = await snapshot(source)
     result = await invoke(["restore", str(file)], source)
     assert result.exit_code == 1

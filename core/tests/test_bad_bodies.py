@@ -139,7 +139,8 @@ async def test_a_websocket_first_message_that_cannot_be_read_is_a_4401(app, capl
 UNSTORABLE = [
     b'{"username": "adm\\u0000in", "password": "x", "name": "a\\u0000b", "message": "\\u0000"}',
     b'{"username": "\\ud800", "password": "\\udfff", "name": "\\ud83d", "message": "\\ud800"}',
-    b'{"settings": {"\\u0000": 1}, "config": {"a\\u0000": "b"}, "current_password": "x", "new_password": "\\u0000"}',
+    b'{"settings": {"\\u0000": 1}, "config": {"a\\u0000": "b"}, "current_password": "x", '
+    b'"new_password": "\\u0000"}',
 ]
 
 

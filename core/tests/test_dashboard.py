@@ -14,7 +14,7 @@ import pytest
 from medianest.api.dashboard import FAILED, NOT_RENDERED, TIMED_OUT
 from medianest.plugins import Permission, PluginSpec, Widget, hookimpl
 from medianest.testing.clients import ApiClient, signed_in
-from test_status import ProbePlugin, service_id, until, upstream  # noqa: F401 - fixtures
+from status_support import ProbePlugin, until
 
 SECRET = "internal detail 9f3e"
 
@@ -28,7 +28,7 @@ async def data_of(response: Any) -> Any:
     return (await response.get_json())["data"]
 
 
-# ---- status ---------------------------------------------------------------------------------------
+# ---- status --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ["/api/dashboard/status", "/api/dashboard/widgets"])
@@ -99,7 +99,7 @@ async def test_a_refusing_upstream_is_reported_from_the_cache(app_factory, upstr
     assert "cannot be reached" in entry["error"] and entry["last_success_at"] is not None
 
 
-# ---- widgets ----------------------------------------------------------------------------------------
+# ---- widgets -------------------------------------------------------------------------------------
 
 
 class Tiles:

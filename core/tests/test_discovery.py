@@ -26,7 +26,8 @@ def install(
     info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\nRequires-Dist: medianest{requires}\n"
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\nRequires-Dist: "
+        f"medianest{requires}\n"
     )
     (info / "entry_points.txt").write_text(f"[medianest.plugins]\n{plugin_id} = {module}\n")
     (site / f"{module}.py").write_text(textwrap.dedent(module_source))

@@ -1,4 +1,4 @@
-"""`GET /metrics`: valid Prometheus exposition with the platform's families, and nothing personal."""
+"""`GET /metrics`: valid Prometheus exposition with the platform's families, nothing personal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from medianest.testing.clients import signed_in
 from sample_plugins.everything import Everything
-from test_status import ProbePlugin, service_id, upstream  # noqa: F401 - fixtures
+from status_support import ProbePlugin
 
 EXPECTED_FAMILIES = {
     "medianest_http_requests": "counter",

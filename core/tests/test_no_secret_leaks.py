@@ -77,7 +77,8 @@ async def test_canaries_never_leave_through_responses_logs_or_plaintext(app_fact
 
     async with FakeUptimeKuma(slug="home", api_key=service_key) as kuma:
         kuma.add_monitor("Plex", group="Media")
-        # Services: save, read, send the mask back, test (right key, wrong key, unreachable), bad input.
+        # Services: save, read, send the mask back, test (right key, wrong key, unreachable), bad
+        # input.
         await seen.call(admin, "PUT", service, json={"url": kuma.url, "api_key": service_key})
         listed = await seen.call(admin, "GET", "/api/admin/services")
         mask = next(

@@ -208,7 +208,7 @@ async def test_a_backend_that_never_comes_fails_the_start_in_one_line(tmp_path):
     assert server.wait(WAIT) == 1
     output = server.output()
     assert "Traceback" not in output
-    errors = [line for line in output.splitlines() if not line.split(" ", 3)[2:3] == ["WARNING"]]
+    errors = [line for line in output.splitlines() if line.split(" ", 3)[2:3] != ["WARNING"]]
     assert len(errors) == 1, output
     assert errors[0].startswith("Error: MediaNest did not start: PostgreSQL at 127.0.0.1:")
     assert "MEDIANEST_START_TIMEOUT" in errors[0]

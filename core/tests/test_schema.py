@@ -44,7 +44,8 @@ async def actual_indexes(table: str) -> set[tuple[str, ...]]:
         return result
     _, rows = await connection.execute_query(
         "SELECT a.attname, i.indexrelid FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) WHERE t.relname = $1",
+        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) WHERE t.relname = "
+        "$1",
         [table],
     )
     grouped: dict[int, list[str]] = {}

@@ -14,7 +14,7 @@ from medianest_uptime_kuma.testing import DEFAULT_API_KEY, FakeUptimeKuma
 
 @pytest.fixture
 async def kuma_pair(app_factory):
-    """(app, plugin, admin, home, elsewhere): the key saved for `home`, `elsewhere` listening too."""
+    """(app, plugin, admin, home, elsewhere): the key saved for `home`; `elsewhere` listens too."""
     plugin = Watch()
     app = await app_factory(plugins=[plugin])
     admin = await signed_in(app, "root", role="admin")

@@ -134,7 +134,8 @@ async def until_answers(instance: Instance, path: str, expected: Any) -> httpx.R
                     await asyncio.sleep(0.1)
         except TimeoutError:
             pytest.fail(
-                f"{path} never answered as expected; second instance log:\n{instance.log.read_text()}"
+                f"{path} never answered as expected; second instance "
+                f"log:\n{instance.log.read_text()}"
             )
 
 

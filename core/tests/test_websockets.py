@@ -28,7 +28,7 @@ from medianest.plugins import PluginSpec, hookimpl
 from medianest.realtime import CLOSE_UNAUTHENTICATED
 from medianest.testing.clients import ApiClient, create_user
 from medianest.testing.clients import signed_in as signed_in_client
-from test_status import ProbePlugin, service_id, upstream  # noqa: F401 - fixtures
+from status_support import ProbePlugin
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 SESSION = "medianest_session"
@@ -296,7 +296,7 @@ async def test_a_disabled_plugins_socket_is_refused(tracker_app):
     assert (await refused.value.response.get_json())["error"]["code"] == "PLUGIN_DISABLED"
 
 
-# ---- over a real server ---------------------------------------------------------------------------
+# ---- over a real server --------------------------------------------------------------------------
 
 
 @contextlib.asynccontextmanager

@@ -45,7 +45,7 @@ def test_rendered_plugin_passes_its_own_tests(tmp_path, plugin_id):
 def test_invalid_ids_are_refused(tmp_path):
     from copier import run_copy
 
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="plugin_id"):
         run_copy(
             str(TEMPLATE),
             tmp_path / "bad",

@@ -53,8 +53,8 @@ def test_every_form_control_on_the_sign_in_page_has_a_name(shared_server, page):
     unnamed = page.evaluate(
         """() => [...document.querySelectorAll("input, button, select, a[href]")]
             .filter((element) => element.offsetParent !== null)
-            .filter((element) => !(element.labels && element.labels.length) && !element.getAttribute("aria-label")
-                && !element.textContent.trim())
+            .filter((element) => !(element.labels && element.labels.length)
+                && !element.getAttribute("aria-label") && !element.textContent.trim())
             .map((element) => element.outerHTML)"""
     )
     assert unnamed == []

@@ -63,7 +63,10 @@ def test_error_envelopes_become_api_errors(on_site, page):
         """async () => {
             const { request } = await import("/static/web/js/api.js");
             try { await request("POST", "/api/fail", {}); return null; }
-            catch (e) { return { name: e.name, status: e.status, code: e.code, message: e.message, fields: e.fields }; }
+            catch (e) {
+                return { name: e.name, status: e.status, code: e.code, message: e.message,
+                         fields: e.fields };
+            }
         }"""
     )
     assert error == {
@@ -188,7 +191,10 @@ def test_live_socket_reconnects_after_a_drop_and_dispatches_events(on_site, page
             const socket = new LiveSocket("/ws/test", { minDelay: 50, maxDelay: 100 });
             const states = [];
             socket.addEventListener("state", (e) => states.push(e.detail.state));
-            const data = await new Promise((resolve) => { socket.on("service:status", resolve); socket.start(); });
+            const data = await new Promise((resolve) => {
+                socket.on("service:status", resolve);
+                socket.start();
+            });
             socket.stop();
             return { data, states };
         }"""

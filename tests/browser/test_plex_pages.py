@@ -11,7 +11,8 @@ pytestmark = pytest.mark.timeout(120)
 def loaded_posters(page) -> int:
     """How many poster images the browser decoded (a refused or broken image has no width)."""
     return page.evaluate(
-        "[...document.querySelectorAll('img.plex-poster__art')].filter(i => i.complete && i.naturalWidth > 0).length"
+        "[...document.querySelectorAll('img.plex-poster__art')].filter(i => i.complete && "
+        "i.naturalWidth > 0).length"
     )
 
 

@@ -18,7 +18,8 @@ def test_scanner_finds_each_kind_of_inline_code():
 
 def test_scanner_passes_a_clean_page():
     scan = scan_html(
-        '<link rel="stylesheet" href="/s.css"><script type="module" src="/m.js"></script><p class="x">ok</p>'
+        '<link rel="stylesheet" href="/s.css"><script type="module" src="/m.js"></script><p '
+        'class="x">ok</p>'
     )
     assert scan.csp_violations == []
     assert scan.asset_urls == ["/s.css", "/m.js"]

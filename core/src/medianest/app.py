@@ -11,7 +11,7 @@ from typing import Any
 
 from quart import Blueprint, Quart, Request, current_app, g, request, websocket
 from quart_schema import Info, QuartSchema, RequestSchemaValidationError, hide, tag_blueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from medianest import __version__, accesslog, jsonbody, metrics, startup
 from medianest.api import admin as admin_api
@@ -88,7 +88,7 @@ class ApiRequest(Request):
 
 
 def create_app(settings: Settings | None = None, plugins: Sequence[Any] | None = None) -> Quart:
-    """Build a MediaNest app. `plugins` replaces entry-point discovery with exactly these objects."""
+    """Build a MediaNest app; `plugins` (objects) replaces entry-point discovery."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = Quart("medianest", static_folder=None)  # the shell plugin serves its own assets
@@ -142,7 +142,7 @@ def _hide_from_openapi(app: Quart, endpoint: str, view: Any) -> None:
 def _make_public(app: Quart, endpoint: str) -> None:
     """Give a route a library registered (quart-schema's /openapi.json) the public policy, and no
     budget (a document, like a probe)."""
-    view = app.view_functions[endpoint]
+    view = app.ensure_async(app.view_functions[endpoint])
 
     @functools.wraps(view)
     async def public_view(*args: Any, **kwargs: Any) -> Any:
@@ -255,7 +255,7 @@ def _install_error_handlers(app: Quart) -> None:
             status,
             HTTP_CODES.get(status, re.sub(r"\W+", "_", error.name).upper()),
         )
-        if status == 405 and getattr(error, "valid_methods", None):
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             api_error.headers = {"Allow": ", ".join(error.valid_methods)}
         return error_response(api_error)
 
@@ -348,7 +348,7 @@ def mount_pages(core: Core, collected: dict[str, list[Blueprint]]) -> None:
 
 
 def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> None:
-    """Mount each auth provider's blueprint at `/api/auth/<provider id>`, the core's sign-in space."""
+    """Mount each auth provider's blueprint at `/api/auth/<provider id>` (the sign-in space)."""
     for plugin_id, providers in collected.items():
         try:
             for provider in providers:
@@ -356,7 +356,8 @@ def mount_auth_routes(core: Core, collected: dict[str, list[AuthProvider]]) -> N
                     continue
                 if provider.id != plugin_id and not provider.id.startswith(f"{plugin_id}_"):
                     raise _MountError(
-                        f"auth provider id {provider.id!r} must be {plugin_id!r} or start with '{plugin_id}_'"
+                        f"auth provider id {provider.id!r} must be {plugin_id!r} or start with "
+                        f"'{plugin_id}_'"
                     )
                 prefix = f"/api/auth/{provider.id}"
                 _mount_one(

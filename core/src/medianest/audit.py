@@ -18,12 +18,12 @@ class AuditEntry(Model):
     actor_name = fields.CharField(max_length=64, null=True)
     action = fields.CharField(max_length=64, db_index=True)
     target = fields.CharField(max_length=128, null=True)
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     ip = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "audit_log"
-        ordering = ["-id"]
+        ordering = ("-id",)
 
 
 async def record(

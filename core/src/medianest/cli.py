@@ -456,7 +456,7 @@ def _new_password(username: str, from_stdin: bool) -> str:
 
 
 async def _announce_revoked(settings: Settings, user_id: str) -> None:
-    """Tell running instances (through Redis) to close the user's sockets and drop cached sign-ins."""
+    """Tell running instances (via Redis) to close the user's sockets, drop cached sign-ins."""
     if not settings.redis_url:
         return  # embedded mode: the server reads the database on the next request
     from medianest.events import Event, create_event_bus
@@ -529,7 +529,7 @@ def admin_create(username: str, role: str, password_stdin: bool) -> None:
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
 def admin_reset_password(username: str, password_stdin: bool) -> None:
-    """Set a new password that must be changed at the next sign-in; ends every session of the user."""
+    """Set a password to be changed at the next sign-in; ends every session of the user."""
     settings = _tool_settings()
     if asyncio.run(_user_id(settings, username)) is None:
         raise click.ClickException(f"no user named {username!r}")
@@ -557,7 +557,8 @@ def admin_reset_password(username: str, password_stdin: bool) -> None:
 
     ended = asyncio.run(reset(settings))
     click.echo(
-        f"password of {username!r} reset; it must be changed at the next sign-in ({ended} session(s) ended)"
+        f"password of {username!r} reset; it must be changed at the next sign-in ({ended} "
+        "session(s) ended)"
     )
 
 
@@ -586,11 +587,12 @@ def keys_rotate() -> None:
         raise click.ClickException(str(exc)) from None
     if source.writable and len(ring.keys) == 1:
         ring = ring.with_new_key()
-        rotation.write_key_file(source.path, ring)
+        rotation.write_key_file(source.key_file, ring)
         click.echo(f"added key {ring.active} to {source.path}; it encrypts from now on")
     elif source.writable:
         click.echo(
-            f"{source.path} still holds retired keys: finishing that rotation under key {ring.active}"
+            f"{source.path} still holds retired keys: finishing that rotation under key "
+            f"{ring.active}"
         )
     box = SecretBox(ring)
 
@@ -614,14 +616,15 @@ def keys_rotate() -> None:
     for key_id in retired:
         ring = ring.without(key_id)
     if retired:
-        rotation.write_key_file(source.path, ring)
+        rotation.write_key_file(source.key_file, ring)
         click.echo(f"removed retired key(s) {', '.join(map(str, retired))} from {source.path}")
     click.echo("restart MediaNest (app and workers) so that every process uses the new key")
 
 
 def _report_rotation(report: Any, ring: Any) -> None:
     click.echo(
-        f"{report.total} secret(s): {report.rotated} re-encrypted, {report.current} already under key {ring.active}"
+        f"{report.total} secret(s): {report.rotated} re-encrypted, {report.current} already under "
+        f"key {ring.active}"
     )
     for where in report.damaged:
         click.echo(
@@ -637,12 +640,14 @@ def _advise_manual_keys(source: Any, ring: Any, retired: list[int]) -> None:
     click.echo(f"  every secret it could read is now under key {ring.active} (the first entry)")
     if retired:
         click.echo(
-            f"  remove key(s) {', '.join(map(str, retired))}, which nothing uses any more, and restart"
+            f"  remove key(s) {', '.join(map(str, retired))}, which nothing uses any more, and "
+            "restart"
         )
     click.echo(
-        f"  to move to a new key: put '{max(ring.keys) + 1}:<new key>' first (keep the others), restart, "
-        "and run 'medianest keys rotate' again; make a key with: "
-        'python -c "import secrets,base64;print(base64.b64encode(secrets.token_bytes(32)).decode())"'
+        f"  to move to a new key: put '{max(ring.keys) + 1}:<new key>' first (keep the others), "
+        "restart, and run 'medianest keys rotate' again; make a key with: "
+        "python -c "
+        '"import secrets,base64;print(base64.b64encode(secrets.token_bytes(32)).decode())"'
     )
 
 
@@ -654,7 +659,10 @@ def _advise_manual_keys(source: Any, ring: Any, retired: list[int]) -> None:
 @click.option(
     "--include-key",
     is_flag=True,
-    help="Put the secret key in the file too: whoever has the file can then read every stored secret.",
+    help=(
+        "Put the secret key in the file too: whoever has the file can then read every stored "
+        "secret."
+    ),
 )
 def backup(file: str | None, include_key: bool) -> None:
     """Write the whole database to FILE: every table of the core and of each installed plugin,
@@ -680,12 +688,14 @@ def backup(file: str | None, include_key: bool) -> None:
         raise click.ClickException(str(exc)) from None
     where = "stdout" if target == "-" else target
     click.echo(
-        f"backed up {summary.rows} row(s) of {summary.tables} table(s) ({summary.database}) to {where}",
+        f"backed up {summary.rows} row(s) of {summary.tables} table(s) ({summary.database}) to "
+        f"{where}",
         err=True,
     )
     for app in summary.skipped_apps:
         click.echo(
-            f"warning: the database has tables of {app!r}, which is not installed here: they are not in the backup",
+            f"warning: the database has tables of {app!r}, which is not installed here: they are "
+            "not in the backup",
             err=True,
         )
     _advise_backup_key(settings, summary, include_key)
@@ -706,8 +716,9 @@ def _advise_backup_key(settings: Settings, summary: Any, include_key: bool) -> N
         )
     elif summary.has_key:
         click.echo(
-            f"the secret key is NOT in the file: keep {source} too (a copy, stored apart from the backup). "
-            "Without it, a restore cannot decrypt service API keys, linked accounts' tokens and secret plugin settings",
+            f"the secret key is NOT in the file: keep {source} too (a copy, stored apart from the "
+            "backup). Without it, a restore cannot decrypt service API keys, linked accounts' "
+            "tokens and secret plugin settings",
             err=True,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from medianest import db, startup
@@ -181,7 +181,7 @@ class Core:
         await self.system.reload()
         from medianest import app as mounting
 
-        mounters = {
+        mounters: dict[str, Callable[[Core, Any], None]] = {
             "register_shell": mounting.mount_shell,
             "register_routes": mounting.mount_plugin_routes,
             "register_pages": mounting.mount_pages,

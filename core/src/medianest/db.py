@@ -33,6 +33,8 @@ CORE_MODEL_MODULES = [
 ]
 CORE_MIGRATIONS = "medianest.migrations"
 SQLITE_BUSY_MS = 15_000  # the driver's default is 5 s, short for a busy 2-core box at start
+# What `medianest db` hands the ORM's command line (it takes a dotted name): set as it runs.
+CLI_CONFIG: dict[str, Any] = {}
 
 
 def normalise_url(url: str) -> str:

@@ -137,7 +137,8 @@ def print_guide(
     lines = [
         "",
         f"MediaNest demo on http://{settings.host}:{settings.port}  (data: {where})",
-        f"Stand-ins running for: {', '.join(sorted(connections)) or 'nothing (no plugin offers one)'}",
+        "Stand-ins running for: "
+        f"{', '.join(sorted(connections)) or 'nothing (no plugin offers one)'}",
     ]
     lines += [f"- {note}" for _, connection in connections.values() for note in connection.notes]
     lines += [

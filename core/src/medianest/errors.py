@@ -99,7 +99,10 @@ def meta() -> dict[str, str]:
 
 def ok(data: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A success envelope. Returning a Response skips quart-schema's per-dict conversion."""
-    response = current_app.json.response({"success": True, "data": data, "meta": meta()})
+    # quart's JSON provider answers with the app's Response; its stub names werkzeug's.
+    response: Response = current_app.json.response(  # type: ignore[assignment]
+        {"success": True, "data": data, "meta": meta()}
+    )
     response.status_code = status
     if headers:
         response.headers.update(headers)
@@ -114,7 +117,9 @@ def listing(items: list[Any], total: int | None = None, **paging: int) -> Respon
 def error_response(error: ApiError) -> Response:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     body["details"] = error.details
-    response = current_app.json.response({"success": False, "error": body})
+    response: Response = current_app.json.response(  # type: ignore[assignment]
+        {"success": False, "error": body}
+    )
     response.status_code = error.status
     response.headers.update(error.headers)
     return response

@@ -50,6 +50,13 @@ class KeySource:
     path: Path | None = None
 
     @property
+    def key_file(self) -> Path:
+        """The file of a writable source (the data directory's key file)."""
+        if not self.writable or self.path is None:
+            raise ValueError(f"{self.describe()} is not a key file MediaNest writes")
+        return self.path
+
+    @property
     def writable(self) -> bool:
         """Only the key file MediaNest made itself is rewritten; the others are the operator's."""
         return self.kind == "data_dir"

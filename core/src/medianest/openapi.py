@@ -122,7 +122,9 @@ def _security(policy: Any, method: str) -> list[dict[str, list]]:
     """Who may call: nobody in particular for public routes, else a session or a bearer token."""
     if policy is None or policy.kind == "public":
         return []
-    session = {"session": []} if method in SAFE_METHODS else {"session": [], "csrf": []}
+    session: dict[str, list[str]] = {"session": []}
+    if method not in SAFE_METHODS:
+        session["csrf"] = []
     return [session, {"bearer": []}]
 
 

@@ -57,4 +57,4 @@ async def serve_here(app: Quart, config: Config) -> None:
         await stopping.wait()
         app.extensions["medianest"].hub.close_all()
 
-    await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
+    await serve(app, config, shutdown_trigger=shutdown_trigger)

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from quart import has_request_context, has_websocket_context
@@ -227,18 +228,22 @@ async def _sqlite_lock(credentials: Mapping[str, Any]) -> AsyncIterator[None]:
         os.close(descriptor)
 
 
+ExcInfo = tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+
+
 def quiet_start_failures(app: Quart) -> None:
     """Quart logs a failed start with its whole traceback; the command that started it says
     what failed in one line instead, and the traceback goes to the DEBUG log (`--debug`)."""
     log_exception = app.log_exception
 
-    def log_briefly(exc_info: Any) -> None:
+    def log_briefly(exc_info: ExcInfo) -> None:
         if has_request_context() or has_websocket_context():
             log_exception(exc_info)
         else:
             log.debug("the start failed", exc_info=exc_info)
 
-    app.log_exception = log_briefly  # type: ignore[method-assign]
+    # This instance's hook replaced: mypy compares it with the method, `self` included.
+    app.log_exception = log_briefly  # type: ignore[method-assign, assignment]
 
 
 # ---- settings that are not settings ----------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel
 from quart import Blueprint
 from quart_schema import validate_request
@@ -146,7 +148,11 @@ __all__ = ["Echo", "Everything", "ModelSpec"]
 class MemoryRequests:
     """A request provider over a tiny in-memory catalogue: what the core's /api/media drives."""
 
-    CATALOGUE = {101: ("movie", "Alpha"), 102: ("movie", "Beta"), 201: ("tv", "Gamma")}
+    CATALOGUE: ClassVar[dict[int, tuple[str, str]]] = {
+        101: ("movie", "Alpha"),
+        102: ("movie", "Beta"),
+        201: ("tv", "Gamma"),
+    }
 
     def __init__(self) -> None:
         self.made: list[dict] = []

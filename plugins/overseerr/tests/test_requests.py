@@ -301,7 +301,7 @@ async def test_lists_are_newest_first_and_paged(household: Household):
     assert page["total"] == 3 and [item["tmdb_id"] for item in page["items"]] == [HARBOUR]
 
 
-# ---- who may request ------------------------------------------------------------------------------
+# ---- who may request -----------------------------------------------------------------------------
 
 
 async def test_a_local_account_without_plex_is_refused_clearly(household: Household):

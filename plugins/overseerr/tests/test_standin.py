@@ -306,8 +306,10 @@ async def test_unknown_requests_are_404(api: SpecClient) -> None:
 async def test_bad_request_bodies_are_400(api: SpecClient) -> None:
     cases = {
         "request/body must have required property 'mediaId'": {"mediaType": "movie"},
-        "request/body/mediaType must be equal to one of the allowed values: movie, tv": {"mediaType": "book", "mediaId": 1},
-        "request/body/seasons must match exactly one schema in oneOf": {"mediaType": "tv", "mediaId": SHOW, "seasons": "some"},
+        "request/body/mediaType must be equal to one of the allowed values: movie, tv":
+            {"mediaType": "book", "mediaId": 1},
+        "request/body/seasons must match exactly one schema in oneOf":
+            {"mediaType": "tv", "mediaId": SHOW, "seasons": "some"},
     }  # fmt: skip
     for message, body in cases.items():
         refused = await api.refused(400, "POST", "/request", json=body, check_request=False)
@@ -482,7 +484,8 @@ async def test_request_events_reach_the_webhook_with_its_authorization(
                   "status4k": "UNKNOWN"},
         "request": {"request_id": str(made["id"]), "requestedBy_email": "friend@example.com",
                     "requestedBy_username": "friend", "requestedBy_avatar": friend.avatar,
-                    "requestedBy_settings_discordId": "42", "requestedBy_settings_telegramChatId": ""},
+                    "requestedBy_settings_discordId": "42",
+                    "requestedBy_settings_telegramChatId": ""},
         "issue": None,
         "comment": None,
         "extra": [],
@@ -539,8 +542,9 @@ async def test_a_template_that_is_not_double_encoded_sends_nothing(
     gets its settings saved, and then no webhook at all."""
     await api.post(
         "/settings/notifications/webhook",
-        {"enabled": True, "types": 222, "options": {"webhookUrl": receiver.hook_url, "authHeader": "",
-                                                    "jsonPayload": DEFAULT_TEMPLATE}},
+        {"enabled": True, "types": 222,
+         "options": {"webhookUrl": receiver.hook_url, "authHeader": "",
+                     "jsonPayload": DEFAULT_TEMPLATE}},
     )  # fmt: skip
     overseerr.request(overseerr.add_user("friend", plex_id=1002), "movie", MOVIE)
     await overseerr.settled()

@@ -64,8 +64,9 @@ async def test_an_approval_in_overseerr_reaches_the_requesters_socket_through_th
     made = await requested(household, (await household.person("friend")))
     async with served(household.app) as base:
         fake.configure_webhook(f"{base}/api/overseerr/webhook", auth_header=SECRET)
-        async with (await household.person("friend")).client.websocket("/ws/status") as ws, \
-                (await household.person("kim")).client.websocket("/ws/status") as other:  # fmt: skip
+        friend = (await household.person("friend")).client
+        kim = (await household.person("kim")).client
+        async with friend.websocket("/ws/status") as ws, kim.websocket("/ws/status") as other:
             await ready(ws)
             await ready(other)
             fake.approve(made["id"])
@@ -97,9 +98,14 @@ async def test_the_pages_socket_gets_request_status_for_ones_own_and_admins_for_
     made = await requested(household, (await household.person("friend")), "tv", BAKERS, [1, 2])
     async with served(household.app) as base:
         fake.configure_webhook(f"{base}/api/overseerr/webhook", auth_header=SECRET)
-        async with (await household.person("friend")).client.websocket("/ws/overseerr/requests") as mine, \
-                (await household.person("kim")).client.websocket("/ws/overseerr/requests") as kims, \
-                (await household.person("owner")).client.websocket("/ws/overseerr/admin") as admins:  # fmt: skip
+        friend = (await household.person("friend")).client
+        kim = (await household.person("kim")).client
+        owner = (await household.person("owner")).client
+        async with (
+            friend.websocket("/ws/overseerr/requests") as mine,
+            kim.websocket("/ws/overseerr/requests") as kims,
+            owner.websocket("/ws/overseerr/admin") as admins,
+        ):
             for ws in (mine, kims, admins):
                 await ready(ws)
             fake.decline(made["id"])

@@ -50,8 +50,14 @@ TITLES = {
 }
 MESSAGES = {
     403: "Your account doesn't have access to this page. An admin can change that.",
-    404: "The page you asked for isn't here. It may have moved, or the plugin that provides it is off.",
-    500: "MediaNest hit an error while building this page. Try again in a moment; if it keeps happening, tell your admin.",
+    404: (
+        "The page you asked for isn't here. It may have moved, or the plugin that provides it is "
+        "off."
+    ),
+    500: (
+        "MediaNest hit an error while building this page. Try again in a moment; if it keeps "
+        "happening, tell your admin."
+    ),
 }
 
 
@@ -155,7 +161,8 @@ def _wants_html() -> bool:
 
 
 def _redirect(location: str) -> Response:
-    response = redirect(location)
+    # quart's redirect answers with the app's Response; its signature names werkzeug's.
+    response: Response = redirect(location)  # type: ignore[assignment]
     response.headers["Cache-Control"] = NO_STORE
     return response
 

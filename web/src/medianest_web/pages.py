@@ -147,7 +147,7 @@ def _add_page_routes(bp: Blueprint, core: Any) -> None:
     @admin_only
     async def admin_section(section: str) -> Any:
         """One administration section (users, services, plugins, settings, audit)."""
-        extra = {"labels": describe_config(core)} if section == "settings" else {}
+        extra: dict[str, Any] = {"labels": describe_config(core)} if section == "settings" else {}
         template = f"web/admin/{section}.html"
         return await page(template, section=section, sections=ADMIN_SECTIONS, **extra)
 

@@ -119,6 +119,7 @@ class WidgetBoard:
     ) -> str:
         """Render `widget.template` from the plugin's `templates/` folder (or the app's loaders),
         with the same context processors as a page."""
+        assert widget.template is not None  # rendered only for widgets with a template
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         template = self._environment(app, core, plugin_id).get_template(widget.template)
         context: dict[str, Any] = {"widget": widget, "data": data, "actor": actor}

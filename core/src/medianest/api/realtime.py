@@ -68,8 +68,9 @@ async def status_socket() -> None:
     """Service status changes and the signed-in user's notifications, as they happen.
 
     Messages are `{"event": "service:status" | "notification" | "plugins:changed" | "ready" |
-    "ping", "data": {…}}` (`ping` after 20 s of silence: a keep-alive, nothing to do); `plugins:changed` says `{plugin, enabled}` when an admin turns a plugin on or
-    off (or it fails), so dashboards reload their widgets.
+    "ping", "data": {…}}` (`ping` after 20 s of silence: a keep-alive, nothing to do);
+    `plugins:changed` says `{plugin, enabled}` when an admin turns a plugin on or off (or it
+    fails), so dashboards reload their widgets.
     """
     core: Core = current_app.extensions["medianest"]
     await core.realtime.serve(names=STATUS_EVENTS)
@@ -193,7 +194,9 @@ class Sockets:
         with self.limits.pending.hold(address):  # a socket that has not said who it is yet
             await websocket.accept()
             token = await self._first_message_token()
-        actor = await auth.actor_from_token(token) if token else None
+        if not token:
+            return None
+        actor = await auth.actor_from_token(token)
         if actor is None:
             return None
         return actor, lambda: self._token_still_valid(token)
@@ -292,8 +295,8 @@ class Sockets:
         return ended
 
     def _unwatch(self, session_id: str | None, ended: asyncio.Event) -> None:
-        watchers = self._session_watchers.get(session_id) if session_id is not None else None
-        if watchers is not None:
-            watchers.discard(ended)
-            if not watchers:
-                del self._session_watchers[session_id]
+        if session_id is None or (watchers := self._session_watchers.get(session_id)) is None:
+            return
+        watchers.discard(ended)
+        if not watchers:
+            del self._session_watchers[session_id]

@@ -1,8 +1,9 @@
-"""Users and their credentials. Every secret-bearing column holds a hash or ciphertext, never plaintext."""
+"""Users and their credentials. A secret-bearing column holds a hash or ciphertext, never plain."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -111,7 +112,7 @@ class LinkedAccount(Model):
     username = fields.CharField(max_length=128, null=True)
     token = fields.TextField(null=True)  # ciphertext, context token_context(provider, user id)
     checked_at = fields.DatetimeField(null=True, db_index=True)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

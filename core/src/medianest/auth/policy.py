@@ -1,4 +1,4 @@
-"""Route policies: every route says who may call it, and a start-up check refuses a route that does not.
+"""Route policies: every route says who may call it; a start-up check refuses one that does not.
 
     @bp.get("/libraries")
     @signed_in

@@ -22,7 +22,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from quart import Response, after_this_request, current_app, g, request
+from quart import after_this_request, current_app, g, request
+from quart.typing import ResponseTypes
 
 from medianest import audit
 from medianest.auth import usernames
@@ -371,7 +372,7 @@ class AuthService:
             after_this_request(self._csrf_setter(expected))
 
     def _csrf_setter(self, value: str):
-        def set_cookie(response: Response) -> Response:
+        def set_cookie(response: ResponseTypes) -> ResponseTypes:
             response.set_cookie(
                 CSRF_COOKIE, value, path="/", secure=self.secure, httponly=False, samesite="Lax"
             )
@@ -383,7 +384,7 @@ class AuthService:
         binding = family or hashlib.sha256(session_token.encode()).hexdigest()
         csrf = self._csrf_setter(self.csrf_token(binding))
 
-        def set_cookies(response: Response) -> Response:
+        def set_cookies(response: ResponseTypes) -> ResponseTypes:
             common: dict[str, Any] = {"path": "/", "secure": self.secure, "httponly": True}
             response.set_cookie(
                 self.cookie_name(SESSION_COOKIE), session_token, samesite="Lax", **common
@@ -409,7 +410,7 @@ class AuthService:
         its later sign-ins there count against its own limit only. Kept across sign-outs."""
         value = self.throttle.device_cookie(username)
 
-        def set_cookie(response: Response) -> Response:
+        def set_cookie(response: ResponseTypes) -> ResponseTypes:
             response.set_cookie(
                 self.cookie_name(DEVICE_COOKIE),
                 value,
@@ -423,7 +424,7 @@ class AuthService:
 
         after_this_request(set_cookie)
 
-    def _clear_cookies(self, response: Response) -> Response:
+    def _clear_cookies(self, response: ResponseTypes) -> ResponseTypes:
         for name in (SESSION_COOKIE, REMEMBER_COOKIE):
             response.delete_cookie(
                 self.cookie_name(name), path="/", secure=self.secure, httponly=True
@@ -535,7 +536,7 @@ class AuthService:
         normalised and compared by case and by its confusables skeleton (`auth.usernames`).
         """
         base = usernames.normalised(wanted)
-        taken = usernames.taken_keys(await User.all().values_list("username", flat=True))
+        taken = usernames.taken_keys([name for (name,) in await User.all().values_list("username")])
         candidate, number = base, 1
         while usernames.keys(candidate) & taken:
             number += 1
@@ -565,10 +566,9 @@ class AuthService:
         if await User.filter(role="admin").exists():
             return
         settings = self.core.settings
-        password = settings.admin_password.get_secret_value() if settings.admin_password else None
-        generated = password is None
-        if generated:
-            password = secrets.token_urlsafe(12)
+        given = settings.admin_password.get_secret_value() if settings.admin_password else None
+        generated = given is None
+        password = secrets.token_urlsafe(12) if given is None else given
         user = await User.create(
             username=settings.admin_username,
             role="admin",
@@ -577,10 +577,11 @@ class AuthService:
         )
         await audit.record("user.bootstrap", target=f"user:{user.id}", username=user.username)
         if generated:
-            # Printed once, to the console only (never to the log): it must be changed at first sign-in.
+            # Printed once, to the console only (never to the log): it must be changed at first
+            # sign-in.
             print(
-                f"\n  MediaNest created the admin account {user.username!r} with the one-time password:\n"
-                f"      {password}\n  Sign in and choose a new one.\n",
+                f"\n  MediaNest created the admin account {user.username!r} with the one-time "
+                f"password:\n      {password}\n  Sign in and choose a new one.\n",
                 file=sys.stderr,
                 flush=True,
             )

@@ -47,7 +47,8 @@ def output(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
         if sys.stdout.isatty():
             raise BackupError(
-                "refusing to write a compressed backup to a terminal: name a file, or redirect stdout"
+                "refusing to write a compressed backup to a terminal: name a file, or redirect "
+                "stdout"
             )
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()

@@ -180,9 +180,9 @@ def parse_header(data: Any) -> Header:
         raise BackupFormatError("the header's format_version is missing or not a number")
     if version > FORMAT_VERSION:
         raise BackupError(
-            f"the file uses backup format {version}, and this MediaNest reads format {FORMAT_VERSION} "
-            f"at most: it was made by a newer MediaNest ({data.get('medianest_version')}). "
-            "Restore it with that version or a later one."
+            f"the file uses backup format {version}, and this MediaNest reads format "
+            f"{FORMAT_VERSION} at most: it was made by a newer MediaNest "
+            f"({data.get('medianest_version')}). Restore it with that version or a later one."
         )
     try:
         header = Header(
@@ -316,7 +316,8 @@ class Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._file = gzip.open(path, "rb")
+            # Held open across `rows()`; `close()` closes it.
+            self._file = gzip.open(path, "rb")  # noqa: SIM115
         except OSError as exc:
             raise BackupError(f"cannot be read: {exc.strerror or exc}") from None
         try:

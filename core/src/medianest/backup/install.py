@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from tortoise import fields
+from tortoise.fields.relational import RelationalField
 from tortoise.migrations.loader import MigrationLoader
 from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.models import Model
@@ -125,7 +126,9 @@ def insertion_order(models: Iterable[tuple[str, type[Model]]]) -> list[tuple[str
         seen.add(model)
         meta = model._meta
         for name in sorted(meta.fk_fields | meta.o2o_fields):
-            parent = meta.fields_map[name].related_model
+            relation = meta.fields_map[name]
+            assert isinstance(relation, RelationalField)
+            parent = relation.related_model
             if parent in apps:
                 visit(parent)
         ordered.append((apps[model], model))
@@ -172,7 +175,10 @@ async def tables_with_rows(connection: Any) -> list[str]:
             "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
         )
     else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+        query = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY 1"
+        )
     _, tables = await connection.execute_query(query)
     found = []
     for row in tables:

@@ -65,8 +65,9 @@ async def restore_backup(settings: Settings, path: Path, reporter: Reporter) -> 
         header = reader.header
     if newer_than(header.medianest_version, __version__):
         raise BackupError(
-            f"the backup was made by MediaNest {header.medianest_version}, which is newer than this one "
-            f"({__version__}): upgrade MediaNest to {header.medianest_version} or later, then restore"
+            f"the backup was made by MediaNest {header.medianest_version}, which is newer than "
+            f"this one ({__version__}): upgrade MediaNest to {header.medianest_version} or later, "
+            "then restore"
         )
     install = await installs.describe(settings)
     notes = _check_apps(header, install)
@@ -96,9 +97,9 @@ def _check_apps(header: Header, install: installs.Install) -> list[str]:
             for app in dict.fromkeys(t.app for t in with_rows)
         )
         raise BackupError(
-            f"the backup holds data of plugins that are not installed (or not loaded) here: {listed}. "
-            f"Install them ({versions} or later) and make sure MEDIANEST_PLUGINS / MEDIANEST_BLOCK_PLUGINS "
-            "let them load, then run restore again; nothing was restored"
+            "the backup holds data of plugins that are not installed (or not loaded) here: "
+            f"{listed}. Install them ({versions} or later) and make sure MEDIANEST_PLUGINS / "
+            "MEDIANEST_BLOCK_PLUGINS let them load, then run restore again; nothing was restored"
         )
     if missing:
         notes.append(
@@ -110,9 +111,10 @@ def _check_apps(header: Header, install: installs.Install) -> list[str]:
         if unknown:
             owner = "MediaNest" if app == database.CORE_APP else f"the plugin {app}"
             raise BackupError(
-                f"the backup's database schema is newer than this install's: {owner} here does not know "
-                f"the migration(s) {', '.join(unknown)} (the backup has {owner} {entry['version']}, this "
-                f"install {install.versions[app]}). Upgrade {owner} first, then restore"
+                f"the backup's database schema is newer than this install's: {owner} here does not "
+                f"know the migration(s) {', '.join(unknown)} (the backup has {owner} "
+                f"{entry['version']}, this install {install.versions[app]}). Upgrade {owner} "
+                "first, then restore"
             )
     return notes
 
@@ -135,14 +137,15 @@ def plan_key(settings: Settings, header: Header) -> KeyPlan:
         return KeyPlan(notes=[f"{source.describe()} already holds the backup's secret key"])
     if source.writable:
         raise BackupError(
-            f"{source.path} holds a different secret key than the one in the backup, and restore never "
-            "replaces a key. If this install is new, move that file away and run restore again; "
-            "nothing was restored"
+            f"{source.path} holds a different secret key than the one in the backup, and restore "
+            "never replaces a key. If this install is new, move that file away and run restore "
+            "again; nothing was restored"
         )
     raise BackupError(
-        f"the backup carries its secret key, but the keys here come from {source.describe()}, which "
-        "holds different keys and which MediaNest does not change. Unset it (restore then writes the "
-        f"backup's key to {settings.data_dir / 'secret.key'}) or put the backup's key in it; nothing was restored"
+        f"the backup carries its secret key, but the keys here come from {source.describe()}, "
+        "which holds different keys and which MediaNest does not change. Unset it (restore then "
+        f"writes the backup's key to {settings.data_dir / 'secret.key'}) or put the backup's key "
+        "in it; nothing was restored"
     )
 
 
@@ -154,17 +157,19 @@ def _advice_without_key(
         return []
     if here is None:
         return [
-            "the backup holds no secret key: before starting MediaNest, copy the secret.key of the "
-            f"install it came from to {source.path} (or set MEDIANEST_SECRET_KEY). Without it, service "
-            "API keys, linked accounts' tokens and secret plugin settings must be entered again"
+            "the backup holds no secret key: before starting MediaNest, copy the secret.key of "
+            f"the install it came from to {source.path} (or set MEDIANEST_SECRET_KEY). Without it, "
+            "service API keys, linked accounts' tokens and secret plugin settings must be entered "
+            "again"
         ]
     mine = installs.fingerprints(here)
     if all(mine.get(key_id) == value for key_id, value in wanted.items()):
         return [f"{source.describe()} holds the key the backup's secrets were encrypted with"]
     return [
-        f"{source.describe()} does not hold the key the backup's secrets were encrypted with "
-        f"(key id(s) {', '.join(sorted(wanted))}): put that key in place before starting MediaNest, or "
-        "service API keys, linked accounts' tokens and secret plugin settings read 'needs re-entering'"
+        f"{source.describe()} does not hold the key the backup's secrets were encrypted with (key "
+        f"id(s) {', '.join(sorted(wanted))}): put that key in place before starting MediaNest, or "
+        "service API keys, linked accounts' tokens and secret plugin settings read 'needs "
+        "re-entering'"
     ]
 
 
@@ -215,11 +220,11 @@ async def _refuse_unless_empty(settings: Settings, connection: Any) -> None:
         return
     shown = ", ".join(busy[:5]) + (", …" if len(busy) > 5 else "")
     raise BackupError(
-        f"the database {installs.describe_database(settings)} already holds data ({shown}): a backup is "
-        "restored only into an empty install, so that nothing is mixed or lost. Point "
+        f"the database {installs.describe_database(settings)} already holds data ({shown}): a "
+        "backup is restored only into an empty install, so that nothing is mixed or lost. Point "
         "MEDIANEST_DATABASE_URL at a new, empty database (with the default SQLite database: "
-        "MEDIANEST_DATA_DIR at a new directory) and run restore there before MediaNest first starts "
-        "(its first start creates the admin account); nothing was restored"
+        "MEDIANEST_DATA_DIR at a new directory) and run restore there before MediaNest first "
+        "starts (its first start creates the admin account); nothing was restored"
     )
 
 
@@ -231,8 +236,8 @@ async def _migrate_to_backup(connection: Any, install: installs.Install, header:
         ahead = [name for name in names if app in wanted and name not in wanted[app]]
         if ahead:
             raise BackupError(
-                f"this empty database's schema is already newer than the backup's ({app}: {', '.join(ahead)}): "
-                "restore into a new database; nothing was restored"
+                f"this empty database's schema is already newer than the backup's ({app}: "
+                f"{', '.join(ahead)}): restore into a new database; nothing was restored"
             )
     executor = MigrationExecutor(connection, install.config["apps"])
     await executor.loader.build_graph()
@@ -250,8 +255,8 @@ async def _migrate_to_backup(connection: Any, install: installs.Install, header:
     for app, names in wanted.items():
         if set(reached.get(app, [])) != set(names):
             raise BackupError(
-                f"the schema of {app} cannot be brought to the backup's migrations ({', '.join(names)}); "
-                "nothing was restored"
+                f"the schema of {app} cannot be brought to the backup's migrations "
+                f"({', '.join(names)}); nothing was restored"
             )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -13,7 +15,7 @@ class ServiceConnection(Model):
         null=True
     )  # ciphertext, context "service_connections|api_key|<name>"
     enabled = fields.BooleanField(default=True)
-    config = fields.JSONField(default=dict)
+    config: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -22,7 +24,7 @@ class ServiceConnection(Model):
 
 class SystemSetting(Model):
     key = fields.CharField(max_length=64, primary_key=True)
-    value = fields.JSONField()
+    value: fields.JSONField[Any] = fields.JSONField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

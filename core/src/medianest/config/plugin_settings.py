@@ -119,7 +119,7 @@ class PluginSettingsStore:
         return dict(row.settings or {}) if row is not None else {}
 
     async def _decoded(self, plugin_id: str) -> dict[str, Any]:
-        """The stored values with secrets decrypted; a secret that no longer decrypts is left out."""
+        """The stored values, secrets decrypted; one that no longer decrypts is left out."""
         stored = await self._stored(plugin_id)
         values = {field: value for field, value in stored.items() if not _is_token(value)}
         for field, token in encrypted_tokens(stored):

@@ -23,6 +23,7 @@ admin session cannot have the server hand the key to a host of their choosing.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Mapping
@@ -51,12 +52,16 @@ MAX_ERROR_LENGTH = 200
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class _Unset:
+class _Unset(enum.Enum):
+    """One member, so that `x is not UNSET` narrows `x` for the type checker."""
+
+    UNSET = "UNSET"
+
     def __repr__(self) -> str:
         return "UNSET"
 
 
-UNSET: Final = _Unset()
+UNSET: Final = _Unset.UNSET
 """An argument left out of `put`: keep what is saved."""
 
 
@@ -66,7 +71,7 @@ def key_context(name: str) -> str:
 
 
 def validate_url(value: str | None) -> str | None:
-    """The URL as stored (trailing slashes dropped), None for "no URL"; ValidationFailed if unusable."""
+    """The URL as stored (no trailing slashes), None for "no URL"; ValidationFailed if unusable."""
     if value is None or value == "":
         return None
     problem = _url_problem(value)
@@ -223,14 +228,14 @@ class ServiceRegistry:
         spec = self._require_spec(name)
         changes: dict[str, Any] = {}
         if url is not UNSET:
-            changes["url"] = validate_url(url)  # type: ignore[arg-type]
+            changes["url"] = validate_url(url)
             if changes["url"] is not None and not await self._key_given(name, api_key):
                 await self._refuse_moving_key(name, spec, changes["url"])
         if config is not UNSET:
-            changes["config"] = self._validated_config(spec, config or {})  # type: ignore[arg-type]
+            changes["config"] = self._validated_config(spec, config or {})
         if enabled is not UNSET:
             changes["enabled"] = bool(enabled)
-        if api_key is not UNSET and not await self._is_saved_mask(name, api_key):  # type: ignore[arg-type]
+        if api_key is not UNSET and not await self._is_saved_mask(name, api_key):
             changes["api_key"] = (
                 self.core.secrets.encrypt(api_key, context=key_context(name)) if api_key else None
             )
@@ -248,12 +253,12 @@ class ServiceRegistry:
         assert connection is not None  # the row was just written
         return connection
 
-    async def _key_given(self, name: str, api_key: object) -> bool:
+    async def _key_given(self, name: str, api_key: str | _Unset | None) -> bool:
         """Whether the caller sent a key of their own (a new one, or "" to clear it), not the
         saved key's mask or nothing."""
         if api_key is UNSET:
             return False
-        return not await self._is_saved_mask(name, api_key)  # type: ignore[arg-type]
+        return not await self._is_saved_mask(name, api_key)
 
     async def _refuse_moving_key(self, name: str, spec: ServiceSpec, url: str) -> None:
         """422 when the saved key would go to another scheme, host or port than it was saved for."""
@@ -391,7 +396,10 @@ def _describe(exc: Exception, spec: ServiceSpec) -> str:
             "timeout": "The service did not answer in time",
             "connect": "Could not connect: check the URL and that the service is running",
             "http_5xx": f"The service answered with an error ({exc.status_code})",
-            "circuit_open": "Calls to this service are paused after repeated failures; save the new settings or retry shortly",
+            "circuit_open": (
+                "Calls to this service are paused after repeated failures; save the new settings "
+                "or retry shortly"
+            ),
             "too_large": "The service's answer was too large",
             "redirect": "The service redirected to another host",
         }.get(exc.reason, "The service is unavailable")

@@ -91,7 +91,7 @@ def describe(core: Any) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A deep merge for partial updates: `{"rate_limits": {"api": {"limit": 50}}}` keeps the rest."""
+    """A deep merge for partial updates: `{"rate_limits": {"api": {"limit": 5}}}` keeps the rest."""
     merged = copy.deepcopy(base)
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):

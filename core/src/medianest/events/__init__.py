@@ -9,108 +9,17 @@ events are for things that are also persisted or polled, never for work that mus
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-from uuid import uuid4
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from medianest.events.redis_bus import RedisEventBus
-
-DEFAULT_CHANNEL = "medianest:events"
-
-
-class MalformedEvent(ValueError):
-    """A payload that is not an event `Event.to_json` wrote."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened. `data` must be JSON-serialisable and is shared by every handler:
-    treat it as read-only."""
-
-    name: str  # "service:status", "plugin:state", "notification", "download:progress", …
-    data: Mapping[str, Any]
-    user_id: str | None = None  # set: only that user's sockets get it
-    topic: str | None = None  # a per-object channel, e.g. "youtube:<download id>"
-    id: str = field(default_factory=lambda: uuid4().hex)
-    origin: str = ""  # instance id of the publisher; the bus fills it in
-    at: float = field(default_factory=time.time)
-
-    def to_json(self) -> str:
-        fields = asdict(self)
-        fields["data"] = dict(self.data)
-        return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, raw: str | bytes) -> Event:
-        """Parse what `to_json` wrote; anything else raises `MalformedEvent`."""
-        try:
-            fields = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MalformedEvent(f"not JSON: {exc}") from None
-        if not isinstance(fields, dict):
-            raise MalformedEvent("an event is a JSON object")
-        _require(fields, "name", str, optional=False)
-        _require(fields, "data", dict, optional=False)
-        for name in ("user_id", "topic"):
-            _require(fields, name, str)
-        for name in ("id", "origin"):
-            _require(fields, name, str, nullable=False)
-        _require(fields, "at", (int, float), nullable=False)
-        known = {key: fields[key] for key in cls.__dataclass_fields__ if key in fields}
-        return cls(**known)
-
-
-def _require(
-    fields: dict[str, Any],
-    key: str,
-    kind: type | tuple[type, ...],
-    *,
-    optional: bool = True,
-    nullable: bool = True,
-) -> None:
-    if key not in fields:
-        if optional:
-            return
-        raise MalformedEvent(f"event field {key!r} is missing")
-    value = fields[key]
-    if value is None and nullable:
-        return
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise MalformedEvent(f"event field {key!r} has the wrong type")
-
-
-Handler = Callable[[Event], Awaitable[None]]
-
-
-@runtime_checkable
-class EventBus(Protocol):
-    """What the app, workers and plugins publish to and subscribe on."""
-
-    instance_id: str
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(self, event: Event) -> None:
-        """Deliver to local handlers and to every other instance; never raises for a backend outage."""
-
-    def subscribe(
-        self, handler: Handler, *, names: Iterable[str] | None = None
-    ) -> Callable[[], None]:
-        """Call `handler` for every event (or only those named); returns the unsubscribe function."""
-
-
-# Imported after the definitions above, which both implementations use.
+from medianest.events.base import DEFAULT_CHANNEL, Event, EventBus, Handler, MalformedEvent
 from medianest.events.memory import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SHUTDOWN_GRACE,
     MemoryEventBus,
 )
+
+if TYPE_CHECKING:
+    from medianest.events.redis_bus import RedisEventBus
 
 
 def __getattr__(name: str) -> Any:
@@ -137,16 +46,20 @@ def create_event_bus(
     `redis_options` (`connect_timeout`, `backoff_base`, `backoff_cap`) only apply to Redis, so
     callers can pass the same arguments in both run modes.
     """
-    common = {
-        "instance_id": instance_id,
-        "queue_size": queue_size,
-        "shutdown_grace": shutdown_grace,
-    }
     if redis_url:
         from medianest.events.redis_bus import RedisEventBus
 
-        return RedisEventBus(redis_url, channel=channel, **common, **redis_options)
-    return MemoryEventBus(**common)
+        return RedisEventBus(
+            redis_url,
+            channel=channel,
+            instance_id=instance_id,
+            queue_size=queue_size,
+            shutdown_grace=shutdown_grace,
+            **redis_options,
+        )
+    return MemoryEventBus(
+        instance_id=instance_id, queue_size=queue_size, shutdown_grace=shutdown_grace
+    )
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from uuid import uuid4
 
-from medianest.events import Event, Handler
+from medianest.events.base import Event, Handler
 
 log = logging.getLogger("medianest.events")
 

@@ -23,7 +23,7 @@ from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from medianest.events import DEFAULT_CHANNEL, Event, Handler, MalformedEvent
+from medianest.events.base import DEFAULT_CHANNEL, Event, Handler, MalformedEvent
 from medianest.events.memory import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_SHUTDOWN_GRACE,
@@ -58,7 +58,8 @@ class _RedisLink:
         self._retry_at = time.monotonic() + self.retry_after
         if self.up is not False:
             log.warning(
-                "Redis is unreachable for events on %s (%s: %s); events stay in this process until it is back",
+                "Redis is unreachable for events on %s (%s: %s); events stay in this process "
+                "until it is back",
                 self.channel,
                 type(exc).__name__,
                 exc,
@@ -94,7 +95,8 @@ class RedisEventBus:
         self._redis = Redis.from_url(
             url,
             socket_connect_timeout=connect_timeout,
-            socket_timeout=connect_timeout,  # bounds PUBLISH; the listener passes its own read timeout
+            # Bounds PUBLISH; the listener passes its own read timeout.
+            socket_timeout=connect_timeout,
             socket_keepalive=True,
             health_check_interval=30,
             retry=Retry(NoBackoff(), 1),  # one immediate retry replaces a stale pooled connection

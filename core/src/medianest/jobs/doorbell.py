@@ -13,12 +13,16 @@ claim is a conditional UPDATE, so a job runs once however many messages name it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # taskiq and taskiq-redis (with aiohttp and redis behind them) are imported by StreamDoorbell
 # itself: the embedded default never builds one and should not carry them.
+if TYPE_CHECKING:
+    from taskiq import AckableMessage
 
 log = logging.getLogger("medianest.jobs")
 
@@ -98,9 +102,9 @@ class StreamDoorbell:
                     job_id = bytes(message.data).decode()
                 except (TypeError, UnicodeDecodeError):
                     log.warning("dropping a job message that is not a job id")
-                    await message.ack()
+                    await _acknowledge(message)
                     continue
-                yield Delivery(job_id=job_id, ack=message.ack)
+                yield Delivery(job_id=job_id, ack=functools.partial(_acknowledge, message))
         except Exception:
             self._group_ready = False  # Redis may have lost the group (restart, flush): recreate
             raise
@@ -116,3 +120,10 @@ class StreamDoorbell:
             log.warning("job broker unreachable (%s); workers fall back to polling", exc)
             return
         self._group_ready = True
+
+
+async def _acknowledge(message: AckableMessage) -> None:
+    """taskiq's `ack` may be a plain function or a coroutine one."""
+    outcome = message.ack()
+    if outcome is not None:
+        await outcome

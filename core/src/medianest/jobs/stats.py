@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,14 +16,14 @@ class JobStats:
     """
 
     attempts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    seconds: Counter[tuple[str, str]] = field(default_factory=Counter)
+    seconds: defaultdict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
 
     def record(self, name: str, outcome: str, seconds: float) -> None:
         self.attempts[name, outcome] += 1
         self.seconds[name, outcome] += seconds
 
-    def snapshot(self) -> list[dict[str, object]]:
-        rows: list[dict[str, object]] = []
+    def snapshot(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
         for (name, outcome), count in sorted(self.attempts.items()):
             seconds = self.seconds[name, outcome]
             rows.append({"name": name, "outcome": outcome, "count": count, "seconds": seconds})

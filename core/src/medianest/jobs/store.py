@@ -138,12 +138,13 @@ class JobStore:
             candidates = [] if key is None or str(key) in skip else [key]
         else:
             query = _due(JobRecord.filter(status="queued", name__in=list(names)), utcnow())
-            candidates = await (
+            rows = await (
                 _without(query, skip)
                 .order_by("created_at")
                 .limit(CLAIM_CANDIDATES)
-                .values_list("id", flat=True)
+                .values_list("id")
             )
+            candidates = [row_id for (row_id,) in rows]
         for candidate in candidates:
             now = utcnow()
             taken = await _due(

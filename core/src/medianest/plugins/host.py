@@ -239,6 +239,9 @@ class PluginHost:
         self.records: dict[str, PluginRecord] = {}
         # Told of every state change (persistence, the event bus); awaited on admin toggles.
         self.listeners: list[Callable[[PluginRecord], Awaitable[None]]] = []
+        # Announcements scheduled from synchronous code, held until done (the loop keeps only
+        # weak references to tasks).
+        self._announcing: set[asyncio.Task[None]] = set()
 
     # ---- discovery -------------------------------------------------------------------
 
@@ -312,7 +315,8 @@ class PluginHost:
                     distribution=record.distribution,
                     version=record.version,
                 ),
-                f"duplicate plugin id {spec.id!r} (already provided by {self.records[spec.id].distribution})",
+                f"duplicate plugin id {spec.id!r} (already provided by "
+                f"{self.records[spec.id].distribution})",
             )
         problem = self._connection_problem(spec)
         if problem:
@@ -402,7 +406,9 @@ class PluginHost:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        loop.create_task(self._announce(record))
+        task = loop.create_task(self._announce(record))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
 
     # ---- calling hooks ---------------------------------------------------------------
 

@@ -53,5 +53,7 @@ def create_limiter(
     if redis_url:
         from medianest.ratelimit.redis_backend import RedisRateLimiter
 
-        return RedisRateLimiter(redis_url, **({"prefix": prefix} if prefix else {}), **kwargs)
+        if prefix:
+            kwargs["prefix"] = prefix
+        return RedisRateLimiter(redis_url, **kwargs)
     return MemoryRateLimiter(**kwargs)

@@ -110,7 +110,7 @@ class RedisRateLimiter:
     async def hit(self, key: str, *, limit: int, window: int, cost: int = 1) -> Decision:
         check_arguments(limit, window, cost)
         token = uuid.uuid4().hex  # makes this call's set members unique
-        args = [limit, window * MICROS, cost, token]
+        args: list[int | str] = [limit, window * MICROS, cost, token]
         recorded, value = await self._run(self._hit_script, key, args)
         if recorded:
             return allowed(limit, window, value)

@@ -248,7 +248,8 @@ class SecretBox:
         return str(uuid.UUID(bytes=seed[:16], version=4))
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
-        """Encrypt under the active key; `context` names its place, e.g. "service_connections|api_key|<name>"."""
+        """Encrypt under the active key; `context` names its place, e.g.
+        "service_connections|api_key|<name>"."""
         header = _HEADER.pack(_VERSION, self.ring.active)
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._ciphers[self.ring.active].encrypt(

@@ -14,7 +14,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -141,7 +141,7 @@ class PasswordService:
         job.add_done_callback(self._release)
         return await asyncio.shield(job)
 
-    def _release(self, job: asyncio.Future[object]) -> None:
+    def _release(self, job: asyncio.Future[Any]) -> None:
         self._slots.release()
         if not job.cancelled():
             job.exception()  # retrieved here, so an abandoned job's error is not reported as lost

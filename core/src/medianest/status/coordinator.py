@@ -395,7 +395,8 @@ class Coordinator:
     async def _announce(self, changed_monitors: list[dict[str, Any]] | None, at: float) -> None:
         """One `service:status` per changed monitor (each with the entry), or one for the entry."""
         entry = self.entry(at)
-        for monitor in changed_monitors or [None]:
+        monitors: list[dict[str, Any] | None] = [*changed_monitors] if changed_monitors else [None]
+        for monitor in monitors:
             data = entry if monitor is None else {**entry, "monitor": monitor}
             await self._core.publish("service:status", data)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -14,7 +16,7 @@ class ServiceStatusRow(Model):
     last_check_at = fields.DatetimeField(null=True)
     last_success_at = fields.DatetimeField(null=True)
     error = fields.TextField(null=True)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "service_status"

@@ -91,7 +91,7 @@ class MedianestProcess:
         return self.wait(timeout)
 
     async def stopped(self, timeout: float = 30.0) -> int:
-        """`stop()` without blocking the event loop (which may be relaying the process's traffic)."""
+        """`stop()` without blocking the event loop (it may be relaying the process's traffic)."""
         self.terminate()
         return await asyncio.to_thread(self.wait, timeout)
 

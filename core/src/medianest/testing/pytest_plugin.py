@@ -141,7 +141,7 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 async def admin_client(app: Any) -> Any:
-    """An `ApiClient` signed in as an admin (not the bootstrap one, so no password change is due)."""
+    """An `ApiClient` signed in as an admin (not the bootstrap one: no password change due)."""
     from medianest.testing.clients import signed_in
 
     return await signed_in(app, "root", role="admin")

@@ -53,6 +53,7 @@ from urllib.parse import parse_qsl
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Quart
 
 START_TIMEOUT = 10.0
@@ -140,7 +141,7 @@ class StandinServer:
     def hang(self) -> None:
         """Every request from now on waits, unanswered, until `recover()` (or shutdown)."""
         self._fault.hanging = True
-        self._call_in_loop(lambda: self._released and self._released.clear())
+        self._call_in_loop(self._hold)
 
     def fail(self, status: int = 500, *, times: int | None = None) -> None:
         """Answer every request (or only the next `times` ones) with `status`."""
@@ -152,7 +153,15 @@ class StandinServer:
         """Back to normal; requests held by `hang()` go on and are answered normally."""
         self._fault.set(None, None)
         self._fault.hanging = False
-        self._call_in_loop(lambda: self._released and self._released.set())
+        self._call_in_loop(self._release)
+
+    def _hold(self) -> None:
+        if self._released is not None:
+            self._released.clear()
+
+    def _release(self) -> None:
+        if self._released is not None:
+            self._released.set()
 
     # ----- request log -------------------------------------------------------------------
     def logged(self, path: str, method: str | None = None) -> list[RecordedRequest]:
@@ -193,7 +202,9 @@ class StandinServer:
             log.error("%s: background task failed", self.label, exc_info=task.exception())
 
     # ----- ASGI front layer ----------------------------------------------------------------
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         assert self._app is not None
         if scope["type"] != "http":
             await self._app(scope, receive, send)
@@ -378,7 +389,7 @@ def colour_for(seed: int) -> tuple[int, int, int]:
     ][sector]
 
 
-def _record(scope: dict) -> RecordedRequest:
+def _record(scope: Mapping[str, Any]) -> RecordedRequest:
     query = dict(
         parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     )

@@ -7,6 +7,8 @@ can be told to the one who asked. The webhook receiver and the sync job keep it 
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -23,7 +25,10 @@ BLOCKING = (PENDING, APPROVED, PARTLY, AVAILABLE, FAILED)
 
 class OverseerrRequest(Model):
     id = fields.IntField(primary_key=True, generated=False)  # Overseerr's request id
-    user = fields.ForeignKeyField(USER_MODEL, on_delete=fields.CASCADE, related_name=False)
+    user: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        USER_MODEL, on_delete=fields.CASCADE, related_name=False
+    )
+    user_id: UUID
     overseerr_user_id = fields.IntField()
     media_type = fields.CharField(max_length=8)  # movie | tv
     tmdb_id = fields.IntField()
@@ -31,7 +36,7 @@ class OverseerrRequest(Model):
     year = fields.IntField(null=True)
     poster_path = fields.CharField(max_length=100, null=True)  # TMDB's, e.g. /abc….jpg
     status = fields.CharField(max_length=16)
-    seasons = fields.JSONField(default=list)  # season numbers (TV)
+    seasons: fields.JSONField[list[int]] = fields.JSONField(default=list)  # season numbers (TV)
     requested_at = fields.DatetimeField()  # Overseerr's createdAt
     changed_at = fields.DatetimeField()  # when MediaNest last saw the status change
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,10 +1,10 @@
 """The request pages, mounted at `/overseerr`: Search, My requests, and Admin → Requests.
 
 Server-rendered inside the shell (`render_page`, templates extending `shell/base.html`), so this
-module never imports the shell; `register_pages` hands the blueprint to it. The pages read through the same
-functions as the JSON API (`provider`, `routes.pending_requests`), so a page shows exactly what
-the API answers. Search works as a plain GET form; requesting, approving and the live badges
-are small ES modules in `static/` (no inline script: the CSP forbids it).
+module never imports the shell; `register_pages` hands the blueprint to it. The pages read
+through the same functions as the JSON API (`provider`, `routes.pending_requests`), so a page
+shows exactly what the API answers. Search works as a plain GET form; requesting, approving and
+the live badges are small ES modules in `static/` (no inline script: the CSP forbids it).
 
 A failure is part of the page (Overseerr down → a message and the rest of the page), never a
 stack trace; signed out → the sign-in page, back here afterwards.
@@ -63,7 +63,9 @@ def page_blueprint() -> Blueprint:
     async def search_page() -> Response:
         """Search Overseerr: a poster grid with a type filter and a request dialog."""
         query = " ".join((request.args.get("q") or "").split())[:MAX_QUERY]
-        kind = request.args.get("type") if request.args.get("type") in TYPES else "all"
+        kind = request.args.get("type", "all")
+        if kind not in TYPES:
+            kind = "all"
         page = _page_number(request.args.get("page"))
         found, problem = None, None
         if query:
@@ -110,7 +112,7 @@ def page_blueprint() -> Blueprint:
     @bp.errorhandler(Unauthenticated)
     async def to_sign_in(error: Unauthenticated) -> Response:
         target = request.full_path.rstrip("?") if request.query_string else request.path
-        response = redirect(login_url(target))
+        response: Response = redirect(login_url(target))  # type: ignore[assignment]
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -168,8 +168,9 @@ def _left_to_request(
     asked = seasons if seasons is not None else sorted(n for n in numbers if n and n > 0)
     taken = {n for r in standing for n in media.season_numbers(r)}
     taken |= {
-        s.get("seasonNumber") for s in info.get("seasons") or ()
-        if isinstance(s, dict) and s.get("status") not in (None, MediaStatus.UNKNOWN)
+        s["seasonNumber"] for s in info.get("seasons") or ()
+        if isinstance(s, dict) and isinstance(s.get("seasonNumber"), int)
+        and s.get("status") not in (None, MediaStatus.UNKNOWN)
     }  # fmt: skip
     left = [n for n in asked if n not in taken]
     if status == MediaStatus.AVAILABLE or not left:
@@ -224,7 +225,7 @@ def _existing(row: OverseerrRequest, actor: Actor) -> dict[str, Any]:
     """The request in the way: the caller's own in full, someone else's without who made it."""
     shown = records.view(row)
     shown.pop("user")
-    return {**shown, "mine": str(row.user_id) == str(actor.user_id)}  # type: ignore[attr-defined]
+    return {**shown, "mine": str(row.user_id) == str(actor.user_id)}
 
 
 async def _check_quota(client: Overseerr, user: OverseerrUser, media_type: str, count: int) -> None:
@@ -288,8 +289,6 @@ async def list_requests(
 async def get_request(core: Any, actor: Actor, request_id: int) -> dict[str, Any]:
     """One request: the caller's own (an admin: anyone's); another's looks missing."""
     row = await OverseerrRequest.get_or_none(id=request_id)
-    if row is None or (
-        str(row.user_id) != str(actor.user_id) and not actor.is_admin  # type: ignore[attr-defined]
-    ):
+    if row is None or (str(row.user_id) != str(actor.user_id) and not actor.is_admin):
         raise NotFound("No such request")
     return (await records.views(core, [row]))[0]

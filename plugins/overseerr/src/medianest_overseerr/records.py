@@ -52,7 +52,7 @@ def view(row: OverseerrRequest, username: str | None = None) -> dict[str, Any]:
         "seasons": list(row.seasons or []),
         "requested_at": row.requested_at.isoformat(),
         "changed_at": row.changed_at.isoformat(),
-        "user": {"id": str(row.user_id), "username": username},  # type: ignore[attr-defined]
+        "user": {"id": str(row.user_id), "username": username},
     }
     return data
 
@@ -62,10 +62,10 @@ async def views(core: Any, rows: Iterable[OverseerrRequest]) -> list[dict[str, A
     a plugin offers download progress, each request's `download`."""
     rows = list(rows)
     names: dict[str, str | None] = {}
-    for user_id in {str(row.user_id) for row in rows}:  # type: ignore[attr-defined]
+    for user_id in {str(row.user_id) for row in rows}:
         user = await core.users.get(user_id)
         names[user_id] = user.username if user is not None else None
-    items = [view(row, names[str(row.user_id)]) for row in rows]  # type: ignore[attr-defined]
+    items = [view(row, names[str(row.user_id)]) for row in rows]
     await downloads.attach(core, items)
     return items
 
@@ -124,7 +124,7 @@ async def announce(core: Any, row: OverseerrRequest, *, before: str | None) -> N
     """Tell the requester (a toast, when it is news to them) and every page that shows it."""
     runtime(core).searches.clear()  # search answers carry availability
     shown = view(row)
-    user_id = str(row.user_id)  # type: ignore[attr-defined]
+    user_id = str(row.user_id)
     change = {"request": shown, "before": before}
     await core.publish(STATUS_EVENT, change, user_id=user_id, topic=MINE_TOPIC)
     await core.publish(STATUS_EVENT, change, topic=ADMIN_TOPIC)

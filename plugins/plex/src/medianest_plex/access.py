@@ -147,6 +147,7 @@ async def user_server(core: PluginCore, user_id: str) -> PlexServer:
         token = core.secrets.decrypt(access.server_token, context=server_token_context(user_id))
     except DecryptionError:
         raise NotLinked() from None
+    assert conn.url
     options = server_options(conn.config)
     return runtime(core).server(conn.url, token, timeout=options.timeout, retries=0)
 

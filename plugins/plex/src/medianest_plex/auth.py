@@ -24,7 +24,8 @@ import hmac
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
-from quart import Blueprint, Response, after_this_request, request
+from quart import Blueprint, after_this_request, request
+from quart.typing import ResponseTypes
 from quart_schema import validate_request
 
 from medianest.sdk import (
@@ -214,7 +215,7 @@ async def _throttle(core: PluginCore, action: str, limit: int, window: int) -> N
     )
 
 
-def _clear_pin_cookie(response: Response) -> Response:
+def _clear_pin_cookie(response: ResponseTypes) -> ResponseTypes:
     core = current_core()
     response.delete_cookie(
         core.auth.cookie_name(PIN_COOKIE),

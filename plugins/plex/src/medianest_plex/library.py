@@ -177,8 +177,8 @@ async def collections(
         page = await server.page(
             f"/library/sections/{library_id}/collections", offset=offset, size=limit
         )
-        views = [collection_view(entry, str(library_id)) for entry in page.items]
-        return {"items": views, "total": page.total, "offset": offset, "limit": limit}
+        shown = [collection_view(entry, str(library_id)) for entry in page.items]
+        return {"items": shown, "total": page.total, "offset": offset, "limit": limit}
     section_ids = [str(section.get("key")) for section in await server.sections()]
     totals = await asyncio.gather(
         *(server.count(f"/library/sections/{sid}/collections") for sid in section_ids)

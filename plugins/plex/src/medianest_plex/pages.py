@@ -284,6 +284,7 @@ async def _problem_page(problem: Problem) -> Response:
 
 
 def _redirect(location: str) -> Response:
-    response = redirect(location)
+    # quart's redirect answers with the app's Response; its signature names werkzeug's.
+    response: Response = redirect(location)  # type: ignore[assignment]
     response.headers["Cache-Control"] = NO_STORE
     return response

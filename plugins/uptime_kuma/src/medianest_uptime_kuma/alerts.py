@@ -110,7 +110,8 @@ def _key(monitor: Mapping[str, Any]) -> object:
 
 
 def _alarm(status: object) -> _Alarm | None:
-    return {"offline": "down", "online": "up"}.get(status) if isinstance(status, str) else None
+    alarms: dict[str, _Alarm] = {"offline": "down", "online": "up"}
+    return alarms.get(status) if isinstance(status, str) else None
 
 
 # One memory per running app (tests and `medianest demo` may run several in one process).

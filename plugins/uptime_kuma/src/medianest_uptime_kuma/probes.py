@@ -123,4 +123,4 @@ def monitor_details(core: PluginCore) -> dict[Any, dict[str, Any]]:
     time, uptime), not this probe's own (group, Kuma's word for the state, certificate expiry).
     """
     monitors = core.status.data(SERVICE).get("monitors") or ()
-    return {m.get("id"): m for m in monitors if isinstance(m, Mapping)}
+    return {m.get("id"): dict(m) for m in monitors if isinstance(m, Mapping)}

@@ -647,7 +647,7 @@ class FakeUptimeKuma:
             _family(
                 "monitor_cert_days_remaining",
                 "The number of days remaining until the certificate expires",
-                [(self._labels(m), m.cert_days_remaining) for m in with_cert],
+                [(self._labels(m), m.cert_days_remaining or 0) for m in with_cert],
             ),
             _family(
                 "monitor_cert_is_valid",
@@ -724,7 +724,8 @@ class FakeUptimeKuma:
 
     def _build_app(self) -> Quart:
         app = Quart(__name__)
-        app.json.sort_keys = False  # keep Kuma's field order
+        # keep Kuma's field order (quart's provider has it; its stub does not)
+        app.json.sort_keys = False  # type: ignore[attr-defined]
 
         @app.before_request
         async def gate() -> Response | None:

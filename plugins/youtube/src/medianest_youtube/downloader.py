@@ -209,6 +209,13 @@ class PlaylistDownload:
         self._emit(force=True)
         return entries
 
+    @property
+    def _known_folder(self) -> Path:
+        """The playlist's folder, opened once its title is known (before any item)."""
+        if self.folder is None:
+            raise RuntimeError("the playlist's folder is not open yet")
+        return self.folder
+
     def _open_folder(self) -> None:
         self.folder = playlist_folder(self.download_dir, self.user_id, self.playlist_title)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -276,7 +283,7 @@ class PlaylistDownload:
     def _record(self, ydl: GuardedYoutubeDL, item: Item, result: dict[str, Any] | None) -> None:
         downloads = (result or {}).get("requested_downloads") or []
         if downloads:
-            path = confine(Path(downloads[0]["filepath"]), self.folder)
+            path = confine(Path(downloads[0]["filepath"]), self._known_folder)
             check_extension(path.suffix.lstrip("."))
             with self._lock:
                 item.status, item.path = "finished", str(path)
@@ -373,7 +380,7 @@ class PlaylistDownload:
 
     def _read_archive(self) -> list[str]:
         try:
-            text = (self.folder / ARCHIVE_NAME).read_text(encoding="utf-8")
+            text = (self._known_folder / ARCHIVE_NAME).read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
         return [line.strip() for line in text.splitlines() if line.strip()]
@@ -381,12 +388,13 @@ class PlaylistDownload:
     def _append_to_archive(self) -> None:
         """After each finished item: a killed run keeps what it finished."""
         new = sorted(self._archive - self._archived)
-        with (self.folder / ARCHIVE_NAME).open("a", encoding="utf-8") as archive:
+        with (self._known_folder / ARCHIVE_NAME).open("a", encoding="utf-8") as archive:
             archive.writelines(f"{line}\n" for line in new)
         self._archived.update(new)
 
     def _save_archive(self, lines: Iterable[str]) -> None:
-        target, temporary = self.folder / ARCHIVE_NAME, self.folder / f"{ARCHIVE_NAME}.tmp"
+        folder = self._known_folder
+        target, temporary = folder / ARCHIVE_NAME, folder / f"{ARCHIVE_NAME}.tmp"
         temporary.write_text("".join(f"{line}\n" for line in sorted(lines) if line), "utf-8")
         os.replace(temporary, target)  # readers see the old or the new archive, never half
 
@@ -412,7 +420,7 @@ class _Checking(PostProcessor):
 
     def run(self, info: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         check_extension(info.get("ext"))
-        confine(Path(info["_filename"]), self._download.folder)
+        confine(Path(info["_filename"]), self._download._known_folder)
         return [], info
 
 

@@ -28,6 +28,7 @@ import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from medianest.sdk import (
     JobCancelled,
@@ -73,7 +74,7 @@ async def download_playlist(ctx: JobContext, download_id: str) -> dict[str, Any]
     download = await Download.get_or_none(id=download_id)
     if download is not None and download.job_id is None:  # queued a moment before its route
         await Download.filter(id=download.id, job_id__isnull=True).update(job_id=ctx.job_id)
-        download.job_id = ctx.job_id  # wrote this job's id there (the same id)
+        download.job_id = UUID(ctx.job_id)  # wrote this job's id there (the same id)
     if download is None or not download.unfinished or str(download.job_id) != ctx.job_id:
         return {"status": "gone"}  # deleted, finished, or handed over to a newer job
     settings = await youtube_settings(ctx.core)

@@ -12,6 +12,8 @@ instances and workers (a NULL never collides):
 from __future__ import annotations
 
 import uuid
+from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -25,15 +27,22 @@ UNFINISHED = ("queued", "downloading", "importing")
 # One playlist submitted by one person.
 class Download(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
-    user = fields.ForeignKeyField(USER_MODEL, on_delete=fields.CASCADE, related_name=False)
+    user: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        USER_MODEL, on_delete=fields.CASCADE, related_name=False
+    )
+    user_id: UUID
     playlist_url = fields.CharField(max_length=2048)  # as checked: normalised
     title = fields.CharField(max_length=500, null=True)  # the playlist's, once listed
     folder = fields.CharField(max_length=500, null=True)  # its folder in the user's folder
     collection = fields.CharField(max_length=200, null=True)  # asked for; else the title
     status = fields.CharField(max_length=16, default="queued", db_index=True)
     error = fields.TextField(null=True)
-    progress = fields.JSONField(default=dict)  # overall: items done/total, bytes, speed, eta
-    items = fields.JSONField(default=list)  # per item, as the engine reports them
+    progress: fields.JSONField[dict[str, Any]] = fields.JSONField(
+        default=dict
+    )  # overall: items done/total, bytes, speed, eta
+    items: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list
+    )  # per item, as the engine reports them
     job_id = fields.UUIDField(null=True)
     collection_id = fields.CharField(max_length=64, null=True)
     collection_url = fields.CharField(max_length=500, null=True)

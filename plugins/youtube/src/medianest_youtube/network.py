@@ -58,7 +58,9 @@ class ConnectionGuard:
         for family, kind, proto, _name, sockaddr in infos:
             sock = socket.socket(family, kind, proto)
             try:
-                if timeout is not None and timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                # The standard library's "no timeout given" marker, private and so not in its stub.
+                default = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+                if timeout is not None and timeout is not default:
                     sock.settimeout(timeout)
                 sock.connect(sockaddr)
                 return sock

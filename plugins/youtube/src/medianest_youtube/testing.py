@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import quote
 
 _CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
@@ -237,7 +237,7 @@ class PlaylistServer:
     def feed_url(self) -> str:
         return self.url + "/feed.xml"
 
-    def start(self) -> PlaylistServer:
+    def start(self) -> Self:
         clip_bytes()  # made before the first request, not during it
         if any(item.kind == "dash" for item in self.items):
             dash_files()
@@ -292,7 +292,7 @@ class PlaylistServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # yt-dlp reads the first bytes of a clip to identify it and hangs up; a cancel too.
         if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             super().handle_error(request, client_address)

@@ -49,7 +49,7 @@ def partial_model(model: type[BaseModel]) -> type[BaseModel]:
     """
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
-        annotation = info.annotation
+        annotation: Any = info.annotation  # any type form pydantic accepts
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             annotation = partial_model(annotation)
         fields[name] = (annotation | None, Field(default=None, description=info.description))

@@ -1,4 +1,4 @@
-"""Service connections: the URL, API key and options of each plugin's service, and "test connection".
+"""Service connections: each plugin service's URL, API key and options, and "test connection".
 
 Keys are write-only: answers show `api_key` masked and `has_api_key`; the audit trail records
 that a key changed, never the key. The test runs the plugin's own status probe with the unsaved
@@ -79,7 +79,7 @@ async def update_service(name: str, data: ServiceChange):
 
 def _changes(before: Any, after: Any, given: dict[str, Any]) -> dict[str, Any]:
     """What the audit trail keeps: new values, except that a key is only "changed"/"cleared"."""
-    changes = {
+    changes: dict[str, Any] = {
         field: getattr(after, field) for field in ("url", "enabled", "config") if field in given
     }
     old_key = before.api_key if before is not None else None

@@ -34,7 +34,9 @@ class UserChange(Body):
     permissions: dict[str, bool | None] | None = Field(
         default=None,
         max_length=200,
-        description="per-user decisions: true grants, false revokes, null returns to the role default",
+        description=(
+            "per-user decisions: true grants, false revokes, null returns to the role default"
+        ),
     )
 
 

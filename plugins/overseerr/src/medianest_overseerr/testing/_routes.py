@@ -10,7 +10,7 @@ import json
 import math
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from quart import Quart, Response, g, jsonify, request
 
@@ -42,7 +42,8 @@ NO_PERMISSION = {"status": 403, "error": "You do not have permission to access t
 
 def build_app(fake: FakeOverseerr) -> Quart:
     app = Quart(__name__)
-    app.json.sort_keys = False  # keep Overseerr's field order
+    # keep Overseerr's field order (quart's provider has it; its stub does not)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     lock = fake._lock
 
     @app.before_request
@@ -190,8 +191,12 @@ def build_app(fake: FakeOverseerr) -> Quart:
         def counted(**where: Any) -> int:
             return sum(1 for r in everything if all(test(r) for test in where.values()))
 
-        approved = lambda r: r.status == RequestStatus.APPROVED
-        in_library = lambda r: r.media.status_for(r.is4k) == MediaStatus.AVAILABLE
+        def approved(r: Any) -> bool:
+            return r.status == RequestStatus.APPROVED
+
+        def in_library(r: Any) -> bool:
+            return r.media.status_for(r.is4k) == MediaStatus.AVAILABLE
+
         return jsonify(
             {
                 "total": len(everything),
@@ -223,7 +228,8 @@ def build_app(fake: FakeOverseerr) -> Quart:
         if action not in ("approve", "decline"):
             raise _invalid(
                 "params/status",
-                "request/params/status must be equal to one of the allowed values: approve, decline",
+                "request/params/status must be equal to one of the allowed values: approve, "
+                "decline",
             )
         if not g.user.can(Permission.MANAGE_REQUESTS):
             return jsonify(NO_PERMISSION), 403
@@ -348,6 +354,10 @@ def _invalid(where: str, message: str) -> OverseerrError:
     )
 
 
+@overload
+def _query_number(name: str, default: int) -> int: ...
+@overload
+def _query_number(name: str, default: None) -> int | None: ...
 def _query_number(name: str, default: int | None) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -363,7 +373,8 @@ def _query_enum(name: str, allowed: tuple[str, ...]) -> str | None:
     if raw is not None and raw not in allowed:
         raise _invalid(
             f"query/{name}",
-            f"request/query/{name} must be equal to one of the allowed values: {', '.join(allowed)}",
+            f"request/query/{name} must be equal to one of the allowed values: "
+            + ", ".join(allowed),
         )
     return raw
 
@@ -407,7 +418,7 @@ def _request_body(body: Any) -> dict[str, Any]:
     for name in ("mediaId", "userId", "tvdbId"):
         if body.get(name) is not None and not _is_number(body[name]):
             raise _invalid(f"body/{name}", f"request/body/{name} must be number")
-    seasons = body.get("seasons")
+    seasons: Any = body.get("seasons")
     valid_list = isinstance(seasons, list) and all(_is_number(n) and n >= 0 for n in seasons)
     if seasons is not None and seasons != "all" and not valid_list:
         raise _invalid(

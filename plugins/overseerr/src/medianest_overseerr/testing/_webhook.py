@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,7 +186,10 @@ def _values(notification: Notification, payload: NotificationPayload) -> dict[st
     media = request.media if request else None
     by = request.requested_by if request else None
     notify = payload.notify_user
-    text: Callable[[object], str] = lambda value: "" if value is None else str(value)
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
     values = {
         "notification_type": notification.name or "",
         "event": payload.event,

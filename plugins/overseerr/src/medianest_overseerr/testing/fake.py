@@ -94,9 +94,8 @@ class FakeOverseerr(StandinServer):
         super().__init__(port=port)
         self.api_key = api_key
         self.version = version
-        self.titles: dict[tuple[str, int], Title] = {
-            (t.media_type, t.id): t for t in [*MOVIES, *SHOWS]
-        }
+        titles: list[Title] = [*MOVIES, *SHOWS]
+        self.titles: dict[tuple[str, int], Title] = {(t.media_type, t.id): t for t in titles}
         self.people: dict[int, Person] = {p.id: p for p in PEOPLE}
         self.plex_friends: dict[int, PlexFriend] = {}
         self.webhook = WebhookSettings()
@@ -439,7 +438,8 @@ class FakeOverseerr(StandinServer):
         return found
 
     def _requester(self, caller: User, on_behalf_of: int | None) -> User:
-        """`userId` in the body: requesting for someone else needs MANAGE_USERS and MANAGE_REQUESTS."""
+        """`userId` in the body: requesting for someone else needs MANAGE_USERS and
+        MANAGE_REQUESTS."""
         if on_behalf_of is None:
             return caller
         if not caller.can(Permission.MANAGE_USERS, Permission.MANAGE_REQUESTS):

@@ -218,7 +218,7 @@ def generated_item(section: Section, offset: int) -> MediaItem:
     top_key = section.first_key + g * section.block
     year, added_at = generated_year(section, g), generated_added_at(section, g)
     location = section.locations[0]
-    common = {"section_id": section.id, "added_at": added_at, "year": year}
+    common: dict[str, Any] = {"section_id": section.id, "added_at": added_at, "year": year}
     if section.type == "movie":
         return MediaItem(
             rating_key=top_key,
@@ -334,7 +334,7 @@ class SortedItems(Sequence[MediaItem]):
     def __len__(self) -> int:
         return len(self._indices) + len(self._explicit)
 
-    def __getitem__(self, position: int | slice) -> Any:  # type: ignore[override]
+    def __getitem__(self, position: int | slice) -> Any:
         if isinstance(position, slice):  # a Sequence slices: `items(section)[99_950:]`
             return [self[i] for i in range(*position.indices(len(self)))]
         if not -len(self) <= position < len(self):
@@ -361,7 +361,7 @@ class LazyItems(Sequence[MediaItem]):
     def __len__(self) -> int:
         return self._count
 
-    def __getitem__(self, position: int | slice) -> Any:  # type: ignore[override]
+    def __getitem__(self, position: int | slice) -> Any:
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(self._count))]
         if not -self._count <= position < self._count:
@@ -447,6 +447,7 @@ class Library:
         middle_count, leaf_count = FANOUT[section.type]
         if item.parent_key is None:  # a show or artist: its seasons or albums
             return LazyItems(middle_count, lambda i: generated_item(section, offset + 1 + i))
+        assert item.index is not None  # a season or album: numbered in its parent
         first_leaf = offset - item.index + middle_count + 1 + (item.index - 1) * leaf_count
         return LazyItems(leaf_count, lambda i: generated_item(section, first_leaf + i))
 

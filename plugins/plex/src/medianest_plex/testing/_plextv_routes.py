@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from quart import Quart, Response, request
 
@@ -107,7 +108,7 @@ class PlexTVRoutes:
 
     def register(self, app: Quart) -> None:
         app.errorhandler(PlexTVError)(self._on_error)
-        routes = [
+        routes: list[tuple[str, list[str], Callable[..., Awaitable[Any]]]] = [
             ("/api/v2/pins", ["POST"], self.create_pin),
             ("/api/v2/pins/<int:pin_id>", ["GET"], self.poll_pin),
             ("/api/v2/pins/link", ["PUT"], self.link),

@@ -113,7 +113,8 @@ class ElementBuilder:
 
     @staticmethod
     def _media(item: MediaItem, section: Section) -> Element:
-        container = item.file.rsplit(".", 1)[-1].lower() if "." in item.file else "mkv"
+        file = item.file or ""
+        container = file.rsplit(".", 1)[-1].lower() if "." in file else "mkv"
         part = Element(
             "Part",
             {

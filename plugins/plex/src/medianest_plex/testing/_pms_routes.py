@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quart import Quart, Response, g, request
 
@@ -139,7 +139,7 @@ class PmsRoutes:
     def register(self, app: Quart) -> None:
         app.before_request(self._authenticate)
         app.errorhandler(BadRequest)(self._bad_request)
-        routes = [
+        routes: list[tuple[str, list[str], Callable[..., Awaitable[Any]]]] = [
             ("/identity", ["GET"], self.identity),
             ("/", ["GET"], self.root),
             ("/library", ["GET"], self.library_root),
