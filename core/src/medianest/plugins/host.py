@@ -181,14 +181,20 @@ def _new_record(plugin_id: str, dist: Distribution | None) -> PluginRecord:
 
 def _author(dist: Distribution) -> str | None:
     """`Author`, else the names in `Author-email` (`Ann <ann@example.org>, Bo <bo@…>`)."""
-    metadata = dist.metadata
-    if metadata.get("Author"):
-        return str(metadata["Author"])
-    emails = metadata.get("Author-email")
+    author = _field(dist, "Author")
+    if author:
+        return author
+    emails = _field(dist, "Author-email")
     if not emails:
         return None
-    names = [part.split("<", 1)[0].strip().strip('"') for part in str(emails).split(",")]
-    return ", ".join(name for name in names if name) or str(emails)
+    names = [part.split("<", 1)[0].strip().strip('"') for part in emails.split(",")]
+    return ", ".join(name for name in names if name) or emails
+
+
+def _field(dist: Distribution, name: str) -> str | None:
+    """A metadata field's first value, or None when it is missing or empty."""
+    values = dist.metadata.get_all(name)
+    return str(values[0]) if values and values[0] else None
 
 
 HOMEPAGE_LABELS = ("homepage", "home", "source", "repository", "documentation")
@@ -196,11 +202,11 @@ HOMEPAGE_LABELS = ("homepage", "home", "source", "repository", "documentation")
 
 def _homepage(dist: Distribution) -> str | None:
     """`Home-page`, else the first `Project-URL` labelled like a homepage, else any."""
-    metadata = dist.metadata
-    if metadata.get("Home-page"):
-        return str(metadata["Home-page"])
+    home_page = _field(dist, "Home-page")
+    if home_page:
+        return home_page
     urls: dict[str, str] = {}
-    for entry in metadata.get_all("Project-URL") or []:
+    for entry in dist.metadata.get_all("Project-URL") or []:
         label, _, url = str(entry).partition(",")
         urls.setdefault(label.strip().lower().replace("-", "").replace("_", ""), url.strip())
     for label in HOMEPAGE_LABELS:
@@ -273,7 +279,7 @@ class PluginHost:
     def _connection_problem(self, spec: PluginSpec) -> str | None:
         """Why the plugin's service connections cannot be taken: a name missing or invalid
         among several, given twice, or already another plugin's."""
-        names = [s.name for s in spec.services]
+        names = [s.name or "" for s in spec.services]
         if spec.service is not None:
             names.append(spec.service.name or spec.id)
         if any(not name or not PLUGIN_ID.match(name) for name in names):
