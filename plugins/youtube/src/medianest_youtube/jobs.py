@@ -155,8 +155,7 @@ class Run:
         try:
             report = await self._run_engine(engine)
         finally:
-            pumping.cancel()
-            await asyncio.gather(pumping, return_exceptions=True)
+            await relay.stop(pumping)
         await relay.flush()
         if report.folder is not None:
             self.download.folder = report.folder.relative_to(self.user_root).as_posix()
@@ -253,6 +252,7 @@ class Relay:
         self._latest: dict[str, Any] | None = None
         self._arrived = asyncio.Event()
         self._saved_at = -math.inf
+        self._stopping = False
 
     def push(self, snapshot: dict[str, Any]) -> None:
         """From the engine's thread."""
@@ -266,10 +266,19 @@ class Relay:
         while True:
             await self._arrived.wait()
             self._arrived.clear()
+            if self._stopping:
+                return
             try:
                 await self.flush()
             except Exception:  # a database hiccup must not stop the download
                 log.warning("progress of download %s not saved", self.download.id, exc_info=True)
+
+    async def stop(self, pumping: asyncio.Future[None]) -> None:
+        """End `pump` after the save in flight, never inside it: a query cancelled half-way can
+        leave its pooled connection unusable for the next one."""
+        self._stopping = True
+        self._arrived.set()
+        await asyncio.shield(pumping)
 
     async def flush(self) -> None:
         snapshot, self._latest = self._latest, None
