@@ -5,11 +5,15 @@ left readable by an older version is tightened at start."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
+from tortoise.exceptions import OperationalError
+
+from medianest.status.store import _retried_when_locked
 
 
 def modes(data_dir: Path) -> dict[str, int]:
@@ -62,3 +66,27 @@ async def test_a_write_waits_for_another_process_instead_of_failing(app_factory,
     connection = Tortoise.get_connection("default")
     assert await connection.execute_query_dict("PRAGMA busy_timeout") == [{"timeout": 15_000}]
     assert await connection.execute_query_dict("PRAGMA journal_mode") == [{"journal_mode": "wal"}]
+
+
+async def test_a_status_write_that_meets_a_locked_database_is_tried_again():
+    """WAL answers "database is locked" at once (no busy wait) to a transaction that read before
+    another process wrote: the status store tries again instead of logging an outage."""
+    calls = []
+
+    async def write() -> str:
+        calls.append(len(calls))
+        if len(calls) < 3:
+            raise OperationalError(sqlite3.OperationalError("database is locked"))
+        return "written"
+
+    assert await _retried_when_locked(write) == "written"
+    assert len(calls) == 3
+
+    async def broken() -> None:
+        calls.append(len(calls))
+        raise OperationalError(sqlite3.OperationalError("no such table: service_status"))
+
+    calls.clear()
+    with pytest.raises(OperationalError, match="no such table"):
+        await _retried_when_locked(broken)
+    assert len(calls) == 1  # only a lock is worth another try

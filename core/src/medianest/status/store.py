@@ -13,11 +13,28 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from tortoise.exceptions import OperationalError
+
 from medianest.status.coordinator import UPTIME_WINDOW, Seed, being_cancelled
 from medianest.status.models import ServiceCheck, ServiceStatusRow
 
 log = logging.getLogger("medianest.status")
 T = TypeVar("T")
+LOCKED_RETRIES = (0.05, 0.2, 0.5)  # seconds before each new try
+
+
+async def _retried_when_locked(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run `operation`, again after a pause when SQLite says "database is locked". In WAL mode a
+    transaction that read before another process wrote gets that at once, without waiting its
+    busy timeout; the failed transaction wrote nothing, so trying again is safe."""
+    for pause in LOCKED_RETRIES:
+        try:
+            return await operation()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc):
+                raise
+        await asyncio.sleep(pause)
+    return await operation()
 
 
 def _moment(epoch: float | None) -> datetime | None:
@@ -90,7 +107,7 @@ class StatusStore:
 
     async def _guarded(self, operation: Callable[[], Awaitable[T]]) -> T | None:
         try:
-            result = await operation()
+            result = await _retried_when_locked(operation)
         except Exception as exc:
             if being_cancelled():  # the driver turned our cancellation into its own error
                 raise asyncio.CancelledError() from exc
