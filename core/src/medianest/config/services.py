@@ -3,10 +3,10 @@
 A plugin that talks to an external service says so with `PluginSpec(service=ServiceSpec(...))`;
 the admin's answer lives in one `service_connections` row named after the plugin. A plugin that
 talks to several lists them in `PluginSpec(services=[ServiceSpec(name=...), ...])`: one row each,
-under its own name. The API key
-is encrypted at rest, bound to its row ("service_connections|api_key|<name>"), and decrypted
-only in this process for the plugin that calls the service: it never leaves through the API
-(views show `SecretBox.mask`), the logs or an error message.
+under its own name. The API key is encrypted at rest, bound to its row
+("service_connections|api_key|<name>"), and decrypted only in this process for the plugin that
+calls the service: it never leaves through the API (views show `SecretBox.mask`), the logs or an
+error message.
 
 Reads are cached in memory. A change made here drops the cache at once; a change made by
 another instance arrives as a `service:connection` event and drops it there.
