@@ -182,6 +182,20 @@ async def test_disconnect_forgets_the_client_and_wakes_its_reader() -> None:
     assert hub.deliver(Event("download:progress", {}, topic="youtube:2")) == 0
 
 
+async def test_a_keep_alive_pass_pings_only_the_clients_that_heard_nothing_since_the_last() -> None:
+    hub = Hub(queue_size=1)
+    busy, quiet, stalled = (hub.connect(user_id=name) for name in ("busy", "quiet", "stalled"))
+    for user in ("busy", "stalled"):
+        hub.deliver(Event("notification", {"n": 1}, user_id=user))
+
+    assert hub.ping_quiet("ping") == 1
+    assert await next_message(quiet) == "ping"
+    assert await next_message(busy) == message("notification", {"n": 1})
+    assert hub.ping_quiet("ping") == 2  # both heard nothing since; stalled never read its one
+    assert [await next_message(busy), await next_message(quiet)] == ["ping", "ping"]
+    assert await closed_code(stalled) == CLOSE_TRY_AGAIN_LATER  # full: dropped, not waited on
+
+
 def test_queue_size_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Hub(queue_size=0)

@@ -32,6 +32,7 @@ from status_support import ProbePlugin
 
 WAIT = 10.0  # guards against hanging forever; never an expectation about speed
 SESSION = "medianest_session"
+HOUSEKEEPING = "medianest-socket-housekeeping"
 
 
 def core_of(app: Any) -> Any:
@@ -190,6 +191,26 @@ async def test_the_session_is_rechecked_while_the_socket_is_open(app, user_clien
         assert (await receive(ws))["event"] == "service:status"  # still open after re-checks
         await Session.all().delete()  # ended behind the app's back: no event says so
         assert await close_code(ws) == CLOSE_UNAUTHENTICATED
+
+
+async def test_sockets_share_one_housekeeping_task_that_ends_with_the_last(app, user_client):
+    """Keep-alives and re-checks are one task for every socket, not a timer per socket."""
+    core_of(app).realtime.recheck_interval = 0.05
+
+    def housekeepers() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == HOUSEKEEPING and not t.done()]
+
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [
+            await ready(await stack.enter_async_context(user_client.client.websocket("/ws/status")))
+            for _ in range(3)
+        ]
+        assert len(housekeepers()) == 1
+        await Session.all().delete()  # the one session behind all three, ended behind our back
+        assert [await close_code(ws) for ws in sockets] == [CLOSE_UNAUTHENTICATED] * 3
+    async with asyncio.timeout(WAIT):
+        while housekeepers():
+            await asyncio.sleep(0.01)
 
 
 async def test_rechecking_a_session_does_not_keep_it_alive(app, user_client):

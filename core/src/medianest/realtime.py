@@ -6,6 +6,10 @@ serialised once, then put on the bounded queue of every matching client. A clien
 is full has stopped reading (a dead or stalled socket); rather than let it grow without bound or
 slow the others, the hub drops it with close code 1013 "try again later": the browser reconnects
 and reloads the current state, which the API serves, so nothing it needs is lost.
+
+Per message and socket the hub does one `put_nowait` and the route one `send`: no timer, task
+or check of its own. Keep-alives come from one pass over every client (`ping_quiet`), not from a
+timeout around each socket's wait (docs/decisions/0018).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Client:
         self.topics: set[str] = set(topics)
         self.names = frozenset(names) if names is not None else None
         self.closed_code: int | None = None
+        self.heard = False  # got a message since the hub's last keep-alive pass
         self._hub = hub
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
 
@@ -88,6 +93,7 @@ class Client:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
             return False
+        self.heard = True
         return True
 
     def _close(self, code: int) -> None:
@@ -140,8 +146,7 @@ class Hub:
 
     def disconnect(self, client: Client) -> None:
         """Forget a client (its socket ended); idempotent."""
-        self._forget(client)
-        client._close(CLOSE_NORMAL)
+        self.close(client, CLOSE_NORMAL)
 
     def deliver(self, event: Event) -> int:
         """Queue the event for every matching client without waiting; returns how many got it."""
@@ -151,20 +156,26 @@ class Hub:
         message = self._encode(event)
         if message is None:
             return 0
-        delivered = 0
-        for client in recipients:
-            if client._offer(message):
-                delivered += 1
-            else:
-                self._drop(client)
+        return self._offer_each(recipients, message)
+
+    def ping_quiet(self, message: str) -> int:
+        """Send `message` to every client that got nothing since the last call (a keep-alive
+        for proxies, and a dead peer shows); returns how many got it."""
+        delivered = self._offer_each([c for c in self._clients if not c.heard], message)
+        for client in self._clients:
+            client.heard = False  # a ping does not count: a quiet socket gets one each pass
         return delivered
+
+    def close(self, client: Client, code: int) -> None:
+        """Forget a client and close it with `code`; idempotent."""
+        self._forget(client)
+        client._close(code)
 
     def close_user(self, user_id: str, code: int = CLOSE_UNAUTHENTICATED) -> int:
         """Close every socket of a user (sessions revoked, account disabled); returns how many."""
         clients = tuple(self._by_user.get(user_id, ()))
         for client in clients:
-            self._forget(client)
-            client._close(code)
+            self.close(client, code)
         return len(clients)
 
     def close_all(self, code: int = CLOSE_GOING_AWAY) -> int:
@@ -172,8 +183,7 @@ class Hub:
         or once it is back); returns how many."""
         clients = tuple(self._clients)
         for client in clients:
-            self._forget(client)
-            client._close(code)
+            self.close(client, code)
         return len(clients)
 
     def attach(
@@ -198,6 +208,15 @@ class Hub:
         if event.user_id is None:
             return tuple(subscribers)
         return tuple(client for client in subscribers if client.user_id == event.user_id)
+
+    def _offer_each(self, clients: Iterable[Client], message: str) -> int:
+        delivered = 0
+        for client in clients:
+            if client._offer(message):
+                delivered += 1
+            else:
+                self._drop(client)
+        return delivered
 
     @staticmethod
     def _encode(event: Event) -> str | None:

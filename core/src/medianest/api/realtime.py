@@ -16,6 +16,10 @@ Every socket goes the same way (`Sockets.serve`):
    drops it (1013 when it stopped reading, 4401 when the user's sessions were revoked), its
    session ends (`session:ended`), or the periodic re-check finds the session gone (4401).
 
+An open socket costs one task besides its route (the reader that drops what the client sends).
+Keep-alives and session re-checks are one task for all of them (`Sockets._housekeeping`), which
+re-checks each session or token once however many sockets share it.
+
 Websocket handshakes do not run the HTTP pipeline's policy check: the routes carry a policy
 marker for the start-up check and their documentation, and authenticate here.
 """
@@ -23,11 +27,12 @@ marker for the start-up check and their documentation, and authenticate here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import contextvars
 import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -59,6 +64,16 @@ HEARTBEAT = json.dumps({"event": "ping", "data": {}})
 Authorize = Callable[[Actor], Awaitable[bool] | bool]
 StillValid = Callable[[], Awaitable[bool]]
 
+
+@dataclass(frozen=True)
+class Credential:
+    """What an open socket signed in with, re-checked while it stays open."""
+
+    key: str  # the session id or the token: sockets that share it are re-checked once
+    session_id: str | None  # a sign-out of this session closes the socket at once
+    still_valid: StillValid
+
+
 blueprint = Blueprint("realtime", __name__)
 
 
@@ -83,8 +98,10 @@ class Sockets:
         self._core = core
         self.first_message_timeout = 5.0  # seconds a cookie-less socket has to send its token
         self.recheck_interval = 45.0  # seconds between checks that the session still stands
-        self.heartbeat_interval = 20.0  # seconds of silence before a socket gets a `ping`
-        self._session_watchers: dict[str, set[asyncio.Event]] = {}
+        self.heartbeat_interval = 20.0  # a socket sent nothing for this long gets a `ping`
+        self._open: dict[Client, Credential] = {}
+        self._by_session: dict[str, set[Client]] = {}
+        self._housekeeper: asyncio.Task[None] | None = None
         self._forwarded: set[str] = set(PUSHED_EVENTS)  # the names the bus hands to the hub
         settings = core.settings
         self.limits = SocketLimits(
@@ -93,6 +110,7 @@ class Sockets:
             pending=settings.ws_max_pending,
         )
         core.events.subscribe(self._on_session_ended, names=("session:ended",))
+        core.on_shutdown(self.stop)
 
     async def topic_socket(
         self, topic: str, *, names: Iterable[str], authorize: Authorize | None = None
@@ -145,20 +163,19 @@ class Sockets:
         if identity is None:
             await websocket.close(CLOSE_UNAUTHENTICATED)
             return
-        actor, still_valid = identity
+        actor, credential = identity
         refusal = await self._refusal(actor, authorize)
         if refusal is not None:
             await websocket.close(refusal)
             return
         with self.limits.per_user.hold(actor.user_id):
             client = self._core.hub.connect(user_id=actor.user_id, topics=topics, names=names)
-            ended = self._watch(actor.session_id)
+            self._keep(client, credential)
             try:
                 await websocket.send(READY)
-                code = await self._pump(client, still_valid, ended)
+                code = await self._forward(client)
             finally:
-                self._core.hub.disconnect(client)
-                self._unwatch(actor.session_id, ended)
+                self._release(client)
         await websocket.close(code)
 
     # ---- the handshake ----------------------------------------------------------------------
@@ -180,7 +197,7 @@ class Sockets:
         forwarded = websocket.headers.get("X-Forwarded-For")
         return client_ip(websocket.remote_addr, forwarded, self._core.settings.trusted_proxies)
 
-    async def _identify(self, address: str) -> tuple[Actor, StillValid] | None:
+    async def _identify(self, address: str) -> tuple[Actor, Credential] | None:
         """The actor and how to re-check them; accepts the socket either way."""
         auth = self._core.auth
         cookie_sent = any(name.endswith(SESSION_COOKIE) for name in websocket.cookies)
@@ -190,7 +207,7 @@ class Sockets:
             if actor is None or actor.session_id is None:
                 return None
             session_id = actor.session_id
-            return actor, lambda: auth.session_alive(session_id)
+            return actor, Credential(session_id, session_id, lambda: auth.session_alive(session_id))
         with self.limits.pending.hold(address):  # a socket that has not said who it is yet
             await websocket.accept()
             token = await self._first_message_token()
@@ -199,7 +216,7 @@ class Sockets:
         actor = await auth.actor_from_token(token)
         if actor is None:
             return None
-        return actor, lambda: self._token_still_valid(token)
+        return actor, Credential(token, None, lambda: self._token_still_valid(token))
 
     async def _first_message_token(self) -> str | None:
         try:
@@ -234,69 +251,93 @@ class Sockets:
 
     # ---- while open ---------------------------------------------------------------------------
 
-    async def _pump(self, client: Client, still_valid: StillValid, ended: asyncio.Event) -> int:
-        """Run until one side ends; return the close code."""
-        tasks = [
-            asyncio.create_task(self._send_events(client)),
-            asyncio.create_task(self._discard_incoming()),
-            asyncio.create_task(self._watch_session(still_valid, ended)),
-        ]
+    async def _forward(self, client: Client) -> int:
+        """Send the client's messages until the hub closes it; return the close code. Quart
+        cancels the route when the peer goes away."""
+        reader = asyncio.create_task(self._discard_incoming())
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return next(iter(done)).result()
-
-    async def _send_events(self, client: Client) -> int:
-        while True:
-            try:
-                async with asyncio.timeout(self.heartbeat_interval):
+            while True:
+                try:
                     message = await client.next_message()
-            except TimeoutError:
-                message = HEARTBEAT
-            except ClientClosed as closed:
-                return closed.code
-            await websocket.send(message)
+                except ClientClosed as closed:
+                    return closed.code
+                await websocket.send(message)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
 
     @staticmethod
-    async def _discard_incoming() -> int:
-        """Read (and drop) what the client sends, so nothing piles up; Quart ends the route
-        when the client goes away."""
+    async def _discard_incoming() -> None:
+        """Read (and drop) what the client sends, so that nothing piles up."""
         while True:
             await websocket.receive()
 
-    async def _watch_session(self, still_valid: StillValid, ended: asyncio.Event) -> int:
+    def _keep(self, client: Client, credential: Credential) -> None:
+        self._open[client] = credential
+        if credential.session_id is not None:
+            self._by_session.setdefault(credential.session_id, set()).add(client)
+        if self._housekeeper is None:  # the first open socket; it stops with the last
+            self._housekeeper = asyncio.create_task(
+                self._housekeeping(),
+                name="medianest-socket-housekeeping",
+                context=contextvars.Context(),  # not this socket's request context
+            )
+
+    def _release(self, client: Client) -> None:
+        self._core.hub.disconnect(client)
+        credential = self._open.pop(client, None)
+        if credential is not None and credential.session_id is not None:
+            clients = self._by_session.get(credential.session_id, set())
+            clients.discard(client)
+            if not clients:
+                self._by_session.pop(credential.session_id, None)
+        if not self._open and self._housekeeper is not None:
+            self._housekeeper.cancel()
+            self._housekeeper = None
+
+    async def stop(self) -> None:
+        """Stop the housekeeping (the app is stopping; its sockets are going)."""
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            await asyncio.gather(self._housekeeper, return_exceptions=True)
+            self._housekeeper = None
+
+    async def _housekeeping(self) -> None:
+        """While sockets are open: a `ping` to each that got nothing for a heartbeat interval,
+        and every recheck interval, the sessions and tokens they stand on checked again."""
+        loop = asyncio.get_running_loop()
+        ping_at = loop.time() + self.heartbeat_interval
+        check_at = loop.time() + self.recheck_interval
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.recheck_interval):
-                    await ended.wait()
-            if ended.is_set():
-                return CLOSE_UNAUTHENTICATED
+            await asyncio.sleep(max(0.0, min(ping_at, check_at) - loop.time()))
+            if loop.time() >= ping_at:
+                self._core.hub.ping_quiet(HEARTBEAT)
+                ping_at = loop.time() + self.heartbeat_interval
+            if loop.time() >= check_at:
+                await self._recheck()
+                check_at = loop.time() + self.recheck_interval
+
+    async def _recheck(self) -> None:
+        """Close (4401) the sockets whose session or token no longer stands."""
+        sharing: dict[str, list[Client]] = {}
+        credentials: dict[str, Credential] = {}
+        for client, credential in list(self._open.items()):
+            sharing.setdefault(credential.key, []).append(client)
+            credentials[credential.key] = credential
+        for key, clients in sharing.items():
             try:
-                if not await still_valid():
-                    return CLOSE_UNAUTHENTICATED
+                alive = await credentials[key].still_valid()
             except Exception:  # a database hiccup must not sign anyone out
                 log.warning(
                     "could not re-check a websocket's session; keeping it open", exc_info=True
                 )
+                continue
+            if not alive:
+                for client in clients:
+                    self._core.hub.close(client, CLOSE_UNAUTHENTICATED)
 
     async def _on_session_ended(self, event: Event) -> None:
         """A sign-out (here or on another instance) closes that session's sockets at once."""
-        for ended in self._session_watchers.get(str(event.data.get("session_id", "")), ()):
-            ended.set()
-
-    def _watch(self, session_id: str | None) -> asyncio.Event:
-        """An event set when this session ends (never, for a token-authenticated socket)."""
-        ended = asyncio.Event()
-        if session_id is not None:
-            self._session_watchers.setdefault(session_id, set()).add(ended)
-        return ended
-
-    def _unwatch(self, session_id: str | None, ended: asyncio.Event) -> None:
-        if session_id is None or (watchers := self._session_watchers.get(session_id)) is None:
-            return
-        watchers.discard(ended)
-        if not watchers:
-            del self._session_watchers[session_id]
+        session_id = str(event.data.get("session_id", ""))
+        for client in tuple(self._by_session.get(session_id, ())):
+            self._core.hub.close(client, CLOSE_UNAUTHENTICATED)
