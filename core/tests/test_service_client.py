@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import traceback
 from collections import Counter
@@ -54,6 +55,10 @@ def upstream_app(hits: Counter[str]) -> Quart:
     @app.route("/echo-headers")
     async def echo_headers() -> Response:
         return jsonify({name.lower(): value for name, value in request.headers.items()})
+
+    @app.route("/lenient-json")
+    async def lenient_json() -> Response:  # JSON as Python's json module writes and reads it
+        return Response('{"ratio": NaN, "id": 18446744073709551616}', mimetype="application/json")
 
     @app.route("/html")
     async def html() -> tuple[str, int]:
@@ -196,6 +201,15 @@ async def test_get_json_decodes_body_and_sends_identifying_headers(client, upstr
     assert seen["x-api-key"] == "abc"
 
 
+async def test_request_json_decodes_once_and_keeps_the_response(client, upstream):
+    reply = await client.request_json("plex", "GET", f"{upstream.url}/json")
+    assert reply.body == JSON_BODY
+    assert reply.response.status_code == 200
+    assert reply.response.headers["content-type"] == "application/json"
+    lenient = await client.get_json("plex", f"{upstream.url}/lenient-json")
+    assert math.isnan(lenient["ratio"]) and lenient["id"] == 2**64  # as json.loads takes them
+
+
 async def test_request_returns_the_read_response(client, upstream):
     response = await client.request("plex", "get", f"{upstream.url}/bytes/321")
     assert response.status_code == 200
@@ -209,6 +223,8 @@ async def test_expect_json_refuses_a_body_that_is_not_json(client, upstream):
         await client.request("plex", "GET", f"{upstream.url}/html", expect_json=True)
     assert caught.value.status_code == 200
     assert "not JSON" in str(caught.value)
+    with pytest.raises(ServiceResponseError, match="not JSON"):
+        await client.request_json("plex", "GET", f"{upstream.url}/html")
 
 
 @pytest.mark.parametrize(

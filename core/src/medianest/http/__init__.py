@@ -3,6 +3,7 @@
 from medianest.http.client import (
     BreakerState,
     CallWatch,
+    JsonReply,
     ServiceAuthFailed,
     ServiceClient,
     ServiceDown,
@@ -14,6 +15,7 @@ from medianest.http.client import (
 __all__ = [
     "BreakerState",
     "CallWatch",
+    "JsonReply",
     "ServiceAuthFailed",
     "ServiceClient",
     "ServiceDown",

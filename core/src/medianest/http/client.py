@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+import orjson
 
 from medianest.lazy import hidden_modules
 
@@ -115,6 +116,15 @@ class ServiceResponseError(ServiceError):
     def __init__(self, service: str, status_code: int, where: str, problem: str = "") -> None:
         super().__init__(service, f"{service} answered {status_code}{problem}: {where}")
         self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class JsonReply:
+    """A service's JSON answer (`ServiceClient.request_json`): the body, decoded once, and the
+    response it came in, for its status and headers."""
+
+    body: Any
+    response: httpx.Response
 
 
 @dataclass(frozen=True)
@@ -256,11 +266,17 @@ class ServiceClient:
             _decoded_json(service, response)
         return response
 
-    async def get_json(self, service: str, url: str, **kw: Any) -> Any:
-        """GET `url` and return its decoded JSON body (same keywords as `request`)."""
+    async def request_json(self, service: str, method: str, url: str, **kw: Any) -> JsonReply:
+        """`request` for a JSON API (same keywords): asks for JSON, refuses a body that is not,
+        and decodes it once (`expect_json` checks it, and `response.json()` decodes it again)."""
         kw.pop("expect_json", None)
         kw["headers"] = _accepting_json(kw.get("headers"))
-        return _decoded_json(service, await self._call(service, "GET", url, **kw))
+        response = await self._call(service, method, url, **kw)
+        return JsonReply(_decoded_json(service, response), response)
+
+    async def get_json(self, service: str, url: str, **kw: Any) -> Any:
+        """GET `url` and return its decoded JSON body (same keywords as `request`)."""
+        return (await self.request_json(service, "GET", url, **kw)).body
 
     async def breaker(self, service: str) -> BreakerState:
         return await self._breakers.state(service)
@@ -646,7 +662,9 @@ def _accepted(service: str, response: httpx.Response, where: str) -> httpx.Respo
 
 
 def _decoded_json(service: str, response: httpx.Response) -> Any:
-    try:
+    with contextlib.suppress(orjson.JSONDecodeError):
+        return orjson.loads(response.content)
+    try:  # what orjson refuses and Python's json takes: UTF-16 or -32, NaN, integers over 64 bits
         return response.json()
     except ValueError:
         where = f"{response.request.method} {_redacted(response.request.url)}"

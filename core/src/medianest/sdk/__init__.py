@@ -54,6 +54,7 @@ from medianest.errors import (
 )
 from medianest.events import Event
 from medianest.http import (
+    JsonReply,
     ServiceAuthFailed,
     ServiceClient,
     ServiceDown,
@@ -147,6 +148,7 @@ __all__ = [
     "JobCancelled",
     "JobContext",
     "JobSpec",
+    "JsonReply",
     "Library",
     "LibraryNotFound",
     "LimiterUnavailable",

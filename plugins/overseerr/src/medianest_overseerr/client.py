@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from medianest.sdk import ServiceClient, ServiceDown, ServiceResponseError
+from medianest.sdk import JsonReply, ServiceClient, ServiceDown, ServiceResponseError
 from medianest_overseerr.config import SERVICE
 
 API = "/api/v1"
@@ -130,7 +130,7 @@ class Overseerr:
 
     # ---- changing ---------------------------------------------------------------------------
 
-    async def create_request(self, body: Mapping[str, Any], *, as_user: int) -> httpx.Response:
+    async def create_request(self, body: Mapping[str, Any], *, as_user: int) -> JsonReply:
         """`POST /request` as the user: 201 with the request, or 202 when every season asked
         for is requested or available already. Never retried: it is not idempotent."""
         return await self._send("POST", "/request", json=dict(body), as_user=as_user)
@@ -138,19 +138,19 @@ class Overseerr:
     async def decide(self, request_id: int, action: str, *, as_user: int) -> dict[str, Any] | None:
         """Approve or decline a request as the user; None when there is no such request."""
         try:
-            response = await self._send(
+            reply = await self._send(
                 "POST", f"/request/{int(request_id)}/{action}", as_user=as_user
             )
         except ServiceResponseError as refused:
             if refused.status_code == 404:
                 return None
             raise
-        return response.json()
+        return reply.body
 
     async def import_from_plex(self, plex_ids: list[str]) -> list[dict[str, Any]]:
         """Import Plex users (friends of the server's owner) as Overseerr users; the new ones."""
-        response = await self._send("POST", "/user/import-from-plex", json={"plexIds": plex_ids})
-        created = response.json()
+        reply = await self._send("POST", "/user/import-from-plex", json={"plexIds": plex_ids})
+        created = reply.body
         return (
             [user for user in created if isinstance(user, dict)]
             if isinstance(created, list)
@@ -177,7 +177,7 @@ class Overseerr:
         as_user: int | None = None,
         retries: int | None = None,
     ) -> Any:
-        response = await self.http.request(
+        reply = await self.http.request_json(
             SERVICE,
             method,
             f"{self.base}{API}{path}",
@@ -185,19 +185,17 @@ class Overseerr:
             headers=self._headers(key=key, as_user=as_user),
             timeout=self.timeout,
             retries=retries,
-            expect_json=True,
         )
-        return response.json()
+        return reply.body
 
     async def _send(
         self, method: str, path: str, *, json: Any = None, as_user: int | None = None
-    ) -> httpx.Response:
-        return await self.http.request(
+    ) -> JsonReply:
+        return await self.http.request_json(
             SERVICE,
             method,
             f"{self.base}{API}{path}",
             json=json,
             headers=self._headers(as_user=as_user),
             timeout=self.timeout,
-            expect_json=True,
         )

@@ -258,7 +258,7 @@ async def _create(
         body["seasons"] = seasons
     title = media.title_of(details)
     try:
-        response = await client.create_request(body, as_user=user.id)
+        reply = await client.create_request(body, as_user=user.id)
     except ServiceResponseError as refused:
         if refused.status_code == 409:  # someone was quicker
             raise Conflict(f"{title} has been requested already") from None
@@ -268,9 +268,9 @@ async def _create(
             f"Overseerr refused your request for {title}: check your permissions and quota there",
             details={"reason": "overseerr_refused"},
         ) from None
-    if response.status_code == 202:  # Overseerr: no seasons left to request
+    if reply.response.status_code == 202:  # Overseerr: no seasons left to request
         raise Conflict(f"Every season of {title} you asked for is requested or available already")
-    return response.json()
+    return reply.body
 
 
 # ---- one's requests ---------------------------------------------------------------------------

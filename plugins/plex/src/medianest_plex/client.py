@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from medianest.sdk import ServiceClient, ServiceResponseError
+from medianest.sdk import JsonReply, ServiceClient, ServiceResponseError
 
 PRODUCT = "MediaNest"
 PLEX_TV = "plex.tv"  # the core.http service names (one circuit breaker each)
@@ -156,10 +156,10 @@ class PlexTV:
         headers = dict(self.headers)
         if token is not None:
             headers["X-Plex-Token"] = token
-        response = await self.http.request(
-            PLEX_TV, method, self.base_url + path, params=params, headers=headers, expect_json=True
+        reply = await self.http.request_json(
+            PLEX_TV, method, self.base_url + path, params=params, headers=headers
         )
-        return response.json()
+        return reply.body
 
 
 def _pin(body: Mapping[str, Any]) -> Pin:
@@ -229,10 +229,10 @@ class PlexServer:
         if not 0 <= size <= MAX_PAGE:
             raise ValueError(f"a page holds 0 to {MAX_PAGE} entries")
         paging = {"X-Plex-Container-Start": str(offset), "X-Plex-Container-Size": str(size)}
-        response = await self._get(path, params=params, extra_headers=paging)
-        container = _container(response.json())
+        reply = await self._get(path, params=params, extra_headers=paging)
+        container = _container(reply.body)
         entries = _entries(container, "Metadata") or _entries(container, "Directory")
-        total = _total(container, response.headers, offset + len(entries))
+        total = _total(container, reply.response.headers, offset + len(entries))
         return Page(entries, total, offset)
 
     async def count(self, path: str, params: Mapping[str, str] | None = None) -> int:
@@ -259,7 +259,7 @@ class PlexServer:
         return await self._request("GET", "/photo/:/transcode", params=params, headers=headers)
 
     async def container(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
-        return _container((await self._get(path, params=params)).json())
+        return _container((await self._get(path, params=params)).body)
 
     # ---- changing (the owner's token only) ------------------------------------------------
 
@@ -278,13 +278,11 @@ class PlexServer:
             "sectionId": section_id,
             "uri": uri,
         }
-        response = await self._request(
-            "POST", "/library/collections", params=params, json_body=True
-        )
-        created = _entries(_container(response.json()), "Metadata")
+        reply = await self._json("POST", "/library/collections", params=params)
+        created = _entries(_container(reply.body), "Metadata")
         if not created:
             raise ServiceResponseError(
-                PMS, response.status_code, "POST /library/collections", " (no collection)"
+                PMS, reply.response.status_code, "POST /library/collections", " (no collection)"
             )
         return created[0]
 
@@ -301,9 +299,21 @@ class PlexServer:
         *,
         params: Mapping[str, str] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> JsonReply:
         headers = {**self.headers, **(extra_headers or {})}
-        return await self._request("GET", path, params=params, headers=headers, json_body=True)
+        return await self._json("GET", path, params=params, headers=headers)
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> JsonReply:
+        return await self.http.request_json(
+            PMS, method, self.url + path, **self._options(params, headers)
+        )
 
     async def _request(
         self,
@@ -312,18 +322,20 @@ class PlexServer:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        json_body: bool = False,
     ) -> httpx.Response:
         return await self.http.request(
-            PMS,
-            method,
-            self.url + path,
-            params=dict(params) if params else None,
-            headers=headers or self.headers,
-            timeout=self.timeout,
-            retries=self.retries,
-            expect_json=json_body,
+            PMS, method, self.url + path, **self._options(params, headers)
         )
+
+    def _options(
+        self, params: Mapping[str, str] | None, headers: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        return {
+            "params": dict(params) if params else None,
+            "headers": headers or self.headers,
+            "timeout": self.timeout,
+            "retries": self.retries,
+        }
 
 
 def _container(body: Any) -> dict[str, Any]:
