@@ -371,8 +371,10 @@ class AuthService:
         if request.cookies.get(CSRF_COOKIE) != expected:
             after_this_request(self._csrf_setter(expected))
 
+    # The cookie setters are coroutines: Quart hands a plain function given to
+    # `after_this_request` to its thread pool, a thread hop for every response that sets one.
     def _csrf_setter(self, value: str):
-        def set_cookie(response: ResponseTypes) -> ResponseTypes:
+        async def set_cookie(response: ResponseTypes) -> ResponseTypes:
             response.set_cookie(
                 CSRF_COOKIE, value, path="/", secure=self.secure, httponly=False, samesite="Lax"
             )
@@ -384,7 +386,7 @@ class AuthService:
         binding = family or hashlib.sha256(session_token.encode()).hexdigest()
         csrf = self._csrf_setter(self.csrf_token(binding))
 
-        def set_cookies(response: ResponseTypes) -> ResponseTypes:
+        async def set_cookies(response: ResponseTypes) -> ResponseTypes:
             common: dict[str, Any] = {"path": "/", "secure": self.secure, "httponly": True}
             response.set_cookie(
                 self.cookie_name(SESSION_COOKIE), session_token, samesite="Lax", **common
@@ -398,7 +400,7 @@ class AuthService:
                     samesite="Strict",
                     **common,
                 )
-            return csrf(response)
+            return await csrf(response)
 
         return set_cookies
 
@@ -410,7 +412,7 @@ class AuthService:
         its later sign-ins there count against its own limit only. Kept across sign-outs."""
         value = self.throttle.device_cookie(username)
 
-        def set_cookie(response: ResponseTypes) -> ResponseTypes:
+        async def set_cookie(response: ResponseTypes) -> ResponseTypes:
             response.set_cookie(
                 self.cookie_name(DEVICE_COOKIE),
                 value,
@@ -424,7 +426,7 @@ class AuthService:
 
         after_this_request(set_cookie)
 
-    def _clear_cookies(self, response: ResponseTypes) -> ResponseTypes:
+    async def _clear_cookies(self, response: ResponseTypes) -> ResponseTypes:
         for name in (SESSION_COOKIE, REMEMBER_COOKIE):
             response.delete_cookie(
                 self.cookie_name(name), path="/", secure=self.secure, httponly=True
