@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from medianest.testing.clients import ApiClient
+from medianest_plex import library
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -47,6 +48,24 @@ REFUSED_PATHS = [
     "/library/metadata/" + "1" * 13 + "/thumb/1",
     "",
 ]
+
+
+ACCEPTED_PATHS = [
+    "/library/metadata/1/thumb/1",
+    "/library/metadata/123456789012/art/1700000000",
+    "/library/collections/42/composite/1700000000",
+    "/:/resources/movie-fanart_2.jpeg",
+]
+
+
+@pytest.mark.parametrize("path", ACCEPTED_PATHS)
+def test_item_views_link_accepted_images_through_the_proxy_as_urlencode_would(path):
+    assert library.image_url(path) == image_url(path)
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_item_views_drop_images_the_proxy_would_refuse(path):
+    assert library.image_url(path) is None
 
 
 @pytest.fixture

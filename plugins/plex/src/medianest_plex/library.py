@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from medianest.sdk import ServiceError
 from medianest_plex.client import Page, PlexServer
@@ -24,6 +23,9 @@ IMAGE_PATH = re.compile(
     r"|/:/resources/[A-Za-z0-9_-]{1,64}\.(?:png|jpe?g)"
 )
 IMAGE_ROUTE = "/api/plex/image"
+# Of the characters IMAGE_PATH admits, the ones a query value escapes: `urlencode`'s output for
+# a checked path, at a fraction of its cost (a page shows a hundred images).
+IMAGE_PATH_ESCAPES = str.maketrans({"/": "%2F", ":": "%3A"})
 #: The API's sort names → Plex's `sort` parameter.
 SORTS = {
     "title": "titleSort:asc",
@@ -46,7 +48,7 @@ def image_url(path: Any) -> str | None:
     """The proxy URL for a Plex image path, or None when the proxy would refuse the path."""
     if not isinstance(path, str) or not is_image_path(path):
         return None
-    return f"{IMAGE_ROUTE}?{urlencode({'path': path})}"
+    return f"{IMAGE_ROUTE}?path={path.translate(IMAGE_PATH_ESCAPES)}"
 
 
 def iso_time(epoch: Any) -> str | None:
