@@ -4,13 +4,15 @@ In one run, on hypercorn with the product's settings (bench/_harness.py), agains
 stand-ins (plex.tv and a Plex Media Server with one 100,000-item library, served by a
 subprocess of this script so that they do not share the load client's CPU time):
 
-  1. the bare Quart JSON GET, the harness's baseline;
+  1. two baselines: the bare Quart JSON GET (the harness's), and a random page of the library
+     asked of the Plex stand-in directly (what Plex itself costs);
   2. `GET /api/plex/library/{id}/items?offset=<o>&limit=50` as a user signed in with Plex
-     (through the real PIN flow):
+     (through the real PIN flow, then sending the cookies a browser keeps):
        cold — a random offset per request (0–99,950), so nearly every page is a cache miss:
               MediaNest → Plex (one paged request) → MediaNest;
        warm — the same page over and over: served from the plugin's per-user cache;
-     each with `--connections` clients at once, then with one (the latency one person sees);
+     each with `--connections` clients at once, then with one (the latency one person sees).
+     The p95 ratios: warm against bare Quart, cold against Plex direct;
   3. memory: the server's RSS after start, MediaNest without plugins against MediaNest with
      the Plex plugin, and the latter again after the loads (its browse cache full); and what
      importing the plugin allocates (tracemalloc, in a fresh interpreter with the core loaded).
@@ -39,17 +41,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _harness import (
     BARE_APP,
     SERVER,
     BenchError,
-    Result,
     check_json_ok,
     free_port,
     json_line,
-    report,
     run_bench,
     serve,
 )
@@ -62,6 +63,7 @@ STANDINS_READY = 30.0
 FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
 LABELS = {
     "bare": "bare Quart /healthz",
+    "direct": "Plex stand-in, direct",
     "cold": "browse, cold (via Plex)",
     "warm": "browse, warm (cache)",
 }
@@ -75,9 +77,6 @@ class Sample:
     p99_ms: float
     errors: int
     requests: int
-
-    def as_result(self) -> Result:
-        return Result(self.rps, self.p50_ms, self.p99_ms, self.errors, self.requests, "httpx")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -161,7 +160,8 @@ def medianest_env(data_dir: str, plextv: str, *, plex: bool) -> dict[str, str]:
 
 
 def sign_in_with_plex(base: str, plextv: str) -> str:
-    """The PIN flow as a browser does it, with the owner approving on plex.tv; a Cookie header."""
+    """The PIN flow as a browser does it, with the owner approving on plex.tv; the Cookie
+    header the browser sends afterwards (session and CSRF cookies)."""
     with httpx.Client(base_url=base, timeout=30) as browser:
         pin = browser.post("/api/auth/plex/pin").raise_for_status().json()["data"]
         httpx.put(
@@ -170,7 +170,7 @@ def sign_in_with_plex(base: str, plextv: str) -> str:
             headers={"X-Plex-Token": OWNER_TOKEN},
         ).raise_for_status()
         browser.post("/api/auth/plex", json={"pin_id": pin["pin_id"]}).raise_for_status()
-        return f"medianest_session={browser.cookies['medianest_session']}"
+        return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
 
 
 def library_id(base: str, cookie: str) -> str:
@@ -305,7 +305,7 @@ def measure(args: argparse.Namespace) -> Run:
                 "medianest_without_plugins_mb": server_rss_mb(plain),
                 "medianest_with_plex_mb": server_rss_mb(medianest),
             }
-            targets = browse_targets(bare, medianest, sign_in_with_plex(medianest, plextv))
+            targets = browse_targets(bare, pms, medianest, sign_in_with_plex(medianest, plextv))
             for url_for, headers in targets.values():  # warm-up: imports, pools, first connections
                 browse_load(url_for, 2, args.connections, headers)
             loaded = alternate(loads(targets, args.duration, args.connections), args.rounds)
@@ -314,16 +314,25 @@ def measure(args: argparse.Namespace) -> Run:
     return Run(loaded, alone, memory)
 
 
-def browse_targets(bare: str, medianest: str, cookie: str) -> Targets:
-    items = f"{medianest}/api/plex/library/{library_id(medianest, cookie)}/items"
+def browse_targets(bare: str, pms: str, medianest: str, cookie: str) -> Targets:
+    section = library_id(medianest, cookie)
+    items = f"{medianest}/api/plex/library/{section}/items"
     warm_url = f"{items}?offset={ITEMS - PAGE}&limit={PAGE}"
     check_json_ok(warm_url, {"Cookie": cookie})
 
     def cold_url() -> str:
         return f"{items}?offset={random.randint(0, ITEMS - PAGE)}&limit={PAGE}"
 
+    def direct_url() -> str:  # the request MediaNest makes for a cold page
+        return (
+            f"{pms}/library/sections/{section}/all?sort=titleSort:asc&X-Plex-Container-Start="
+            f"{random.randint(0, ITEMS - PAGE)}&X-Plex-Container-Size={PAGE}"
+        )
+
+    as_owner = {"X-Plex-Token": OWNER_TOKEN, "Accept": "application/json"}
     return {
         "bare": (lambda: bare + "/healthz", {}),
+        "direct": (direct_url, as_owner),
         "cold": (cold_url, {"Cookie": cookie}),
         "warm": (lambda: warm_url, {"Cookie": cookie}),
     }
@@ -333,6 +342,26 @@ def loads(targets: Targets, duration: float, connections: int) -> dict[str, Call
     return {
         name: partial(browse_load, url_for, duration, connections, headers)
         for name, (url_for, headers) in targets.items()
+    }
+
+
+BASELINES = {"warm": "bare", "cold": "direct"}  # each MediaNest load against what it adds to
+
+
+def p95_ratios(run: Run, name: str, baseline: str) -> dict[str, Any]:
+    """Print and return `name`'s p95 over `baseline`'s, loaded and with one connection."""
+    loaded = run.loaded[name].p95_ms / run.loaded[baseline].p95_ms
+    alone = run.alone[name].p95_ms / run.alone[baseline].p95_ms
+    print(
+        f"p95 {LABELS[name]} / {LABELS[baseline]}: {loaded:.2f}x loaded, {alone:.2f}x with one "
+        f"connection"
+    )
+    return {
+        "p95_ms": run.loaded[name].p95_ms,
+        "p95_ratio": round(loaded, 3),
+        "one_connection_p95_ms": run.alone[name].p95_ms,
+        "one_connection_p95_ratio": round(alone, 3),
+        "baseline": baseline,
     }
 
 
@@ -356,15 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_table(f"loaded ({args.connections} conn.)", run.loaded)
     print_table("one connection", run.alone)
-    bare = run.loaded["bare"]
-    figures = {
-        name: report(f"browse {name}", bare.as_result(), run.loaded[name].as_result())
-        | {
-            "p95_ms": run.loaded[name].p95_ms,
-            "p95_ratio": round(run.loaded[name].p95_ms / bare.p95_ms, 3),
-        }
-        for name in ("cold", "warm")
-    }
+    figures = {name: p95_ratios(run, name, baseline) for name, baseline in BASELINES.items()}
     memory = run.memory
     added = round(memory["medianest_with_plex_mb"] - memory["medianest_without_plugins_mb"], 1)
     grown = round(memory["medianest_with_plex_after_load_mb"] - memory["medianest_with_plex_mb"], 1)
@@ -375,12 +396,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{memory['medianest_with_plex_after_load_mb']} MB ({grown:+} MB); "
         f"importing the plugin allocates {imported} MB (tracemalloc)"
     )
-    single = {name: {f: getattr(s, f) for f in FIGURES[1:]} for name, s in run.alone.items()}
+    loaded = {name: {f: getattr(s, f) for f in FIGURES} for name, s in run.loaded.items()}
+    single = {name: {f: getattr(s, f) for f in FIGURES} for name, s in run.alone.items()}
     errors = sum(s.errors for s in [*run.loaded.values(), *run.alone.values()])
     print(
         json_line(
             "plex_browse",
             **figures,
+            connections=args.connections,
+            loaded=loaded,
             one_connection=single,
             memory=memory,
             plugin_adds_mb=added,
