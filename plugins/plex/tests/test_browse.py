@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from medianest.testing.clients import ApiClient, signed_in
@@ -179,6 +181,22 @@ async def test_repeat_views_are_served_from_the_cache(plex_app, household, sign_
     assert first == again == theirs
     asked = household.server.requests_to(f"/library/sections/{household.movies.id}/all")
     assert len(asked) == 2  # once per person: a cache entry is never shared between people
+
+
+async def test_the_same_page_asked_at_once_is_one_request_to_plex(
+    plex_app, household, sign_in_with_plex
+):
+    owner = await sign_in_with_plex(plex_app, household.owner)
+    path = f"/api/plex/library/{household.movies.id}/items?limit=20&sort=-year"
+    household.server.clear_requests()
+
+    async def browse() -> dict:
+        return await data_of(await owner.get(path))
+
+    pages = await asyncio.gather(*(browse() for _ in range(8)))  # eight misses in flight at once
+
+    assert all(page == pages[0] for page in pages)
+    assert len(household.server.requests_to(f"/library/sections/{household.movies.id}/all")) == 1
 
 
 # ---- collections and details --------------------------------------------------------------
