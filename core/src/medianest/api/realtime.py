@@ -253,18 +253,29 @@ class Sockets:
 
     async def _forward(self, client: Client) -> int:
         """Send the client's messages until the hub closes it; return the close code. Quart
-        cancels the route when the peer goes away."""
+        cancels the route when the peer goes away.
+
+        The sending runs in a task of its own: each message then resumes a stack of two frames
+        instead of the route's whole chain (Quart's dispatch, `serve`, `_serve`), a cost paid
+        per message and socket (decision 0018).
+        """
+        sender = asyncio.create_task(self._send_each(client, websocket.send))
         reader = asyncio.create_task(self._discard_incoming())
         try:
-            while True:
-                try:
-                    message = await client.next_message()
-                except ClientClosed as closed:
-                    return closed.code
-                await websocket.send(message)
+            return await sender
         finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            for task in (sender, reader):
+                task.cancel()
+            await asyncio.gather(sender, reader, return_exceptions=True)
+
+    @staticmethod
+    async def _send_each(client: Client, send: Callable[[str], Awaitable[None]]) -> int:
+        while True:
+            try:
+                message = await client.next_message()
+            except ClientClosed as closed:
+                return closed.code
+            await send(message)
 
     @staticmethod
     async def _discard_incoming() -> None:
