@@ -16,9 +16,10 @@ Every socket goes the same way (`Sockets.serve`):
    drops it (1013 when it stopped reading, 4401 when the user's sessions were revoked), its
    session ends (`session:ended`), or the periodic re-check finds the session gone (4401).
 
-An open socket costs one task besides its route (the reader that drops what the client sends).
-Keep-alives and session re-checks are one task for all of them (`Sockets._housekeeping`), which
-re-checks each session or token once however many sockets share it.
+An open socket costs two tasks besides its route: the sender (a short stack to resume for each
+message) and the reader that drops what the client sends. Keep-alives and session re-checks are
+one task for all of them (`Sockets._housekeeping`), which re-checks each session or token once
+however many sockets share it.
 
 Websocket handshakes do not run the HTTP pipeline's policy check: the routes carry a policy
 marker for the start-up check and their documentation, and authenticate here.
