@@ -7,8 +7,8 @@ is full has stopped reading (a dead or stalled socket); rather than let it grow 
 slow the others, the hub drops it with close code 1013 "try again later": the browser reconnects
 and reloads the current state, which the API serves, so nothing it needs is lost.
 
-Per message and socket the hub does one `put_nowait` and the route one `send`: no timer, task
-or check of its own. Keep-alives come from one pass over every client (`ping_quiet`), not from a
+Per message and socket the hub does one `put_nowait` and the socket's sender one `send`, with no
+timer of their own: keep-alives come from one pass over every client (`ping_quiet`), not from a
 timeout around each socket's wait (docs/decisions/0018).
 """
 

@@ -99,7 +99,7 @@ class Sockets:
         self._core = core
         self.first_message_timeout = 5.0  # seconds a cookie-less socket has to send its token
         self.recheck_interval = 45.0  # seconds between checks that the session still stands
-        self.heartbeat_interval = 20.0  # a socket sent nothing for this long gets a `ping`
+        self.heartbeat_interval = 20.0  # seconds between passes that `ping` the quiet sockets
         self._open: dict[Client, Credential] = {}
         self._by_session: dict[str, set[Client]] = {}
         self._housekeeper: asyncio.Task[None] | None = None
@@ -288,7 +288,7 @@ class Sockets:
         self._open[client] = credential
         if credential.session_id is not None:
             self._by_session.setdefault(credential.session_id, set()).add(client)
-        if self._housekeeper is None:  # the first open socket; it stops with the last
+        if self._housekeeper is None or self._housekeeper.done():  # runs while sockets are open
             self._housekeeper = asyncio.create_task(
                 self._housekeeping(),
                 name="medianest-socket-housekeeping",
