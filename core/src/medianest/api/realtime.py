@@ -84,7 +84,7 @@ async def status_socket() -> None:
     """Service status changes and the signed-in user's notifications, as they happen.
 
     Messages are `{"event": "service:status" | "notification" | "plugins:changed" | "ready" |
-    "ping", "data": {…}}` (`ping` after 20 s of silence: a keep-alive, nothing to do);
+    "ping", "data": {…}}` (`ping` after 20–40 s of silence: a keep-alive, nothing to do);
     `plugins:changed` says `{plugin, enabled}` when an admin turns a plugin on or off (or it
     fails), so dashboards reload their widgets.
     """
