@@ -101,7 +101,6 @@ class Sockets:
         self.recheck_interval = 45.0  # seconds between checks that the session still stands
         self.heartbeat_interval = 20.0  # seconds between passes that `ping` the quiet sockets
         self._open: dict[Client, Credential] = {}
-        self._by_session: dict[str, set[Client]] = {}
         self._housekeeper: asyncio.Task[None] | None = None
         self._forwarded: set[str] = set(PUSHED_EVENTS)  # the names the bus hands to the hub
         settings = core.settings
@@ -286,8 +285,6 @@ class Sockets:
 
     def _keep(self, client: Client, credential: Credential) -> None:
         self._open[client] = credential
-        if credential.session_id is not None:
-            self._by_session.setdefault(credential.session_id, set()).add(client)
         if self._housekeeper is None or self._housekeeper.done():  # runs while sockets are open
             self._housekeeper = asyncio.create_task(
                 self._housekeeping(),
@@ -297,12 +294,7 @@ class Sockets:
 
     def _release(self, client: Client) -> None:
         self._core.hub.disconnect(client)
-        credential = self._open.pop(client, None)
-        if credential is not None and credential.session_id is not None:
-            clients = self._by_session.get(credential.session_id, set())
-            clients.discard(client)
-            if not clients:
-                self._by_session.pop(credential.session_id, None)
+        self._open.pop(client, None)
         if not self._open and self._housekeeper is not None:
             self._housekeeper.cancel()
             self._housekeeper = None
@@ -331,14 +323,12 @@ class Sockets:
 
     async def _recheck(self) -> None:
         """Close (4401) the sockets whose session or token no longer stands."""
-        sharing: dict[str, list[Client]] = {}
-        credentials: dict[str, Credential] = {}
+        sharing: dict[str, tuple[Credential, list[Client]]] = {}
         for client, credential in list(self._open.items()):
-            sharing.setdefault(credential.key, []).append(client)
-            credentials[credential.key] = credential
-        for key, clients in sharing.items():
+            sharing.setdefault(credential.key, (credential, []))[1].append(client)
+        for credential, clients in sharing.values():
             try:
-                alive = await credentials[key].still_valid()
+                alive = await credential.still_valid()
             except Exception:  # a database hiccup must not sign anyone out
                 log.warning(
                     "could not re-check a websocket's session; keeping it open", exc_info=True
@@ -351,5 +341,6 @@ class Sockets:
     async def _on_session_ended(self, event: Event) -> None:
         """A sign-out (here or on another instance) closes that session's sockets at once."""
         session_id = str(event.data.get("session_id", ""))
-        for client in tuple(self._by_session.get(session_id, ())):
+        ended = [c for c, credential in self._open.items() if credential.session_id == session_id]
+        for client in ended:  # sign-outs are rare: a pass over the open sockets is cheap
             self._core.hub.close(client, CLOSE_UNAUTHENTICATED)
