@@ -441,7 +441,9 @@ async def test_toggling_the_plugin_stops_and_restarts_its_coordinator(
     assert await core.status.refresh(service_id) is None
     hits = upstream.hits
     await asyncio.sleep(0.3)  # fifteen intervals
-    assert upstream.hits == hits
+    # A check already written when the coordinator stopped may still reach the service; one
+    # that kept polling would have made about fifteen more.
+    assert upstream.hits <= hits + 1
 
     await core.host.set_enabled(service_id, True, core)
     await upstream.wait_until(lambda: upstream.hits > hits)
