@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
+from medianest.db_engines import ENGINES
 from medianest.plugins.contributions import ModelSpec
 from medianest.security.files import private_sqlite
 
@@ -60,6 +62,13 @@ def _patient_sqlite(url: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}busy_timeout={SQLITE_BUSY_MS}"
 
 
+def connection_config(url: str) -> dict[str, Any]:
+    """The ORM's connection to `url`, on clients whose transactions are safe to cancel."""
+    connection: dict[str, Any] = expand_db_url(_patient_sqlite(normalise_url(url)))
+    connection["engine"] = ENGINES.get(connection["engine"], connection["engine"])
+    return connection
+
+
 def tortoise_config(
     url: str, plugin_models: Mapping[str, ModelSpec] | None = None
 ) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def tortoise_config(
             "default_connection": "default",
         }
     return {
-        "connections": {"default": _patient_sqlite(normalise_url(url))},
+        "connections": {"default": connection_config(url)},
         "apps": apps,
         "use_tz": True,
         "timezone": "UTC",
@@ -88,11 +97,11 @@ async def upgrade(config: dict[str, Any]) -> None:
     """Apply every pending migration of every app (idempotent), one process at a time."""
     from medianest.startup import start_lock
 
-    url = config["connections"]["default"]
-    path = _sqlite_path(url)
-    if path is not None:
-        private_sqlite(path)  # password hashes inside: 0600, and its -wal/-shm with it
-    async with start_lock(url), TortoiseContext():
+    connection = config["connections"]["default"]
+    path = connection["credentials"].get("file_path", ":memory:")
+    if "sqlite" in connection["engine"] and path != ":memory:":
+        private_sqlite(Path(path))  # password hashes inside: 0600, and its -wal/-shm with it
+    async with start_lock(connection), TortoiseContext():
         await migrate(config=config)
 
 

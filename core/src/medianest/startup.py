@@ -155,9 +155,10 @@ def _asyncpg_arguments(credentials: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def start_lock(database_url: str) -> AsyncIterator[None]:
-    """Hold the database's start lock (re-entrant within this task and the tasks it starts)."""
-    config = expand_db_url(database_url)
+async def start_lock(database: str | Mapping[str, Any]) -> AsyncIterator[None]:
+    """Hold the database's start lock (re-entrant within this task and the tasks it starts).
+    `database`: its URL, or the ORM's connection configuration for it."""
+    config = expand_db_url(database) if isinstance(database, str) else database
     key = _lock_identity(config)
     held = _held.get()
     if key is None or key in held:
