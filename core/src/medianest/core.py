@@ -69,6 +69,7 @@ class Core:
         self._startup_tasks: list = []  # extra async callables the app's parts add
         self._shutdown_tasks: list = []
         self._running = False
+        self._froze = False  # whether start froze the process's objects (stop thaws them)
         self.creates_admin = True  # `serve` and tests do; `worker` and the commands do not
         prefix = settings.redis_prefix
         self.keys = KeyRing.from_settings(settings)  # refuses a weak or example key
@@ -219,7 +220,10 @@ class Core:
         # What start-up built (modules, classes, routes, schemas) lives as long as the process:
         # out of the collector's sight, each full collection walks only what came after, which
         # at a thousand sockets is milliseconds instead of a few hundred (docs/decisions/0018).
-        gc.freeze()
+        # A process that froze its own objects first (a test session) keeps its freeze.
+        self._froze = gc.get_freeze_count() == 0
+        if self._froze:
+            gc.freeze()
 
     async def stop(self) -> None:
         if not self._running:
@@ -236,7 +240,9 @@ class Core:
             for func in reversed(self._shutdown_tasks):
                 await self._bounded(func(), getattr(func, "__qualname__", "step"))
         finally:
-            gc.unfreeze()  # what this app held may be collected again (tests start many)
+            if self._froze:
+                gc.unfreeze()  # what this app held may be collected again
+                self._froze = False
             # Whatever happened above, the ORM closes: a process keeps one ORM context, and a
             # leftover one would refuse the next start (the CLI, tests).
             if self.orm is not None:
