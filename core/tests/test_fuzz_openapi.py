@@ -127,9 +127,15 @@ def errors_use_the_envelope(ctx: Any, response: Any, case: Any) -> None:
     """An API error answers `{"success": false, "error": {"code", "message", "details"}}`."""
     if response.status_code < 400 or not case.path.startswith("/api/"):
         return
+    if response.status_code == 431 and not response.content and _header_bytes(response) > 16_384:
+        return  # hypercorn refuses headers over its limit (64 KiB) before the app sees them
     body = response.json()
     assert body["success"] is False, body
     assert {"code", "message", "details"} <= set(body["error"]), body
+
+
+def _header_bytes(response: Any) -> int:
+    return sum(len(name) + len(value) for name, value in response.request.headers.items())
 
 
 def fuzz(operation: Any, mode: GenerationMode, served: dict[str, Any], statuses: set[int]) -> None:
