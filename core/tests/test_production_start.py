@@ -33,7 +33,7 @@ from medianest.testing.processes import (
 from medianest.testing.pytest_plugin import BOOTSTRAP_PASSWORD
 from medianest.testing.relay import TcpRelay
 
-ROUNDS = 5
+ROUNDS = 3
 CORE_MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "medianest" / "migrations"
 
 pytestmark = pytest.mark.timeout(600)
