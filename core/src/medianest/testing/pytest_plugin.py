@@ -138,8 +138,7 @@ async def app_factory(backend_settings: dict[str, Any]) -> AsyncIterator[AppFact
     make.stop = stop  # type: ignore[attr-defined]
     yield make
     for app, _ in reversed(list(running.values())):
-        await stop(app)
-    running.clear()
+        await stop(app)  # each stop takes its app out of `running`
     _freeze_survivors()  # what the first app imported stays; what the test built goes
 
 
